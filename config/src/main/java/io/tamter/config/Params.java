@@ -1,0 +1,122 @@
+package io.tamter.config;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The one parameter table (in the manner of SPTAG's {@code ParameterDefinitionList.h}): every
+ * setting of Tamter with its type, default, unit, bounds and a one-line description.
+ * {@code docs/CONFIG.md} is generated from this table and a test keeps the two in step.
+ *
+ * <p>Defaults of the vector index were chosen by the parameter sweep recorded in
+ * {@code benchmarks/README.md}, not guessed.
+ */
+public final class Params {
+    private Params() {}
+
+    // ---- vector index: SPANN layout (see ../shared/design/SPFRESH.md) ----
+
+    public static final Param<Integer> MAX_POSTING = Param.ofInt("index.max_posting", 96, 2, 1_000_000, "vectors",
+            "A posting list longer than this (live entries) is split by the rebalancer");
+    public static final Param<Integer> MIN_POSTING = Param.ofInt("index.min_posting", 8, 0, 1_000_000, "vectors",
+            "A posting list whose live length falls under this is merged into its nearest neighbour");
+    public static final Param<Integer> BUILD_POSTING = Param.ofInt("index.build_posting", 64, 2, 1_000_000, "vectors",
+            "Target posting length of the balanced k-means build (heads = vectors / build_posting)");
+    public static final Param<Integer> REPLICA_COUNT = Param.ofInt("index.replica_count", 8, 1, 64, "postings",
+            "At most this many postings hold each vector (closure + RNG assignment)");
+    public static final Param<Double> CLOSURE_EPSILON = Param.ofDouble("index.closure_epsilon", 0.6, 0.0, 100.0, "ratio",
+            "Closure rule: a vector goes to head c_j only when d(x,c_j) <= (1+closure_epsilon)*d(x,c_1)");
+    public static final Param<Double> RNG_FACTOR = Param.ofDouble("index.rng_factor", 1.0, 0.0, 100.0, "ratio",
+            "RNG rule: skip head c_j when some chosen c_i has rng_factor*d(c_i,c_j) < d(x,c_j)");
+    public static final Param<Double> SEARCH_EPSILON = Param.ofDouble("index.search_epsilon", 9.0, 0.0, 1e6, "ratio",
+            "Query-aware pruning: skip head c_j when d(q,c_j) > (1+search_epsilon)*d(q,c_1)");
+    public static final Param<Integer> NPROBE = Param.ofInt("index.nprobe", 48, 1, 100_000, "postings",
+            "Postings searched per query (the nearest heads, before pruning)");
+    public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 64, 1, 100_000, "heads",
+            "Heads considered when assigning a vector (insert, reassign)");
+    public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",
+            "After a split, vectors of this many neighbouring postings are checked for reassignment");
+    public static final Param<Integer> BUILD_THRESHOLD = Param.ofInt("index.build_threshold", 2048, 0, 100_000_000, "vectors",
+            "A shard with fewer vectors is searched exactly; at this size it builds heads by balanced k-means");
+    public static final Param<Integer> REBALANCER_THREADS = Param.ofInt("index.rebalancer_threads", 1, 1, 256, "threads",
+            "Background threads running split / merge / reassign");
+    public static final Param<Integer> REBALANCER_QUEUE = Param.ofInt("index.rebalancer_queue", 100_000, 16, 100_000_000, "jobs",
+            "Pending split/merge/reassign jobs kept; further requests are dropped and found again by the next sweep");
+    public static final Param<Integer> HEAD_GRAPH_DEGREE = Param.ofInt("index.head_graph_degree", 32, 4, 512, "edges",
+            "Maximum degree of the in-memory head graph (JVector)");
+    public static final Param<Integer> HEAD_GRAPH_BEAM = Param.ofInt("index.head_graph_beam", 100, 8, 4096, "nodes",
+            "Construction beam width of the head graph");
+    public static final Param<Double> HEAD_SEARCH_OVERQUERY = Param.ofDouble("index.head_search_overquery", 2.0, 1.0, 64.0, "ratio",
+            "The head graph is searched for ceil(overquery * wanted) candidates to make the nearest heads exact");
+    public static final Param<Integer> KMEANS_ITERATIONS = Param.ofInt("index.kmeans_iterations", 12, 1, 1000, "iterations",
+            "Lloyd iterations of each balanced k-means step of the build");
+    public static final Param<Integer> KMEANS_BRANCHING = Param.ofInt("index.kmeans_branching", 32, 2, 4096, "clusters",
+            "Fan-out of each level of the hierarchical balanced k-means build");
+    public static final Param<Integer> KMEANS_SAMPLE = Param.ofInt("index.kmeans_sample", 100_000, 1000, 100_000_000, "vectors",
+            "At most this many vectors train each k-means step; the rest are assigned to the trained centroids");
+    public static final Param<Double> KMEANS_BALANCE = Param.ofDouble("index.kmeans_balance", 1.0, 0.0, 1e6, "lambda",
+            "Balance penalty of the k-means assignment (0 = plain k-means)");
+    public static final Param<Double> FILTER_EXACT_FRACTION = Param.ofDouble("index.filter_exact_fraction", 0.02, 0.0, 1.0, "fraction",
+            "A filter matching at most this fraction of a shard's vectors is answered by exact search over the matches");
+
+    // ---- storage (RocksDB) ----
+
+    public static final Param<Long> BLOCK_CACHE_BYTES = Param.ofLong("storage.block_cache_bytes", 256L << 20, 1L << 20, 1L << 40, "bytes",
+            "RocksDB LRU block cache per shard (postings, documents)");
+    public static final Param<Long> MIN_BLOB_BYTES = Param.ofLong("storage.min_blob_bytes", 4096, 0, 1L << 30, "bytes",
+            "Posting values at least this large live in BlobDB blob files");
+    public static final Param<Long> WRITE_BUFFER_BYTES = Param.ofLong("storage.rocksdb_write_buffer_bytes", 64L << 20, 1L << 20, 1L << 34, "bytes",
+            "RocksDB memtable size per column family");
+
+    // ---- kernels ----
+
+    public static final Param<String> KERNELS = Param.ofString("kernels", "auto",
+            "Vector math implementation: auto, scalar, vector (Java Vector API) or native (C via JNA); also -Dtamter.kernels");
+
+    /** Every parameter, in declaration order. */
+    public static List<Param<?>> all() {
+        return ALL;
+    }
+
+    public static Param<?> byKey(String key) {
+        for (Param<?> p : ALL) if (p.key().equals(key)) return p;
+        return null;
+    }
+
+    private static final List<Param<?>> ALL = collect();
+
+    private static List<Param<?>> collect() {
+        List<Param<?>> out = new ArrayList<>();
+        for (Field f : Params.class.getDeclaredFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && f.getType() == Param.class) {
+                try {
+                    out.add((Param<?>) f.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /** The parameter table as Markdown (docs/CONFIG.md is this text). */
+    public static String markdownTable() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# Tamter settings\n\n")
+          .append("Generated from `config/src/main/java/io/tamter/config/Params.java` (the one parameter table); ")
+          .append("`ParamsDocTest` fails when this file is out of date. Set a key in the config file (`key = value`), ")
+          .append("as an environment variable (`TAMTER_` + the key upper-cased, dots as underscores) or as a system ")
+          .append("property (`-Dtamter.<key>=…`); later sources win in that order.\n\n")
+          .append("| key | type | default | unit | range | what |\n|---|---|---|---|---|---|\n");
+        for (Param<?> p : ALL) {
+            String range = p.min() == null ? "" : p.min() + " … " + p.max();
+            sb.append("| `").append(p.key()).append("` | ").append(p.type().getSimpleName().toLowerCase(java.util.Locale.ROOT))
+              .append(" | `").append(p.defaultValue()).append("` | ").append(p.unit()).append(" | ").append(range)
+              .append(" | ").append(p.doc()).append(" |\n");
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,57 @@
+package io.tamter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsTest {
+
+    @Test
+    void defaultsAreValid() {
+        Settings s = Settings.defaults();
+        s.validate();
+        assertThat(s.get(Params.MAX_POSTING)).isEqualTo(Params.MAX_POSTING.defaultValue());
+    }
+
+    @Test
+    void laterSourcesWin(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("tamter.conf");
+        Files.writeString(f, "index.nprobe = 10\nindex.replica_count = 3\nstorage.block_cache_bytes = 64m\n");
+        Properties sys = new Properties();
+        sys.setProperty("tamter.index.nprobe", "30");
+        Settings s = Settings.load(f, Map.of("TAMTER_INDEX_REPLICA_COUNT", "5"), sys);
+        assertThat(s.get(Params.NPROBE)).isEqualTo(30);
+        assertThat(s.get(Params.REPLICA_COUNT)).isEqualTo(5);
+        assertThat(s.get(Params.BLOCK_CACHE_BYTES)).isEqualTo(64L << 20);
+        assertThat(s.overrides()).containsEntry("index.nprobe", 30);
+    }
+
+    @Test
+    void badValuesNameTheKeyAndValue(@TempDir Path dir) throws Exception {
+        assertThatThrownBy(() -> Settings.defaults().with(Params.NPROBE, 0))
+                .hasMessage("index.nprobe must be >= 1; index.nprobe=0");
+        assertThatThrownBy(() -> Settings.defaults().with(Params.MIN_POSTING, 10).with(Params.MAX_POSTING, 8))
+                .hasMessageContaining("index.max_posting must be > index.min_posting; index.max_posting=8, index.min_posting=10");
+        assertThatThrownBy(() -> Settings.defaults().withText("index.closure_epsilon", "lots"))
+                .hasMessageContaining("index.closure_epsilon: cannot parse 'lots'");
+        Path f = dir.resolve("bad.conf");
+        Files.writeString(f, "index.nprobee = 3\n");
+        assertThatThrownBy(() -> Settings.load(f, Map.of(), new Properties()))
+                .hasMessageContaining("unknown setting 'index.nprobee'");
+        assertThatThrownBy(() -> Settings.defaults().withText("kernels", "gpu"))
+                .hasMessageContaining("kernels=gpu");
+    }
+
+    @Test
+    void envNamesFollowKeys() {
+        assertThat(Params.MAX_POSTING.envName()).isEqualTo("TAMTER_INDEX_MAX_POSTING");
+        assertThat(Params.all()).extracting(Param::key).doesNotHaveDuplicates();
+        for (Param<?> p : Params.all()) assertThat(p.doc()).as(p.key()).isNotBlank();
+    }
+}
