@@ -1,11 +1,42 @@
 package io.tamter.node.cli;
 
-/** {@code tamter check --index DIR}: the integrity check of a vector index directory. */
+import io.tamter.config.Settings;
+import io.tamter.node.index.spann.IntegrityCheck;
+import io.tamter.node.shard.ShardDb;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * {@code tamter check --index DIR}: the integrity check of a vector index directory (a shard
+ * directory or a standalone index). Prints one JSON line; exits 0 when the index is sound, 1
+ * when it is not, 2 on bad usage.
+ */
 public final class CheckCommand {
     private CheckCommand() {}
 
     public static int run(String[] args) {
-        System.err.println("tamter check: the index integrity check is not built yet");
+        Path dir = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--index") && i + 1 < args.length) dir = Path.of(args[++i]);
+            else {
+                System.err.println("tamter check: unknown argument '" + args[i] + "'");
+                return usage();
+            }
+        }
+        if (dir == null) return usage();
+        if (!Files.isRegularFile(dir.resolve(ShardDb.VERSION_FILE))) {
+            System.err.println("tamter check: " + dir + " is not an index directory (no " + ShardDb.VERSION_FILE + ")");
+            return 2;
+        }
+        try (ShardDb db = ShardDb.open(dir, Settings.fromEnvironment())) {
+            IntegrityCheck.Report r = IntegrityCheck.run(db);
+            System.out.println(r.toJson());
+            return r.ok() ? 0 : 1;
+        }
+    }
+
+    private static int usage() {
+        System.err.println("usage: tamter check --index DIR");
         return 2;
     }
 }

@@ -1,0 +1,268 @@
+package io.tamter.node.index.lire;
+
+import io.tamter.node.index.spann.BalancedKMeans;
+import io.tamter.node.index.spann.HeadCodec;
+import io.tamter.node.index.spann.HeadIndex;
+import io.tamter.node.index.spann.IndexParams;
+import io.tamter.node.index.spann.LivePosting;
+import io.tamter.node.index.spann.LockStripes;
+import io.tamter.node.index.spann.PostingCodec;
+import io.tamter.node.index.spann.SpannCore;
+import io.tamter.node.index.spann.SpannStorage;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The three LIRE operations of SPFresh (Xu et al., SOSP 2023, §4) on one shard's index. Each
+ * posting rewrite is one RocksDB write batch taken under the exclusive lock of the postings it
+ * touches; reassignment runs afterwards without those locks, through the core's version-checked
+ * {@link SpannCore#replace}, so a foreground write to the same vector always wins.
+ */
+final class LireOps {
+    private final SpannCore core;
+    private final IndexParams params;
+    final AtomicLong splits = new AtomicLong();
+    final AtomicLong merges = new AtomicLong();
+    final AtomicLong garbageCollections = new AtomicLong();
+    final AtomicLong reassigned = new AtomicLong();
+    final AtomicLong reassignChecks = new AtomicLong();
+    private long seed = 0x11AE;
+
+    LireOps(SpannCore core) {
+        this.core = core;
+        this.params = core.params();
+    }
+
+    /**
+     * Split (§4.1): drop the posting's stale entries; if it is still longer than
+     * {@code max_posting}, 2-means it into two new heads that replace the old one, then reassign.
+     */
+    void split(int headId) {
+        HeadIndex heads = core.heads();
+        if (heads == null) return;
+        float[] oldCentroid;
+        LivePosting live;
+        int[] newIds;
+        float[][] newCentroids;
+        int[] assignment;
+        try (LockStripes.Held held = core.lockExclusive(headId)) {
+            HeadIndex.Head h = heads.get(headId);
+            if (h == null) return;
+            byte[] p = core.storage().posting(headId);
+            if (p == null) return;
+            live = LivePosting.of(p, core.dim(), core.versions(), headId);
+            if (live.count() <= params.maxPosting()) {
+                if (live.count() < live.totalEntries()) rewrite(h, live);
+                else core.noteRewritten(h, live.count());
+                if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
+                return;
+            }
+            BalancedKMeans.Clustering c = twoMeans(live);
+            if (c.centroids().length < 2) { // all vectors identical: nothing to split on
+                if (live.count() < live.totalEntries()) rewrite(h, live);
+                return;
+            }
+            oldCentroid = h.centroid;
+            assignment = c.assignment();
+            newCentroids = c.centroids();
+            newIds = new int[] {core.newHeadId(), core.newHeadId()};
+            int[][] positions = new int[2][live.count()];
+            int[] sizes = new int[2];
+            for (int i = 0; i < live.count(); i++) positions[assignment[i]][sizes[assignment[i]]++] = i;
+            LivePosting[] parts = {live.subset(positions[0], sizes[0]), live.subset(positions[1], sizes[1])};
+            try (WriteBatch b = new WriteBatch()) {
+                for (int s = 0; s < 2; s++) {
+                    SpannStorage.putHead(b, core.db(), newIds[s], HeadCodec.encode(newCentroids[s], parts[s].count()));
+                    SpannStorage.putPosting(b, core.db(), newIds[s], parts[s].encode(core.dim()));
+                }
+                SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
+                core.db().write(b);
+            }
+            for (int s = 0; s < 2; s++) core.noteRewritten(heads.add(newIds[s], newCentroids[s], parts[s].count()), parts[s].count());
+            heads.remove(headId);
+            splits.incrementAndGet();
+        }
+        reassignAfterSplit(heads, oldCentroid, newIds, newCentroids, live, assignment);
+        heads.compactIfWorthIt();
+    }
+
+    private BalancedKMeans.Clustering twoMeans(LivePosting live) {
+        int dim = core.dim();
+        float[] data = new float[live.count() * dim];
+        int[] rows = new int[live.count()];
+        for (int i = 0; i < live.count(); i++) {
+            System.arraycopy(live.vector(i), 0, data, i * dim, dim);
+            rows[i] = i;
+        }
+        BalancedKMeans km = new BalancedKMeans(core.metric(), core.kernels(), dim, params.kmeansIterations(),
+                Integer.MAX_VALUE, params.kmeansBalance());
+        long s;
+        synchronized (this) {
+            s = ++seed;
+        }
+        return km.cluster(data, rows, 2, s, false);
+    }
+
+    /** Rewrites a posting with only its live entries (garbage collection of stale ones). */
+    private void rewrite(HeadIndex.Head h, LivePosting live) {
+        try (WriteBatch b = new WriteBatch()) {
+            SpannStorage.putPosting(b, core.db(), h.id, live.encode(core.dim()));
+            SpannStorage.putHead(b, core.db(), h.id, HeadCodec.encode(h.centroid, live.count()));
+            core.db().write(b);
+        }
+        core.noteRewritten(h, live.count());
+        garbageCollections.incrementAndGet();
+    }
+
+    /**
+     * Reassign (§4.2), with the two necessary conditions as SPFresh's implementation checks them
+     * ({@code CheckIsNeedReassign}): a vector of the split posting may need to move only if the
+     * old head was closer to it than the new head it went to; a vector of one of the
+     * {@code reassign_k} postings nearest the old head only if a new head is closer to it than
+     * both its current head and the old head (otherwise the split changed nothing for it). A
+     * candidate then moves only if the replica rules no longer choose the posting it is in.
+     */
+    private void reassignAfterSplit(HeadIndex heads, float[] oldCentroid, int[] newIds, float[][] newCentroids,
+                                    LivePosting live, int[] assignment) {
+        Set<Long> done = new HashSet<>();
+        for (int i = 0; i < live.count(); i++) {
+            float[] x = live.vector(i);
+            int part = assignment[i];
+            if (dist(x, oldCentroid) < dist(x, newCentroids[part])) {
+                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done);
+            }
+        }
+        if (params.reassignK() == 0) return;
+        int want = params.reassignK() + 2;
+        int[] ids = new int[want];
+        float[] ds = new float[want];
+        int n = heads.nearest(oldCentroid, want, ids, ds);
+        int[] neighbours = new int[n];
+        int m = 0;
+        for (int i = 0; i < n && m < params.reassignK(); i++) if (ids[i] != newIds[0] && ids[i] != newIds[1]) neighbours[m++] = ids[i];
+        List<byte[]> values = core.storage().postings(neighbours, m);
+        for (int j = 0; j < m; j++) {
+            byte[] p = values.get(j);
+            HeadIndex.Head nh = heads.get(neighbours[j]);
+            if (p == null || nh == null) continue;
+            LivePosting lp = LivePosting.of(p, core.dim(), core.versions(), neighbours[j]);
+            for (int i = 0; i < lp.count(); i++) {
+                float[] x = lp.vector(i);
+                float d0 = dist(x, newCentroids[0]);
+                float d1 = dist(x, newCentroids[1]);
+                float dOld = dist(x, oldCentroid);
+                if (dOld <= d0 && dOld <= d1) continue;
+                float dCur = dist(x, nh.centroid);
+                if (dCur <= d0 && dCur <= d1) continue;
+                replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done);
+            }
+        }
+    }
+
+    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done) {
+        if (!done.add(vid)) return;
+        reassignChecks.incrementAndGet();
+        if (core.replace(vid, version, x, previousHead)) reassigned.incrementAndGet();
+    }
+
+    private float dist(float[] a, float[] b) {
+        return core.kernels().distance(core.metric().kernelMetric(), a, 0, b, 0, a.length);
+    }
+
+    /**
+     * Merge (§4.1): a posting whose live length fell under {@code min_posting} is folded into the
+     * nearest head whose posting stays within {@code max_posting}; the head is removed and its
+     * vectors are reassigned when another head now suits them better.
+     */
+    void merge(int headId) {
+        HeadIndex heads = core.heads();
+        if (heads == null) return;
+        HeadIndex.Head h = heads.get(headId);
+        if (h == null) return;
+        int target = -1;
+        LivePosting moved;
+        try (LockStripes.Held held = core.lockExclusive(headId)) {
+            if (!heads.isAlive(headId)) return;
+            byte[] p = core.storage().posting(headId);
+            if (p == null) return;
+            LivePosting live = LivePosting.of(p, core.dim(), core.versions(), headId);
+            if (live.count() >= params.minPosting()) {
+                if (live.count() < live.totalEntries()) rewrite(h, live);
+                return;
+            }
+            if (live.count() == 0) {
+                if (heads.size() <= 1) {
+                    if (live.totalEntries() > 0) rewrite(h, live);
+                    return;
+                }
+                try (WriteBatch b = new WriteBatch()) {
+                    SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
+                    core.db().write(b);
+                }
+                heads.remove(headId);
+                merges.incrementAndGet();
+                return;
+            }
+            target = pickTarget(heads, h, live.count());
+        }
+        if (target < 0) return;
+        // take both postings exclusively (ascending stripe order inside lockExclusive), then re-validate
+        try (LockStripes.Held held = core.lockExclusive(headId, target)) {
+            HeadIndex.Head g = heads.get(target);
+            if (!heads.isAlive(headId) || g == null) return;
+            byte[] p = core.storage().posting(headId);
+            byte[] pg = core.storage().posting(target);
+            if (p == null || pg == null) return;
+            moved = LivePosting.of(p, core.dim(), core.versions(), headId);
+            LivePosting merged = LivePosting.of(pg, core.dim(), core.versions(), target).union(moved);
+            if (merged.count() > params.maxPosting()) {
+                // the target grew since it was picked: a merge must never create a posting that needs a split
+                core.noteRewritten(g, LivePosting.countLive(pg, core.dim(), PostingCodec.count(pg, core.dim(), target), core.versions()));
+                return;
+            }
+            try (WriteBatch b = new WriteBatch()) {
+                SpannStorage.putPosting(b, core.db(), target, merged.encode(core.dim()));
+                SpannStorage.putHead(b, core.db(), target, HeadCodec.encode(g.centroid, merged.count()));
+                SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
+                core.db().write(b);
+            }
+            core.noteRewritten(g, merged.count());
+            heads.remove(headId);
+            merges.incrementAndGet();
+        }
+        HeadIndex.Head g = heads.get(target);
+        if (g == null) return;
+        // as SPFresh's MergePostings: a moved vector is reassigned when its new head is farther than its old one
+        Set<Long> done = new HashSet<>();
+        for (int i = 0; i < moved.count(); i++) {
+            float[] x = moved.vector(i);
+            if (dist(x, g.centroid) > dist(x, h.centroid)) replaceOnce(moved.vid(i), moved.version(i), x, target, done);
+        }
+        if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
+        heads.compactIfWorthIt();
+    }
+
+    /** The nearest other head whose posting has room for {@code incoming} more entries, or -1. */
+    private int pickTarget(HeadIndex heads, HeadIndex.Head h, int incoming) {
+        int want = 16;
+        int[] ids = new int[want];
+        float[] ds = new float[want];
+        int n = heads.nearest(h.centroid, want, ids, ds);
+        for (int i = 0; i < n; i++) {
+            if (ids[i] == h.id) continue;
+            HeadIndex.Head g = heads.get(ids[i]);
+            if (g != null && g.length() + incoming <= params.maxPosting()) return ids[i];
+        }
+        return -1;
+    }
+
+    /** Reads one posting and reports what it needs (the sweep); returns whether a request was made. */
+    void sweepOne(HeadIndex.Head h) {
+        byte[] p = core.storage().posting(h.id);
+        if (p == null) return;
+        core.observeFully(h, p, PostingCodec.count(p, core.dim(), h.id));
+    }
+}

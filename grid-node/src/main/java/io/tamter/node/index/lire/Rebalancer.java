@@ -1,0 +1,157 @@
+package io.tamter.node.index.lire;
+
+import io.tamter.node.index.spann.HeadIndex;
+import io.tamter.node.index.spann.SpannCore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The LIRE rebalancer of one shard: a bounded pool of background threads running split and
+ * merge (and the reassignments they cause). Requests come from the write path and from
+ * searches ({@link SpannCore.Maintenance}); they never block the caller: a request already
+ * pending is not queued twice, and when the queue is full a request is dropped — the posting
+ * asks again on its next append or read, and {@link #awaitQuiescent()}'s sweep finds the rest.
+ */
+public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
+
+    private final SpannCore core;
+    private final LireOps ops;
+    private final ThreadPoolExecutor pool;
+    private final Set<Long> pending = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger running = new AtomicInteger();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile boolean closed;
+
+    public Rebalancer(SpannCore core) {
+        this.core = core;
+        this.ops = new LireOps(core);
+        int threads = core.params().rebalancerThreads();
+        AtomicInteger n = new AtomicInteger();
+        this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(core.params().rebalancerQueue()), r -> {
+                    Thread t = new Thread(r, "tamter-lire-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    t.setPriority(Thread.NORM_PRIORITY - 1);
+                    return t;
+                }, (r, ex) -> {
+                    dropped.incrementAndGet();
+                    if (r instanceof Job j) pending.remove(j.key); // let a later request try again
+                });
+    }
+
+    @Override
+    public void requestSplit(int headId) {
+        submit(headId, false);
+    }
+
+    @Override
+    public void requestMerge(int headId) {
+        submit(headId, true);
+    }
+
+    private void submit(int headId, boolean merge) {
+        if (closed) return;
+        Job job = new Job(headId, merge);
+        if (pending.add(job.key)) pool.execute(job);
+    }
+
+    /** One split or merge request; its key de-duplicates pending requests. */
+    private final class Job implements Runnable {
+        final int headId;
+        final boolean merge;
+        final long key;
+
+        Job(int headId, boolean merge) {
+            this.headId = headId;
+            this.merge = merge;
+            this.key = (merge ? 1L << 32 : 0L) | (headId & 0xFFFFFFFFL);
+        }
+
+        @Override
+        public void run() {
+            pending.remove(key);
+            running.incrementAndGet();
+            try {
+                if (closed) return;
+                if (merge) ops.merge(headId);
+                else ops.split(headId);
+            } catch (RuntimeException e) {
+                if (!closed) {
+                    failures.incrementAndGet();
+                    LOG.warn("{} of head {} failed: {}", merge ? "merge" : "split", headId, e.toString(), e);
+                }
+            } finally {
+                running.decrementAndGet();
+            }
+        }
+    }
+
+    /**
+     * Waits until no split or merge is queued or running, then sweeps every posting (reading it
+     * and counting its live entries) and repeats while the sweep found work. When it returns,
+     * every posting is within {@code max_posting} (unless its vectors cannot be split apart) and
+     * no posting with live entries below {@code min_posting} has a head with room to take it.
+     */
+    public void awaitQuiescent() {
+        for (int round = 0; round < 64 && !closed; round++) {
+            waitIdle();
+            long before = activity();
+            HeadIndex heads = core.heads();
+            if (heads == null) return;
+            List<HeadIndex.Head> all = new ArrayList<>();
+            heads.forEach(all::add);
+            for (HeadIndex.Head h : all) {
+                if (heads.isAlive(h.id)) ops.sweepOne(h);
+            }
+            waitIdle();
+            if (activity() == before) return;
+        }
+    }
+
+    private long activity() {
+        return ops.splits.get() + ops.merges.get() + ops.garbageCollections.get() + ops.reassigned.get();
+    }
+
+    private void waitIdle() {
+        while (!closed && (!pending.isEmpty() || running.get() > 0 || !pool.getQueue().isEmpty())) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Counters for benchmarks and logs. */
+    public Map<String, Long> stats() {
+        return Map.of("splits", ops.splits.get(), "merges", ops.merges.get(), "gc_rewrites", ops.garbageCollections.get(),
+                "reassigned", ops.reassigned.get(), "reassign_checks", ops.reassignChecks.get(),
+                "dropped_requests", dropped.get(), "failures", failures.get(), "queued", (long) pool.getQueue().size());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        pool.shutdown();
+        pool.getQueue().clear();
+        // a running split or merge finishes its write batch; RocksDB must not close under it
+        try {
+            while (!pool.awaitTermination(10, TimeUnit.SECONDS)) LOG.warn("waiting for a running split/merge to finish");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

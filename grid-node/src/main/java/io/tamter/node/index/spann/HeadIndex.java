@@ -1,0 +1,314 @@
+package io.tamter.node.index.spann;
+
+import io.github.jbellis.jvector.graph.GraphIndexBuilder;
+import io.github.jbellis.jvector.graph.GraphSearcher;
+import io.github.jbellis.jvector.graph.RandomAccessVectorValues;
+import io.github.jbellis.jvector.graph.SearchResult;
+import io.github.jbellis.jvector.graph.similarity.BuildScoreProvider;
+import io.github.jbellis.jvector.graph.similarity.DefaultSearchScoreProvider;
+import io.github.jbellis.jvector.util.Bits;
+import io.github.jbellis.jvector.vector.VectorSimilarityFunction;
+import io.github.jbellis.jvector.vector.VectorizationProvider;
+import io.github.jbellis.jvector.vector.types.VectorFloat;
+import io.github.jbellis.jvector.vector.types.VectorTypeSupport;
+import io.tamter.kernels.Metric;
+import io.tamter.kernels.VectorKernels;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * The heads (posting centroids) of one shard, in memory, in a JVector graph that supports
+ * concurrent add and delete (SPFRESH.md: "do not write a graph index by hand").
+ *
+ * <p>Head ids are the graph's ordinals. They are never reused, so a retired head's ordinal
+ * stays marked deleted until {@link #compact()} removes it from the graph; its vector is then
+ * replaced by a shared zero vector (JVector may still read any ordinal below the upper bound).
+ * {@link #nearest} asks the graph for {@code overquery} times more candidates than wanted and
+ * ranks them by exact kernel distance; with few heads it scans them all instead.
+ *
+ * <p>Thread safety: adds, removes and searches run concurrently; {@link #compact()} excludes
+ * adds (JVector's removal of deleted nodes must not race insertions).
+ */
+public final class HeadIndex implements AutoCloseable {
+    private static final VectorTypeSupport VTS = VectorizationProvider.getInstance().getVectorTypeSupport();
+    private static final int CHUNK_BITS = 12;
+    private static final int CHUNK = 1 << CHUNK_BITS;
+    /** Below this many live heads a linear scan is exact and about as fast as the graph. */
+    static final int BRUTE_FORCE_BELOW = 512;
+
+    /** One head: its centroid and what the index knows of its posting. */
+    public static final class Head {
+        public final int id;
+        public final float[] centroid;
+        final VectorFloat<?> jv;
+        /** Entries in the posting (live and stale), as last written or read. */
+        volatile int length;
+        /** Live entries when the posting was last read, -1 if unknown. */
+        volatile int liveLength = -1;
+        /** Value of the index's version-bump counter when live entries were last counted. */
+        volatile long checkedAtBumps;
+
+        Head(int id, float[] centroid, int length) {
+            this.id = id;
+            this.centroid = centroid;
+            this.jv = VTS.createFloatVector(centroid);
+            this.length = length;
+        }
+
+        public int length() {
+            return length;
+        }
+    }
+
+    private final int dim;
+    private final Metric metric;
+    private final VectorKernels kernels;
+    private final float overquery;
+    private final VectorFloat<?> zero;
+    private volatile Head[][] chunks = new Head[1][];
+    private final Object growLock = new Object();
+    private final AtomicInteger live = new AtomicInteger();
+    private final AtomicInteger upperBound = new AtomicInteger();
+    private final AtomicInteger retiredInGraph = new AtomicInteger();
+    private final Ravv ravv = new Ravv();
+    private final GraphIndexBuilder builder;
+    private final ReentrantReadWriteLock compactLock = new ReentrantReadWriteLock();
+    private final ThreadLocal<GraphSearcher> searchers;
+    private final Bits aliveBits = this::isAlive;
+
+    public HeadIndex(int dim, Metric metric, VectorKernels kernels, int degree, int beam, double overquery) {
+        this.dim = dim;
+        this.metric = metric;
+        this.kernels = kernels;
+        this.overquery = (float) overquery;
+        this.zero = VTS.createFloatVector(new float[dim]);
+        chunks[0] = new Head[CHUNK];
+        // L2 ranks by squared distance; DOT (also used for cosine on unit vectors) by inner product.
+        VectorSimilarityFunction vsf = metric == Metric.L2 ? VectorSimilarityFunction.EUCLIDEAN : VectorSimilarityFunction.DOT_PRODUCT;
+        BuildScoreProvider bsp = BuildScoreProvider.randomAccessScoreProvider(ravv, vsf);
+        this.builder = new GraphIndexBuilder(bsp, dim, degree, beam, 1.2f, 1.2f, true, false);
+        this.searchers = ThreadLocal.withInitial(() -> new GraphSearcher(builder.getGraph()));
+        this.vsf = vsf;
+    }
+
+    private final VectorSimilarityFunction vsf;
+
+    public int dim() {
+        return dim;
+    }
+
+    /** Number of live heads. */
+    public int size() {
+        return live.get();
+    }
+
+    /** One past the largest head id ever added. */
+    public int upperBound() {
+        return upperBound.get();
+    }
+
+    public Head get(int id) {
+        Head[][] c = chunks;
+        int ci = id >>> CHUNK_BITS;
+        if (id < 0 || ci >= c.length || c[ci] == null) return null;
+        return c[ci][id & (CHUNK - 1)];
+    }
+
+    public boolean isAlive(int id) {
+        return get(id) != null;
+    }
+
+    /** Adds a head (its id must be new) and links it into the graph. */
+    public Head add(int id, float[] centroid, int length) {
+        if (centroid.length != dim) throw new IllegalArgumentException("head " + id + " has " + centroid.length + " dims, index has " + dim);
+        Head h = new Head(id, centroid, length);
+        put(id, h);
+        upperBound.accumulateAndGet(id + 1, Math::max);
+        live.incrementAndGet();
+        compactLock.readLock().lock();
+        try {
+            builder.addGraphNode(id, h.jv);
+        } finally {
+            compactLock.readLock().unlock();
+        }
+        return h;
+    }
+
+    /** Removes a head: it stops being returned at once and leaves the graph at the next {@link #compact()}. */
+    public void remove(int id) {
+        Head h = get(id);
+        if (h == null) return;
+        retired.set(id, h.jv); // keep the vector readable by the graph until compaction
+        put(id, null);
+        live.decrementAndGet();
+        retiredInGraph.incrementAndGet();
+        compactLock.readLock().lock();
+        try {
+            builder.markNodeDeleted(id);
+        } finally {
+            compactLock.readLock().unlock();
+        }
+    }
+
+    private final RetiredVectors retired = new RetiredVectors();
+
+    /** Vectors of removed heads that the graph may still traverse until compaction. */
+    private final class RetiredVectors {
+        private final java.util.concurrent.ConcurrentHashMap<Integer, VectorFloat<?>> map = new java.util.concurrent.ConcurrentHashMap<>();
+
+        void set(int id, VectorFloat<?> v) {
+            map.put(id, v);
+        }
+
+        VectorFloat<?> get(int id) {
+            return map.get(id);
+        }
+
+        void clear() {
+            map.clear();
+        }
+    }
+
+    /** Physically removes deleted heads from the graph when they are a sizeable fraction of it. */
+    public void compactIfWorthIt() {
+        if (retiredInGraph.get() > Math.max(64, live.get() / 8)) compact();
+    }
+
+    public void compact() {
+        compactLock.writeLock().lock();
+        try {
+            builder.removeDeletedNodes();
+            retiredInGraph.set(0);
+            retired.clear();
+        } finally {
+            compactLock.writeLock().unlock();
+        }
+    }
+
+    private void put(int id, Head h) {
+        int ci = id >>> CHUNK_BITS;
+        Head[][] c = chunks;
+        if (ci >= c.length || c[ci] == null) {
+            synchronized (growLock) {
+                c = chunks;
+                if (ci >= c.length) c = Arrays.copyOf(c, Math.max(ci + 1, c.length * 2));
+                if (c[ci] == null) c[ci] = new Head[CHUNK];
+                chunks = c;
+            }
+        }
+        c[ci][id & (CHUNK - 1)] = h;
+    }
+
+    /**
+     * The {@code n} nearest live heads to {@code q} by exact kernel distance, ascending.
+     *
+     * @return how many were written to {@code outIds}/{@code outDists} (≤ n)
+     */
+    public int nearest(float[] q, int n, int[] outIds, float[] outDists) {
+        int liveNow = live.get();
+        if (liveNow == 0 || n <= 0) return 0;
+        if (liveNow <= Math.max(BRUTE_FORCE_BELOW, 2 * n)) return bruteForce(q, n, outIds, outDists);
+        int want = Math.min(liveNow, (int) Math.ceil(n * overquery));
+        SearchResult r = searchers.get().search(DefaultSearchScoreProvider.exact(VTS.createFloatVector(q), vsf, ravv), want, aliveBits);
+        SearchResult.NodeScore[] nodes = r.getNodes();
+        int m = 0;
+        int[] ids = new int[nodes.length];
+        float[] ds = new float[nodes.length];
+        for (SearchResult.NodeScore ns : nodes) {
+            Head h = get(ns.node);
+            if (h == null) continue; // removed after the graph returned it
+            ids[m] = h.id;
+            ds[m] = kernels.distance(metric, q, 0, h.centroid, 0, dim);
+            m++;
+        }
+        return sortTop(ids, ds, m, n, outIds, outDists);
+    }
+
+    private int bruteForce(float[] q, int n, int[] outIds, float[] outDists) {
+        int ub = upperBound.get();
+        int[] ids = new int[Math.max(16, live.get() + 16)];
+        float[] ds = new float[ids.length];
+        int m = 0;
+        for (int id = 0; id < ub; id++) {
+            Head h = get(id);
+            if (h == null) continue;
+            if (m == ids.length) {
+                ids = Arrays.copyOf(ids, m * 2);
+                ds = Arrays.copyOf(ds, m * 2);
+            }
+            ids[m] = id;
+            ds[m] = kernels.distance(metric, q, 0, h.centroid, 0, dim);
+            m++;
+        }
+        return sortTop(ids, ds, m, n, outIds, outDists);
+    }
+
+    /** Partial selection sort is fine here: m is a few hundred at most on the graph path. */
+    private static int sortTop(int[] ids, float[] ds, int m, int n, int[] outIds, float[] outDists) {
+        Integer[] order = new Integer[m];
+        for (int i = 0; i < m; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Float.compare(ds[a], ds[b]));
+        int k = Math.min(n, m);
+        for (int i = 0; i < k; i++) {
+            outIds[i] = ids[order[i]];
+            outDists[i] = ds[order[i]];
+        }
+        return k;
+    }
+
+    /** Calls {@code action} for every live head. */
+    public void forEach(java.util.function.Consumer<Head> action) {
+        int ub = upperBound.get();
+        for (int id = 0; id < ub; id++) {
+            Head h = get(id);
+            if (h != null) action.accept(h);
+        }
+    }
+
+    /** Heap bytes of the head structures: centroids and the graph, as JVector accounts it. */
+    public long ramBytesUsed() {
+        return (long) live.get() * (dim * 4L + 64) + builder.ramBytesUsed();
+    }
+
+    @Override
+    public void close() {
+        try {
+            builder.close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The vectors JVector reads by ordinal: live heads, then retired ones, then zero. */
+    private final class Ravv implements RandomAccessVectorValues {
+        @Override
+        public int size() {
+            return upperBound.get();
+        }
+
+        @Override
+        public int dimension() {
+            return dim;
+        }
+
+        @Override
+        public VectorFloat<?> getVector(int node) {
+            Head h = get(node);
+            if (h != null) return h.jv;
+            VectorFloat<?> r = retired.get(node);
+            return r != null ? r : zero;
+        }
+
+        @Override
+        public boolean isValueShared() {
+            return false;
+        }
+
+        @Override
+        public RandomAccessVectorValues copy() {
+            return this;
+        }
+    }
+}

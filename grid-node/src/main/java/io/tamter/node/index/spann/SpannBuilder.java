@@ -1,0 +1,247 @@
+package io.tamter.node.index.spann;
+
+import io.tamter.node.index.spann.IndexMetaCodec.State;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The static SPANN build: heads by hierarchical balanced k-means (each node of the hierarchy
+ * is split into {@code min(kmeans_branching, ⌈size/build_posting⌉)} balanced clusters until a
+ * cluster holds at most {@code build_posting} vectors; the leaves' centroids are the heads),
+ * then every vector is written to the postings chosen by the closure and RNG rules
+ * ({@link ReplicaSelector}).
+ *
+ * <p>Used twice: when a flat shard reaches {@code build_threshold} (one atomic write batch,
+ * under the index's state lock), and to bulk-load an empty index (benchmarks and large
+ * imports; written in bounded batches, so not atomic as a whole — the meta record switches to
+ * BUILT in the last batch, and an interrupted bulk load leaves an index the integrity check
+ * rejects).
+ */
+final class SpannBuilder {
+    private static final Logger LOG = LoggerFactory.getLogger(SpannBuilder.class);
+    private static final long BATCH_BYTES = 32L << 20;
+
+    private final SpannCore core;
+
+    SpannBuilder(SpannCore core) {
+        this.core = core;
+    }
+
+    /** A vector source for the bulk build (vectors as given; the builder prepares them). */
+    interface Source {
+        int size();
+
+        long vid(int i);
+
+        float[] vector(int i);
+    }
+
+    /** Switches a flat index to heads + postings. Caller holds the state lock exclusively. */
+    void buildFromFlat() {
+        byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
+        LivePosting live = p == null ? null : LivePosting.of(p, core.dim, core.versions, SpannStorage.FLAT_HEAD);
+        int n = live == null ? 0 : live.count();
+        float[] data = new float[n * core.dim];
+        long[] vids = new long[n];
+        byte[] vers = new byte[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(live.vector(i), 0, data, i * core.dim, core.dim);
+            vids[i] = live.vid(i);
+            vers[i] = (byte) live.version(i);
+        }
+        long t0 = System.nanoTime();
+        HeadIndex hs = newHeadIndex();
+        Assignment a = buildAndAssign(hs, data, n);
+        try (WriteBatch b = new WriteBatch()) {
+            writePostings(b, hs, a, data, vids, vers);
+            SpannStorage.deletePosting(b, core.db, SpannStorage.FLAT_HEAD);
+            SpannStorage.putMeta(b, core.db, IndexMetaCodec.encode(new IndexMetaCodec.Meta(State.BUILT, core.metric, core.dim,
+                    core.nextHeadId.get())));
+            core.db.write(b);
+        }
+        core.heads = hs;
+        core.state = State.BUILT;
+        core.flatLength.set(0);
+        LOG.info("index built from its flat posting: {} vectors, {} heads in {} ms", n, hs.size(), (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Bulk-loads an empty index. Caller holds the state lock exclusively. */
+    void bulk(Source src) {
+        int n = src.size();
+        int dim = core.dim;
+        if ((long) n * dim > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("bulk build of " + n + "x" + dim + " exceeds one array");
+        float[] data = new float[n * dim];
+        long[] vids = new long[n];
+        IntStream.range(0, n).parallel().forEach(i -> {
+            float[] v = src.vector(i);
+            if (v.length != dim) throw new IllegalArgumentException("vector " + i + " has " + v.length + " dimensions, index has " + dim);
+            System.arraycopy(core.metric.prepare(v), 0, data, i * dim, dim);
+            vids[i] = src.vid(i);
+        });
+        byte[] vers = new byte[n];
+        Arrays.fill(vers, (byte) 1);
+        HeadIndex hs = newHeadIndex();
+        Assignment a = buildAndAssign(hs, data, n);
+        try (WriteBatch versionsBatch = new WriteBatch()) {
+            for (int i = 0; i < n; i++) {
+                SpannStorage.putVersion(versionsBatch, core.db, vids[i], 1);
+                if (versionsBatch.getDataSize() > BATCH_BYTES) {
+                    core.db.write(versionsBatch);
+                    versionsBatch.clear();
+                }
+            }
+            core.db.write(versionsBatch);
+        }
+        for (int i = 0; i < n; i++) core.versions.set(vids[i], 1);
+        writePostings(null, hs, a, data, vids, vers);
+        try (WriteBatch b = new WriteBatch()) {
+            SpannStorage.deletePosting(b, core.db, SpannStorage.FLAT_HEAD);
+            SpannStorage.putMeta(b, core.db, IndexMetaCodec.encode(new IndexMetaCodec.Meta(State.BUILT, core.metric, core.dim,
+                    core.nextHeadId.get())));
+            core.db.write(b);
+        }
+        core.liveCount.set(n);
+        core.heads = hs;
+        core.state = State.BUILT;
+    }
+
+    HeadIndex newHeadIndex() {
+        IndexParams p = core.params;
+        return new HeadIndex(core.dim, core.metric.kernelMetric(), core.kernels, p.headGraphDegree(), p.headGraphBeam(),
+                p.headSearchOverquery());
+    }
+
+    /** Per head (index in {@code headIds}), the rows assigned to it. */
+    record Assignment(int[] headIds, int[][] rowsPerHead) {}
+
+    private Assignment buildAndAssign(HeadIndex hs, float[] data, int n) {
+        long t0 = System.nanoTime();
+        List<float[]> centroids = hierarchicalCentroids(data, n);
+        long t1 = System.nanoTime();
+        int[] headIds = new int[centroids.size()];
+        for (int i = 0; i < headIds.length; i++) headIds[i] = core.newHeadId();
+        IntStream.range(0, headIds.length).parallel().forEach(i -> hs.add(headIds[i], centroids.get(i), 0));
+        long t2 = System.nanoTime();
+        int[][] chosen = new int[n][];
+        int want = core.params.headCandidates();
+        IntStream.range(0, n).parallel().forEach(r -> {
+            float[] x = Arrays.copyOfRange(data, r * core.dim, (r + 1) * core.dim);
+            int[] ids = new int[want];
+            float[] ds = new float[want];
+            int m = hs.nearest(x, want, ids, ds);
+            int[] out = new int[core.params.replicaCount()];
+            int c = core.selector.select(x, ids, ds, m, id -> {
+                HeadIndex.Head h = hs.get(id);
+                return h == null ? null : h.centroid;
+            }, out);
+            chosen[r] = Arrays.copyOf(out, c);
+        });
+        // invert: rows per head, via head id -> position
+        int maxId = 0;
+        for (int id : headIds) maxId = Math.max(maxId, id);
+        int minId = headIds.length == 0 ? 0 : headIds[0];
+        int[] counts = new int[maxId - minId + 1];
+        long replicas = 0;
+        for (int[] c : chosen) {
+            for (int id : c) counts[id - minId]++;
+            replicas += c.length;
+        }
+        int[][] rows = new int[counts.length][];
+        for (int i = 0; i < counts.length; i++) rows[i] = new int[counts[i]];
+        int[] fill = new int[counts.length];
+        for (int r = 0; r < n; r++) for (int id : chosen[r]) rows[id - minId][fill[id - minId]++] = r;
+        int[][] perHead = new int[headIds.length][];
+        for (int i = 0; i < headIds.length; i++) perHead[i] = rows[headIds[i] - minId];
+        LOG.info("SPANN build: {} vectors -> {} heads (k-means {} ms, head graph {} ms, assignment {} ms), {} replicas per vector",
+                n, headIds.length, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (System.nanoTime() - t2) / 1_000_000,
+                String.format("%.2f", n == 0 ? 0.0 : replicas / (double) n));
+        return new Assignment(headIds, perHead);
+    }
+
+    /** Leaves of the balanced k-means hierarchy, as centroids. */
+    List<float[]> hierarchicalCentroids(float[] data, int n) {
+        IndexParams p = core.params;
+        BalancedKMeans km = new BalancedKMeans(core.metric, core.kernels, core.dim, p.kmeansIterations(), p.kmeansSample(), p.kmeansBalance());
+        List<float[]> leaves = new ArrayList<>();
+        if (n == 0) return leaves;
+        Deque<int[]> work = new ArrayDeque<>();
+        int[] all = new int[n];
+        for (int i = 0; i < n; i++) all[i] = i;
+        work.push(all);
+        long seed = 0x5EED;
+        while (!work.isEmpty()) {
+            int[] rows = work.pop();
+            int target = p.buildPosting();
+            if (rows.length <= target) {
+                leaves.add(km.centroidOf(data, rows));
+                continue;
+            }
+            int k = (int) Math.min(p.kmeansBranching(), Math.max(2, (rows.length + target - 1) / target));
+            BalancedKMeans.Clustering c = km.cluster(data, rows, k, seed++);
+            int kk = c.centroids().length;
+            if (kk < 2) { // cannot split (identical vectors): one head
+                leaves.add(km.centroidOf(data, rows));
+                continue;
+            }
+            int[] sizes = new int[kk];
+            for (int a : c.assignment()) sizes[a]++;
+            int[][] groups = new int[kk][];
+            for (int g = 0; g < kk; g++) groups[g] = new int[sizes[g]];
+            int[] f = new int[kk];
+            for (int i = 0; i < rows.length; i++) {
+                int g = c.assignment()[i];
+                groups[g][f[g]++] = rows[i];
+            }
+            for (int[] g : groups) if (g.length > 0) work.push(g);
+        }
+        return leaves;
+    }
+
+    /**
+     * Writes heads and postings. Heads that received no vector are dropped (a head without
+     * entries would only cost a probe). With {@code into} non-null everything goes into that
+     * one batch; otherwise batches of bounded size are written as they fill.
+     */
+    private void writePostings(WriteBatch into, HeadIndex hs, Assignment a, float[] data, long[] vids, byte[] vers) {
+        int dim = core.dim;
+        WriteBatch b = into != null ? into : new WriteBatch();
+        try {
+            for (int i = 0; i < a.headIds().length; i++) {
+                int id = a.headIds()[i];
+                int[] rows = a.rowsPerHead()[i];
+                if (rows.length == 0) {
+                    hs.remove(id);
+                    continue;
+                }
+                long[] pv = new long[rows.length];
+                byte[] pver = new byte[rows.length];
+                float[][] vec = new float[rows.length][];
+                for (int j = 0; j < rows.length; j++) {
+                    int r = rows[j];
+                    pv[j] = vids[r];
+                    pver[j] = vers[r];
+                    vec[j] = Arrays.copyOfRange(data, r * dim, (r + 1) * dim);
+                }
+                HeadIndex.Head h = hs.get(id);
+                h.length = rows.length;
+                SpannStorage.putHead(b, core.db, id, HeadCodec.encode(h.centroid, rows.length));
+                SpannStorage.putPosting(b, core.db, id, PostingCodec.encode(dim, rows.length, pv, pver, vec));
+                if (into == null && b.getDataSize() > BATCH_BYTES) {
+                    core.db.write(b);
+                    b.clear();
+                }
+            }
+            if (into == null) core.db.write(b);
+        } finally {
+            if (into == null) b.close();
+        }
+        hs.compact();
+    }
+}

@@ -1,0 +1,327 @@
+package io.tamter.node.index.spann;
+
+import io.tamter.kernels.PostingLayout;
+import io.tamter.kernels.VectorKernels;
+import io.tamter.node.index.spann.IndexMetaCodec.Meta;
+import io.tamter.node.index.spann.IndexMetaCodec.State;
+import io.tamter.node.shard.ShardDb;
+import io.tamter.node.vector.VectorMetric;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Consumer;
+import org.rocksdb.WriteBatch;
+
+/**
+ * The shared state of one shard's SPFresh index and its write paths: insert, delete, and the
+ * version-checked re-placement LIRE uses. Search lives in {@link SpannSearcher}, the static build
+ * in {@link SpannBuilder}, split/merge/reassign in {@code io.tamter.node.index.lire}.
+ *
+ * <p>Invariant kept by every path (the integrity check verifies it): every live vid has an entry
+ * of its current version in at least one posting whose head exists, and every posting has a
+ * head and vice versa. Each mutation is one RocksDB write batch, so a crash anywhere leaves
+ * either the state before or the state after it.
+ *
+ * <p>Locks, always taken in this order: the vid stripe (serializes version changes of a vid),
+ * the state lock (shared by all, exclusive only for the flat→built switch), head stripes
+ * (shared for appends, exclusive for rewrites).
+ */
+public final class SpannCore {
+    /** What the rebalancer is told; requests are hints and may be dropped. */
+    public interface Maintenance {
+        void requestSplit(int headId);
+
+        void requestMerge(int headId);
+    }
+
+    final ShardDb db;
+    final SpannStorage storage;
+    final VectorMetric metric;
+    final int dim;
+    final IndexParams params;
+    final VectorKernels kernels;
+    final VersionMap versions;
+    final LockStripes headLocks = new LockStripes(4096);
+    private final ReentrantLock[] vidLocks = new ReentrantLock[4096];
+    final ReplicaSelector selector;
+    final ReentrantReadWriteLock stateLock = new ReentrantReadWriteLock();
+    volatile State state;
+    volatile HeadIndex heads;
+    /** Count of version bumps of live vids (updates and deletes): each leaves stale entries behind. */
+    final AtomicLong bumps = new AtomicLong();
+    final AtomicLong liveCount = new AtomicLong();
+    final AtomicInteger nextHeadId;
+    /** Entries in the flat posting (live and stale) while the index is flat. */
+    final AtomicInteger flatLength = new AtomicInteger();
+    volatile Maintenance maintenance = new Maintenance() {
+        @Override
+        public void requestSplit(int headId) {}
+
+        @Override
+        public void requestMerge(int headId) {}
+    };
+
+    SpannCore(ShardDb db, VectorMetric metric, int dim, IndexParams params, VectorKernels kernels, State state, int nextHeadId) {
+        this.db = db;
+        this.storage = new SpannStorage(db);
+        this.metric = metric;
+        this.dim = dim;
+        this.params = params;
+        this.kernels = kernels;
+        this.versions = new VersionMap(1 << 16);
+        this.selector = new ReplicaSelector(metric, kernels, params.replicaCount(), params.closureEpsilon(), params.rngFactor());
+        this.state = state;
+        this.nextHeadId = new AtomicInteger(nextHeadId);
+        for (int i = 0; i < vidLocks.length; i++) vidLocks[i] = new ReentrantLock();
+    }
+
+    // ---- accessors for the rebalancer and the integrity check (other packages) ----
+
+    public ShardDb db() { return db; }
+    public SpannStorage storage() { return storage; }
+    public VectorMetric metric() { return metric; }
+    public int dim() { return dim; }
+    public IndexParams params() { return params; }
+    public VectorKernels kernels() { return kernels; }
+    public VersionMap versions() { return versions; }
+    public HeadIndex heads() { return heads; }
+    public State state() { return state; }
+    public ReplicaSelector selector() { return selector; }
+    public long bumps() { return bumps.get(); }
+    public long liveCount() { return liveCount.get(); }
+    public Maintenance maintenance() { return maintenance; }
+
+    public void setMaintenance(Maintenance m) {
+        this.maintenance = m;
+    }
+
+    public int newHeadId() {
+        int id = nextHeadId.getAndIncrement();
+        if (id == SpannStorage.FLAT_HEAD || id < 0) throw new IllegalStateException("head ids exhausted");
+        return id;
+    }
+
+    /** Exclusive hold on the postings of the given heads (for rewrites); close to release. */
+    public LockStripes.Held lockExclusive(int... headIds) {
+        return headLocks.exclusive(headIds);
+    }
+
+    /** Records that the posting of {@code h} was just rewritten with {@code count} live entries. */
+    public void noteRewritten(HeadIndex.Head h, int count) {
+        h.length = count;
+        h.liveLength = count;
+        h.checkedAtBumps = bumps.get();
+    }
+
+    /** Like {@link #observe}, but always counts live entries (the rebalancer's sweep). */
+    public void observeFully(HeadIndex.Head h, byte[] posting, int count) {
+        h.liveLength = -1;
+        observe(h, posting, count);
+    }
+
+    Meta meta() {
+        return new Meta(state, metric, dim, nextHeadId.get());
+    }
+
+    private ReentrantLock vidLock(long vid) {
+        long h = vid * 0x9E3779B97F4A7C15L;
+        return vidLocks[(int) (h >>> 52) & (vidLocks.length - 1)];
+    }
+
+    // ---- writes ----
+
+    /**
+     * Inserts or replaces the vector of {@code vid}. The vector must already be prepared
+     * ({@link VectorMetric#prepare}). Returns true when the index should build its heads now
+     * (the flat phase reached its threshold); the caller does that outside every lock.
+     */
+    boolean insert(long vid, float[] x) {
+        ReentrantLock l = vidLock(vid);
+        l.lock();
+        try {
+            int cur = versions.get(vid);
+            int next = VersionMap.nextVersion(cur);
+            boolean wasLive = !VersionMap.isDeleted(cur);
+            stateLock.readLock().lock();
+            try {
+                if (state == State.FLAT) {
+                    appendFlat(vid, next, x);
+                } else {
+                    place(vid, next, x, -1, b -> SpannStorage.putVersion(b, db, vid, next));
+                }
+                versions.set(vid, next);
+            } finally {
+                stateLock.readLock().unlock();
+            }
+            if (wasLive) bumps.incrementAndGet();
+            else liveCount.incrementAndGet();
+            return state == State.FLAT && liveCount.get() >= params.buildThreshold();
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /** Marks {@code vid} deleted; its entries become stale. Returns false when it was not live. */
+    boolean delete(long vid) {
+        ReentrantLock l = vidLock(vid);
+        l.lock();
+        try {
+            int cur = versions.get(vid);
+            if (VersionMap.isDeleted(cur)) return false;
+            int deleted = cur | PostingLayout.DELETED_BIT;
+            try (WriteBatch b = new WriteBatch()) {
+                SpannStorage.putVersion(b, db, vid, deleted);
+                db.write(b);
+            }
+            versions.set(vid, deleted);
+            liveCount.decrementAndGet();
+            bumps.incrementAndGet();
+            return true;
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /**
+     * LIRE's re-placement of a live vector: insert-with-version-bump, dropped when the vid's
+     * version byte is no longer {@code expected} (it was updated or deleted meanwhile), and also
+     * when the replica rules still choose {@code previousHead} (the posting it was found in):
+     * then the vector is still where it belongs and a version bump would only make garbage
+     * (SPFresh's {@code RNGSelection(..., checkHeadID)}).
+     *
+     * @return whether the vector was re-placed
+     */
+    public boolean replace(long vid, int expected, float[] x, int previousHead) {
+        ReentrantLock l = vidLock(vid);
+        l.lock();
+        try {
+            if (versions.get(vid) != expected || VersionMap.isDeleted(expected)) return false;
+            int next = VersionMap.nextVersion(expected);
+            stateLock.readLock().lock();
+            try {
+                if (state != State.BUILT) return false;
+                if (!place(vid, next, x, previousHead, b -> SpannStorage.putVersion(b, db, vid, next))) return false;
+            } finally {
+                stateLock.readLock().unlock();
+            }
+            versions.set(vid, next);
+            bumps.incrementAndGet();
+            return true;
+        } finally {
+            l.unlock();
+        }
+    }
+
+    /**
+     * Appends (vid, version, x) to the postings chosen by the replica rules, plus whatever
+     * {@code extra} adds, in one batch. Retries when a chosen head disappears (split or merged
+     * away) between choosing it and locking it. Writes nothing and returns false when the
+     * rules choose {@code unlessChosen} (−1: never).
+     */
+    boolean place(long vid, int version, float[] x, int unlessChosen, Consumer<WriteBatch> extra) {
+        HeadIndex hs = heads;
+        int want = params.headCandidates();
+        int[] ids = new int[want];
+        float[] ds = new float[want];
+        int[] chosen = new int[params.replicaCount()];
+        byte[] entry = PostingCodec.entry(vid, version, x);
+        for (int attempt = 0; ; attempt++) {
+            int n = hs.nearest(x, want, ids, ds);
+            if (n == 0) {
+                createSingletonHead(vid, version, x, extra);
+                return true;
+            }
+            int m = selector.select(x, ids, ds, n, id -> {
+                HeadIndex.Head h = hs.get(id);
+                return h == null ? null : h.centroid;
+            }, chosen);
+            if (m == 0) continue;
+            for (int i = 0; i < m; i++) if (chosen[i] == unlessChosen) return false;
+            try (LockStripes.Held held = headLocks.shared(chosen, m)) {
+                boolean allAlive = true;
+                for (int i = 0; i < m && allAlive; i++) allAlive = hs.isAlive(chosen[i]);
+                if (!allAlive) {
+                    if (attempt > 1000) throw new IllegalStateException("could not place vid " + vid + ": heads keep moving");
+                    continue;
+                }
+                try (WriteBatch b = new WriteBatch()) {
+                    for (int i = 0; i < m; i++) SpannStorage.append(b, db, chosen[i], entry);
+                    extra.accept(b);
+                    db.write(b);
+                }
+                for (int i = 0; i < m; i++) {
+                    HeadIndex.Head h = hs.get(chosen[i]);
+                    if (h != null && ++h.length > params.maxPosting()) maintenance.requestSplit(h.id);
+                }
+                return true;
+            }
+        }
+    }
+
+    /** With no head at all (everything was deleted and merged away), the vector becomes a head. */
+    private void createSingletonHead(long vid, int version, float[] x, Consumer<WriteBatch> extra) {
+        int id = newHeadId();
+        float[] c = x.clone();
+        try (LockStripes.Held held = headLocks.exclusive(id); WriteBatch b = new WriteBatch()) {
+            SpannStorage.putHead(b, db, id, HeadCodec.encode(c, 1));
+            SpannStorage.putPosting(b, db, id, PostingCodec.encode(dim, 1, new long[] {vid}, new byte[] {(byte) version}, new float[][] {x}));
+            extra.accept(b);
+            db.write(b);
+            heads.add(id, c, 1);
+        }
+    }
+
+    private void appendFlat(long vid, int version, float[] x) {
+        int[] flat = {SpannStorage.FLAT_HEAD};
+        try (LockStripes.Held held = headLocks.shared(flat, 1); WriteBatch b = new WriteBatch()) {
+            SpannStorage.append(b, db, SpannStorage.FLAT_HEAD, PostingCodec.entry(vid, version, x));
+            SpannStorage.putVersion(b, db, vid, version);
+            db.write(b);
+        }
+        flatLength.incrementAndGet();
+    }
+
+    /** Rewrites the flat posting without its stale entries once they are most of it. */
+    void compactFlatIfWorthIt() {
+        if (state != State.FLAT || flatLength.get() < 64 || flatLength.get() < 2 * liveCount.get()) return;
+        stateLock.readLock().lock();
+        try (LockStripes.Held held = headLocks.exclusive(SpannStorage.FLAT_HEAD)) {
+            if (state != State.FLAT) return;
+            byte[] p = storage.posting(SpannStorage.FLAT_HEAD);
+            if (p == null) return;
+            LivePosting live = LivePosting.of(p, dim, versions, SpannStorage.FLAT_HEAD);
+            try (WriteBatch b = new WriteBatch()) {
+                SpannStorage.putPosting(b, db, SpannStorage.FLAT_HEAD, live.encode(dim));
+                db.write(b);
+            }
+            flatLength.set(live.count());
+        } finally {
+            stateLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * What a read of a posting teaches: its length (appends raise it between reads), and, when
+     * enough version bumps happened since it was last counted, how many entries are live. A long
+     * posting asks for a split (which first drops stale entries); a short one for a merge.
+     */
+    public void observe(HeadIndex.Head h, byte[] posting, int count) {
+        h.length = count;
+        long b = bumps.get();
+        if (count > params.maxPosting()) {
+            maintenance.requestSplit(h.id);
+            return;
+        }
+        if (h.liveLength < 0 || b - h.checkedAtBumps > Math.max(8, h.liveLength / 4)) {
+            int live = LivePosting.countLive(posting, dim, count, versions);
+            h.liveLength = live;
+            h.checkedAtBumps = b;
+            if (live < params.minPosting() || live * 2 < count) {
+                // few live entries: merge away; many stale ones: a rewrite (the split path drops them)
+                if (live < params.minPosting()) maintenance.requestMerge(h.id);
+                else maintenance.requestSplit(h.id);
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+package io.tamter.node.index.spann;
+
+import io.tamter.node.shard.ShardDb;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+
+/**
+ * Where the index keeps its state in the shard's RocksDB, and nothing else:
+ * <ul>
+ *   <li>{@code postings}: key = head id (8 bytes big-endian), value = {@link PostingCodec};
+ *       the flat posting of a not-yet-built index is head id {@link #FLAT_HEAD}.</li>
+ *   <li>{@code centroids}: key = head id, value = {@link HeadCodec}.</li>
+ *   <li>{@code versions}: key = vid (8 bytes big-endian), value = 1 byte (see {@link VersionMap}).</li>
+ *   <li>{@code meta}: key {@code "spfresh"} = {@link IndexMetaCodec}.</li>
+ * </ul>
+ * Big-endian keys so that iteration order is numeric order.
+ */
+public final class SpannStorage {
+    /** The posting that holds every vector while the index is below its build threshold. */
+    public static final int FLAT_HEAD = Integer.MAX_VALUE;
+    static final byte[] META_KEY = "spfresh".getBytes(StandardCharsets.UTF_8);
+
+    private final ShardDb db;
+
+    public SpannStorage(ShardDb db) {
+        this.db = db;
+    }
+
+    public ShardDb db() {
+        return db;
+    }
+
+    public static byte[] key(long id) {
+        return ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putLong(id).array();
+    }
+
+    public static long keyToLong(byte[] k) {
+        return ByteBuffer.wrap(k).order(ByteOrder.BIG_ENDIAN).getLong();
+    }
+
+    public byte[] posting(int headId) {
+        return get(db.postings(), key(headId));
+    }
+
+    /** The postings of {@code count} heads in one multi-get; a missing posting is null. */
+    public List<byte[]> postings(int[] headIds, int count) {
+        List<ColumnFamilyHandle> cfs = new ArrayList<>(count);
+        List<byte[]> keys = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            cfs.add(db.postings());
+            keys.add(key(headIds[i]));
+        }
+        try {
+            return db.db().multiGetAsList(db.readOptions(), cfs, keys);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("posting multi-get failed: " + e.getMessage(), e);
+        }
+    }
+
+    public byte[] head(int headId) {
+        return get(db.centroids(), key(headId));
+    }
+
+    public byte[] meta() {
+        return get(db.meta(), META_KEY);
+    }
+
+    private byte[] get(ColumnFamilyHandle cf, byte[] key) {
+        try {
+            return db.db().get(cf, db.readOptions(), key);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB get failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---- batch helpers: every mutation of the index is one WriteBatch ----
+
+    public static void append(WriteBatch b, ShardDb db, int headId, byte[] entry) {
+        try {
+            b.merge(db.postings(), key(headId), entry);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void putPosting(WriteBatch b, ShardDb db, int headId, byte[] posting) {
+        put(b, db.postings(), key(headId), posting);
+    }
+
+    public static void putHead(WriteBatch b, ShardDb db, int headId, byte[] head) {
+        put(b, db.centroids(), key(headId), head);
+    }
+
+    public static void deleteHeadAndPosting(WriteBatch b, ShardDb db, int headId) {
+        try {
+            b.delete(db.postings(), key(headId));
+            b.delete(db.centroids(), key(headId));
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void deletePosting(WriteBatch b, ShardDb db, int headId) {
+        try {
+            b.delete(db.postings(), key(headId));
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static void putVersion(WriteBatch b, ShardDb db, long vid, int value) {
+        put(b, db.versions(), key(vid), new byte[] {(byte) value});
+    }
+
+    public static void putMeta(WriteBatch b, ShardDb db, byte[] meta) {
+        put(b, db.meta(), META_KEY, meta);
+    }
+
+    private static void put(WriteBatch b, ColumnFamilyHandle cf, byte[] k, byte[] v) {
+        try {
+            b.put(cf, k, v);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ---- scans (open, integrity check) ----
+
+    public interface EntryVisitor {
+        void visit(long key, byte[] value);
+    }
+
+    public void forEachHead(EntryVisitor v) {
+        scan(db.centroids(), v);
+    }
+
+    public void forEachPosting(EntryVisitor v) {
+        scan(db.postings(), v);
+    }
+
+    public void forEachVersion(EntryVisitor v) {
+        scan(db.versions(), v);
+    }
+
+    private void scan(ColumnFamilyHandle cf, EntryVisitor v) {
+        try (RocksIterator it = db.db().newIterator(cf, db.readOptions())) {
+            for (it.seekToFirst(); it.isValid(); it.next()) v.visit(keyToLong(it.key()), it.value());
+            it.status();
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB scan failed: " + e.getMessage(), e);
+        }
+    }
+}
