@@ -43,12 +43,30 @@ final class LireOps {
     void split(int headId) {
         HeadIndex heads = core.heads();
         if (heads == null) return;
+        // phase 1: under the old head's lock, collect garbage or find out that a split is due
+        try (LockStripes.Held held = core.lockExclusive(headId)) {
+            HeadIndex.Head h = heads.get(headId);
+            if (h == null) return;
+            byte[] p = core.storage().posting(headId);
+            if (p == null) return;
+            LivePosting live = LivePosting.of(p, core.dim(), core.versions(), headId);
+            if (live.count() <= params.maxPosting()) {
+                if (live.count() < live.totalEntries()) rewrite(h, live);
+                else core.noteRewritten(h, live.count());
+                if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
+                return;
+            }
+        }
+        // phase 2: the new heads get ids first so all three postings are locked together, in
+        // ascending stripe order: no insert may append to a new head before its posting is written
+        // (the split's put would overwrite the append), and no search may see the old posting gone
+        // before the new heads are searchable
+        int[] newIds = {core.newHeadId(), core.newHeadId()};
         float[] oldCentroid;
         LivePosting live;
-        int[] newIds;
         float[][] newCentroids;
         int[] assignment;
-        try (LockStripes.Held held = core.lockExclusive(headId)) {
+        try (LockStripes.Held held = core.lockExclusive(headId, newIds[0], newIds[1])) {
             HeadIndex.Head h = heads.get(headId);
             if (h == null) return;
             byte[] p = core.storage().posting(headId);
@@ -56,8 +74,6 @@ final class LireOps {
             live = LivePosting.of(p, core.dim(), core.versions(), headId);
             if (live.count() <= params.maxPosting()) {
                 if (live.count() < live.totalEntries()) rewrite(h, live);
-                else core.noteRewritten(h, live.count());
-                if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
                 return;
             }
             BalancedKMeans.Clustering c = twoMeans(live);
@@ -68,11 +84,11 @@ final class LireOps {
             oldCentroid = h.centroid;
             assignment = c.assignment();
             newCentroids = c.centroids();
-            newIds = new int[] {core.newHeadId(), core.newHeadId()};
             int[][] positions = new int[2][live.count()];
             int[] sizes = new int[2];
             for (int i = 0; i < live.count(); i++) positions[assignment[i]][sizes[assignment[i]]++] = i;
             LivePosting[] parts = {live.subset(positions[0], sizes[0]), live.subset(positions[1], sizes[1])};
+            for (int s = 0; s < 2; s++) core.noteRewritten(heads.add(newIds[s], newCentroids[s], parts[s].count()), parts[s].count());
             try (WriteBatch b = new WriteBatch()) {
                 for (int s = 0; s < 2; s++) {
                     SpannStorage.putHead(b, core.db(), newIds[s], HeadCodec.encode(newCentroids[s], parts[s].count()));
@@ -80,8 +96,10 @@ final class LireOps {
                 }
                 SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
                 core.db().write(b);
+            } catch (RuntimeException e) {
+                for (int id : newIds) heads.remove(id); // nothing was written: the old head stays
+                throw e;
             }
-            for (int s = 0; s < 2; s++) core.noteRewritten(heads.add(newIds[s], newCentroids[s], parts[s].count()), parts[s].count());
             heads.remove(headId);
             splits.incrementAndGet();
         }
@@ -131,7 +149,7 @@ final class LireOps {
         for (int i = 0; i < live.count(); i++) {
             float[] x = live.vector(i);
             int part = assignment[i];
-            if (dist(x, oldCentroid) < dist(x, newCentroids[part])) {
+            if (splitMemberMayMove(dist(x, oldCentroid), dist(x, newCentroids[part]))) {
                 replaceOnce(live.vid(i), live.version(i), x, newIds[part], done);
             }
         }
@@ -151,15 +169,30 @@ final class LireOps {
             LivePosting lp = LivePosting.of(p, core.dim(), core.versions(), neighbours[j]);
             for (int i = 0; i < lp.count(); i++) {
                 float[] x = lp.vector(i);
-                float d0 = dist(x, newCentroids[0]);
-                float d1 = dist(x, newCentroids[1]);
-                float dOld = dist(x, oldCentroid);
-                if (dOld <= d0 && dOld <= d1) continue;
-                float dCur = dist(x, nh.centroid);
-                if (dCur <= d0 && dCur <= d1) continue;
-                replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done);
+                if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dist(x, newCentroids[0]), dist(x, newCentroids[1]))) {
+                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done);
+                }
             }
         }
+    }
+
+    /** A vector of the split posting may need another home when the old head was closer to it than its new head. */
+    static boolean splitMemberMayMove(float dOld, float dAssigned) {
+        return dOld < dAssigned;
+    }
+
+    /**
+     * A vector of a neighbouring posting may need another home only when a new head is closer
+     * to it than both the old head (else the split changed nothing for it) and its current head.
+     */
+    static boolean neighbourMayMove(float dOld, float dCurrent, float dNew0, float dNew1) {
+        float dNew = Math.min(dNew0, dNew1);
+        return dNew < dOld && dNew < dCurrent;
+    }
+
+    /** A vector moved by a merge may need another home when its new head is farther than its old one. */
+    static boolean mergedMemberMayMove(float dOld, float dTarget) {
+        return dTarget > dOld;
     }
 
     private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done) {
@@ -239,7 +272,7 @@ final class LireOps {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < moved.count(); i++) {
             float[] x = moved.vector(i);
-            if (dist(x, g.centroid) > dist(x, h.centroid)) replaceOnce(moved.vid(i), moved.version(i), x, target, done);
+            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done);
         }
         if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
         heads.compactIfWorthIt();

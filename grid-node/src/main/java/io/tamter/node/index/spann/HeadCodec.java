@@ -10,7 +10,7 @@ import java.util.zip.CRC32C;
  * family, key = head id. Little-endian.
  *
  * <pre>
- *   [u32]  magic          0x54484544 ("THED")
+ *   [u32]  magic          0x44454854 ("THED" as bytes on disk)
  *   [u8]   format version {@link #VERSION_CURRENT}
  *   [u8]   reserved (0)
  *   [u16]  dim
@@ -24,7 +24,7 @@ import java.util.zip.CRC32C;
 public final class HeadCodec {
     private HeadCodec() {}
 
-    public static final int MAGIC = 0x54484544;
+    public static final int MAGIC = 0x44454854;
     public static final int VERSION_START = 1;
     public static final int VERSION_CURRENT = 1;
     private static final int FIXED = 12;

@@ -11,7 +11,7 @@ import java.util.zip.CRC32C;
  * Little-endian.
  *
  * <pre>
- *   [u32]  magic           0x54494458 ("TIDX")
+ *   [u32]  magic          0x58444954 ("TIDX" as bytes on disk)
  *   [u8]   format version  {@link #VERSION_CURRENT}
  *   [u8]   state           0 = FLAT (exact search over one flat posting), 1 = BUILT (heads + postings)
  *   [u8]   metric          0 = cosine_distance, 1 = euclidean_squared, 2 = dot_product
@@ -26,7 +26,7 @@ import java.util.zip.CRC32C;
 public final class IndexMetaCodec {
     private IndexMetaCodec() {}
 
-    public static final int MAGIC = 0x54494458;
+    public static final int MAGIC = 0x58444954;
     public static final int VERSION_START = 1;
     public static final int VERSION_CURRENT = 1;
     static final int BYTES = 24;

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
  *
  * <pre>
  * header (8 bytes, written once when the head is created or its posting rewritten):
- *   [u32]  magic            0x54505354 ("TPST")
+ *   [u32]  magic          0x54535054 ("TPST" as bytes on disk)
  *   [u8]   format version   {@link #VERSION_CURRENT}
  *   [u8]   entry encoding   0 = float32 vectors (reserved for a quantized form)
  *   [u16]  dim              vector dimensions; every entry has exactly this many floats
@@ -32,7 +32,7 @@ import java.nio.ByteOrder;
 public final class PostingCodec {
     private PostingCodec() {}
 
-    public static final int MAGIC = 0x54505354;
+    public static final int MAGIC = 0x54535054;
     public static final int VERSION_START = 1;
     public static final int VERSION_CURRENT = 1;
     public static final int HEADER_BYTES = 8;

@@ -19,6 +19,8 @@ import java.util.Set;
  *   <li>with a filter, when fewer than k matches were found, {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
  * </ol>
+ * A posting that vanished between the head search and the read (a split or merge replaced
+ * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
  * Every posting read also feeds the rebalancer ({@link SpannCore#observe}).
  */
@@ -74,6 +76,7 @@ public final class SpannSearcher {
         Set<Integer> scanned = new HashSet<>();
         int nprobe = sp.nprobe();
         int postings = 0, entries = 0;
+        int vanishedRounds = 0;
         while (true) {
             int[] ids = new int[nprobe];
             float[] ds = new float[nprobe];
@@ -83,9 +86,13 @@ public final class SpannSearcher {
             int t = 0;
             for (int i = 0; i < n; i++) if (scanned.add(ids[i])) todo[t++] = ids[i];
             List<byte[]> values = core.storage.postings(todo, t);
+            boolean vanished = false;
             for (int i = 0; i < t; i++) {
                 byte[] p = values.get(i);
-                if (p == null) continue; // split or merged away since the head search; its entries live on elsewhere
+                if (p == null) { // split or merged away since the head search: its entries live on under new heads
+                    vanished = true;
+                    continue;
+                }
                 int count = PostingCodec.count(p, core.dim, todo[i]);
                 scan(p, count, qv, sp, top, outVids, outDists);
                 postings++;
@@ -93,6 +100,8 @@ public final class SpannSearcher {
                 HeadIndex.Head h = heads.get(todo[i]);
                 if (h != null) core.observe(h, p, count);
             }
+            // a vanished posting's entries now sit under heads the first head search did not see: look again
+            if (vanished && vanishedRounds++ < 3) continue;
             boolean widen = sp.filter() != null && !top.full() && n == nprobe && nprobe < heads.size();
             if (!widen) break;
             nprobe = (int) Math.min((long) nprobe * 2, heads.size());

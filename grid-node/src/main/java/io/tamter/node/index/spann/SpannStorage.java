@@ -51,6 +51,7 @@ public final class SpannStorage {
 
     /** The postings of {@code count} heads in one multi-get; a missing posting is null. */
     public List<byte[]> postings(int[] headIds, int count) {
+        if (count == 0) return List.of(); // RocksJava asserts on an empty multi-get
         List<ColumnFamilyHandle> cfs = new ArrayList<>(count);
         List<byte[]> keys = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
