@@ -139,7 +139,8 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     public Map<String, Long> stats() {
         return Map.of("splits", ops.splits.get(), "merges", ops.merges.get(), "gc_rewrites", ops.garbageCollections.get(),
                 "reassigned", ops.reassigned.get(), "reassign_checks", ops.reassignChecks.get(),
-                "dropped_requests", dropped.get(), "failures", failures.get(), "queued", (long) pool.getQueue().size());
+                "dropped_requests", dropped.get(), "failures", failures.get(), "queued", (long) pool.getQueue().size(),
+                "running", (long) running.get());
     }
 
     @Override

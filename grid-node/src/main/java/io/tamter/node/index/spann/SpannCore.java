@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Consumer;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -145,12 +144,8 @@ public final class SpannCore {
             boolean wasLive = !VersionMap.isDeleted(cur);
             stateLock.readLock().lock();
             try {
-                if (state == State.FLAT) {
-                    appendFlat(vid, next, x);
-                } else {
-                    place(vid, next, x, -1, b -> SpannStorage.putVersion(b, db, vid, next));
-                }
-                versions.set(vid, next);
+                if (state == State.FLAT) appendFlat(vid, next, x);
+                else place(vid, next, x, -1);
             } finally {
                 stateLock.readLock().unlock();
             }
@@ -201,11 +196,10 @@ public final class SpannCore {
             stateLock.readLock().lock();
             try {
                 if (state != State.BUILT) return false;
-                if (!place(vid, next, x, previousHead, b -> SpannStorage.putVersion(b, db, vid, next))) return false;
+                if (!place(vid, next, x, previousHead)) return false;
             } finally {
                 stateLock.readLock().unlock();
             }
-            versions.set(vid, next);
             bumps.incrementAndGet();
             return true;
         } finally {
@@ -214,12 +208,16 @@ public final class SpannCore {
     }
 
     /**
-     * Appends (vid, version, x) to the postings chosen by the replica rules, plus whatever
-     * {@code extra} adds, in one batch. Retries when a chosen head disappears (split or merged
-     * away) between choosing it and locking it. Writes nothing and returns false when the
-     * rules choose {@code unlessChosen} (−1: never).
+     * Appends (vid, version, x) to the postings chosen by the replica rules and records the new
+     * version, in one batch. Retries when a chosen head disappears (split or merged away) between
+     * choosing it and locking it. Writes nothing and returns false when the rules choose
+     * {@code unlessChosen} (−1: never).
+     *
+     * <p>The in-memory version changes while the head locks are still held: a rewrite of one of
+     * these postings that came right after the write would otherwise judge the new entry stale by
+     * the old version and drop it, and once the version changed the vector would be in no posting.
      */
-    boolean place(long vid, int version, float[] x, int unlessChosen, Consumer<WriteBatch> extra) {
+    boolean place(long vid, int version, float[] x, int unlessChosen) {
         HeadIndex hs = heads;
         int want = params.headCandidates();
         int[] ids = new int[want];
@@ -229,7 +227,7 @@ public final class SpannCore {
         for (int attempt = 0; ; attempt++) {
             int n = hs.nearest(x, want, ids, ds);
             if (n == 0) {
-                createSingletonHead(vid, version, x, extra);
+                createSingletonHead(vid, version, x);
                 return true;
             }
             int m = selector.select(x, ids, ds, n, id -> {
@@ -247,9 +245,10 @@ public final class SpannCore {
                 }
                 try (WriteBatch b = new WriteBatch()) {
                     for (int i = 0; i < m; i++) SpannStorage.append(b, db, chosen[i], entry);
-                    extra.accept(b);
+                    SpannStorage.putVersion(b, db, vid, version);
                     db.write(b);
                 }
+                versions.set(vid, version);
                 for (int i = 0; i < m; i++) {
                     HeadIndex.Head h = hs.get(chosen[i]);
                     if (h != null && ++h.length > params.maxPosting()) maintenance.requestSplit(h.id);
@@ -260,14 +259,15 @@ public final class SpannCore {
     }
 
     /** With no head at all (everything was deleted and merged away), the vector becomes a head. */
-    private void createSingletonHead(long vid, int version, float[] x, Consumer<WriteBatch> extra) {
+    private void createSingletonHead(long vid, int version, float[] x) {
         int id = newHeadId();
         float[] c = x.clone();
         try (LockStripes.Held held = headLocks.exclusive(id); WriteBatch b = new WriteBatch()) {
             SpannStorage.putHead(b, db, id, HeadCodec.encode(c, 1));
             SpannStorage.putPosting(b, db, id, PostingCodec.encode(dim, 1, new long[] {vid}, new byte[] {(byte) version}, new float[][] {x}));
-            extra.accept(b);
+            SpannStorage.putVersion(b, db, vid, version);
             db.write(b);
+            versions.set(vid, version);
             heads.add(id, c, 1);
         }
     }
@@ -278,6 +278,7 @@ public final class SpannCore {
             SpannStorage.append(b, db, SpannStorage.FLAT_HEAD, PostingCodec.entry(vid, version, x));
             SpannStorage.putVersion(b, db, vid, version);
             db.write(b);
+            versions.set(vid, version); // under the flat posting's lock, as in place()
         }
         flatLength.incrementAndGet();
     }
