@@ -1,11 +1,36 @@
 package io.tamter.bench;
 
-/** {@code tamter bench <kind>}: the benchmark harness (see benchmarks/README.md). */
+/** {@code tamter bench <kind> …}: the benchmark harness (benchmarks/README.md). */
 public final class BenchMain {
     private BenchMain() {}
 
-    public static void main(String[] args) {
-        System.err.println("tamter bench: no benchmark kinds are built yet");
-        System.exit(2);
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) usage(0);
+        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+        try {
+            switch (args[0]) {
+                case "ann" -> AnnBench.run(rest);
+                case "stream" -> StreamBench.run(rest);
+                case "help", "-h", "--help" -> usage(0);
+                default -> {
+                    System.err.println("tamter bench: unknown kind '" + args[0] + "'");
+                    usage(2);
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("tamter bench " + args[0] + ": " + e.getMessage());
+            System.exit(2);
+        }
+        System.exit(0);
+    }
+
+    private static void usage(int code) {
+        System.err.println("""
+                usage: ./tamter bench <kind> ...
+                  ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
+                         [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
+                  stream --runbook FILE [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
+                results: one JSON object per line on stdout, the last a summary; progress on stderr""");
+        System.exit(code);
     }
 }

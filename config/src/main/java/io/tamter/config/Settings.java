@@ -67,6 +67,12 @@ public final class Settings {
         return o == null ? p.defaultValue() : p.cast(o);
     }
 
+    /** The value of a parameter of any type (for display: logs and benchmark lines). */
+    public Object value(Param<?> p) {
+        Object o = values.get(p);
+        return o == null ? p.defaultValue() : o;
+    }
+
     public int getInt(Param<Integer> p) { return get(p); }
     public long getLong(Param<Long> p) { return get(p); }
     public double getDouble(Param<Double> p) { return get(p); }

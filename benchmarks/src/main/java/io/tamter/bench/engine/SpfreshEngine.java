@@ -1,0 +1,128 @@
+package io.tamter.bench.engine;
+
+import io.tamter.config.Params;
+import io.tamter.config.Settings;
+import io.tamter.node.index.spann.IndexStats;
+import io.tamter.node.index.spann.SpfreshIndex;
+import io.tamter.node.vector.VectorMetric;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Tamter's SPFresh index, through the same API the shard uses. */
+public final class SpfreshEngine implements AnnEngine {
+    private final VectorMetric metric;
+    private final int dim;
+    private final Settings settings;
+    private final Path dir;
+    private SpfreshIndex index;
+    private int nprobe;
+    private double epsilon;
+
+    public SpfreshEngine(VectorMetric metric, int dim, Settings settings, Path workDir) {
+        this.metric = metric;
+        this.dim = dim;
+        this.settings = settings;
+        this.dir = workDir.resolve("spfresh");
+        this.nprobe = settings.get(Params.NPROBE);
+        this.epsilon = settings.get(Params.SEARCH_EPSILON);
+        reopenEmpty();
+    }
+
+    private void reopenEmpty() {
+        if (index != null) index.close();
+        Dirs.deleteTree(dir);
+        index = SpfreshIndex.openStandalone(dir, metric, dim, settings);
+    }
+
+    @Override
+    public String name() {
+        return "spfresh";
+    }
+
+    @Override
+    public Map<String, Object> params() {
+        Map<String, Object> p = new LinkedHashMap<>();
+        for (var param : List.of(Params.BUILD_POSTING, Params.MAX_POSTING, Params.MIN_POSTING, Params.REPLICA_COUNT,
+                Params.CLOSURE_EPSILON, Params.RNG_FACTOR)) {
+            p.put(param.key().replace("index.", ""), settings.value(param));
+        }
+        p.put("nprobe", nprobe);
+        p.put("search_epsilon", epsilon);
+        return p;
+    }
+
+    @Override
+    public void build(float[][] vectors, int[] ids) {
+        reopenEmpty();
+        index.bulkBuild(ids.length, i -> ids[i], i -> vectors[ids[i]]);
+    }
+
+    @Override
+    public void insert(int id, float[] vector) {
+        index.insert(id, vector);
+    }
+
+    @Override
+    public void delete(int id) {
+        index.delete(id);
+    }
+
+    @Override
+    public int[] search(float[] query, int k) {
+        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon));
+        int[] out = new int[r.matches().size()];
+        for (int i = 0; i < out.length; i++) out[i] = (int) r.matches().get(i).vid();
+        return out;
+    }
+
+    @Override
+    public void awaitQuiescent() {
+        index.awaitQuiescent();
+    }
+
+    @Override
+    public long nativeBytes() {
+        return index.core().db().nativeMemoryBytes();
+    }
+
+    @Override
+    public long indexBytes() {
+        return index.core().db().diskBytes();
+    }
+
+    @Override
+    public Map<String, Object> stats() {
+        IndexStats s = index.stats();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("heads", s.heads());
+        m.put("max_posting", s.maxPosting());
+        m.put("mean_posting", Math.round(s.meanPosting() * 10) / 10.0);
+        m.put("replication", Math.round(s.replication() * 1000) / 1000.0);
+        m.put("stale_fraction", Math.round(s.staleFraction() * 10000) / 10000.0);
+        m.put("rebalancer", new LinkedHashMap<>(index.rebalancerStats()));
+        return m;
+    }
+
+    @Override
+    public List<Map<String, Object>> searchSweep() {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (int n : new int[] {4, 8, 12, 16, 24, 32, 48, 64, 96, 128}) out.add(Map.of("nprobe", n));
+        return out;
+    }
+
+    @Override
+    public void applySearchParams(Map<String, Object> p) {
+        if (p.containsKey("nprobe")) nprobe = ((Number) p.get("nprobe")).intValue();
+        if (p.containsKey("search_epsilon")) epsilon = ((Number) p.get("search_epsilon")).doubleValue();
+    }
+
+    @Override
+    public void close() {
+        if (index != null) index.close();
+        index = null;
+        Dirs.deleteTree(dir);
+    }
+}
