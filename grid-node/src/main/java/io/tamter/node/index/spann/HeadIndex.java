@@ -245,15 +245,64 @@ public final class HeadIndex implements AutoCloseable {
         return sortTop(ids, ds, m, n, outIds, outDists);
     }
 
-    /** Partial selection sort is fine here: m is a few hundred at most on the graph path. */
-    private static int sortTop(int[] ids, float[] ds, int m, int n, int[] outIds, float[] outDists) {
-        Integer[] order = new Integer[m];
-        for (int i = 0; i < m; i++) order[i] = i;
-        Arrays.sort(order, (a, b) -> Float.compare(ds[a], ds[b]));
+    /**
+     * The {@code n} smallest of {@code m} (id, distance) pairs, ascending, into the out arrays:
+     * a bounded max-heap over primitives (this runs on every insert and search), then a sort of
+     * the n survivors.
+     */
+    static int sortTop(int[] ids, float[] ds, int m, int n, int[] outIds, float[] outDists) {
         int k = Math.min(n, m);
-        for (int i = 0; i < k; i++) {
-            outIds[i] = ids[order[i]];
-            outDists[i] = ds[order[i]];
+        int size = 0;
+        for (int i = 0; i < m; i++) {
+            float d = ds[i];
+            if (size < k) {
+                int j = size++;
+                while (j > 0) { // sift up in a max-heap kept in outDists/outIds
+                    int p = (j - 1) >>> 1;
+                    if (outDists[p] >= d) break;
+                    outDists[j] = outDists[p];
+                    outIds[j] = outIds[p];
+                    j = p;
+                }
+                outDists[j] = d;
+                outIds[j] = ids[i];
+            } else if (d < outDists[0]) {
+                int j = 0;
+                while (true) {
+                    int l = 2 * j + 1;
+                    if (l >= size) break;
+                    int r = l + 1;
+                    int c = (r < size && outDists[r] > outDists[l]) ? r : l;
+                    if (outDists[c] <= d) break;
+                    outDists[j] = outDists[c];
+                    outIds[j] = outIds[c];
+                    j = c;
+                }
+                outDists[j] = d;
+                outIds[j] = ids[i];
+            }
+        }
+        // heap-sort the survivors into ascending order
+        for (int end = size - 1; end > 0; end--) {
+            float td = outDists[0];
+            int ti = outIds[0];
+            float d = outDists[end];
+            int id = outIds[end];
+            outDists[end] = td;
+            outIds[end] = ti;
+            int j = 0;
+            while (true) {
+                int l = 2 * j + 1;
+                if (l >= end) break;
+                int r = l + 1;
+                int c = (r < end && outDists[r] > outDists[l]) ? r : l;
+                if (outDists[c] <= d) break;
+                outDists[j] = outDists[c];
+                outIds[j] = outIds[c];
+                j = c;
+            }
+            outDists[j] = d;
+            outIds[j] = id;
         }
         return k;
     }

@@ -1,0 +1,57 @@
+package io.tamter.node.index.spann;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tamter.kernels.Metric;
+import io.tamter.kernels.ScalarKernels;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Random;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+class HeadIndexTest {
+    @Test
+    void sortTopKeepsTheNSmallestInOrder() {
+        Random r = new Random(TestData.seed("HeadIndexTest"));
+        for (int round = 0; round < 200; round++) {
+            int m = r.nextInt(300);
+            int n = 1 + r.nextInt(80);
+            int[] ids = IntStream.range(0, m).map(i -> i * 7).toArray();
+            float[] ds = new float[m];
+            for (int i = 0; i < m; i++) ds[i] = r.nextInt(50); // many ties
+            int[] outIds = new int[n];
+            float[] outDs = new float[n];
+            int k = HeadIndex.sortTop(ids, ds, m, n, outIds, outDs);
+            assertThat(k).isEqualTo(Math.min(n, m));
+            float[] expected = ds.clone();
+            Arrays.sort(expected);
+            assertThat(Arrays.copyOf(outDs, k)).containsExactly(Arrays.copyOf(expected, k));
+            for (int i = 0; i < k; i++) assertThat(ds[outIds[i] / 7]).isEqualTo(outDs[i]);
+        }
+    }
+
+    @Test
+    void graphAndBruteForceAgreeOnTheNearestHeads() {
+        int dim = 16;
+        float[][] c = TestData.gaussian(3000, dim, 5);
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 4.0)) {
+            for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
+            for (int i = 0; i < 500; i += 2) hs.remove(i); // deleted heads never come back
+            int hits = 0, total = 0;
+            for (float[] q : TestData.gaussian(50, dim, 6)) {
+                int[] ids = new int[10];
+                float[] ds = new float[10];
+                int n = hs.nearest(q, 10, ids, ds);
+                assertThat(n).isEqualTo(10);
+                for (int i = 0; i < n; i++) assertThat(ids[i] >= 500 || ids[i] % 2 == 1).isTrue();
+                int[] exact = IntStream.range(0, c.length).filter(i -> i >= 500 || i % 2 == 1).boxed()
+                        .sorted(Comparator.comparingDouble(i -> new ScalarKernels().squaredL2(q, 0, c[i], 0, dim)))
+                        .limit(10).mapToInt(Integer::intValue).toArray();
+                for (int id : ids) for (int e : exact) if (id == e) hits++;
+                total += 10;
+            }
+            assertThat(hits / (double) total).as("graph head search recall").isGreaterThan(0.95);
+        }
+    }
+}
