@@ -29,7 +29,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * ranks them by exact kernel distance; with few heads it scans them all instead.
  *
  * <p>Thread safety: adds, removes and searches run concurrently; {@link #compact()} excludes
- * adds (JVector's removal of deleted nodes must not race insertions).
+ * adds and graph searches (JVector's removal of deleted nodes must not race them), and after a
+ * compaction each thread makes a new {@code GraphSearcher}: one made before holds a stale view and
+ * finds almost nothing (seen here: 1 head of 10 after churn).
  */
 public final class HeadIndex implements AutoCloseable {
     private static final VectorTypeSupport VTS = VectorizationProvider.getInstance().getVectorTypeSupport();
@@ -75,7 +77,9 @@ public final class HeadIndex implements AutoCloseable {
     private final Ravv ravv = new Ravv();
     private final GraphIndexBuilder builder;
     private final ReentrantReadWriteLock compactLock = new ReentrantReadWriteLock();
-    private final ThreadLocal<GraphSearcher> searchers;
+    private final ThreadLocal<GraphSearcher[]> searchers = ThreadLocal.withInitial(() -> new GraphSearcher[1]);
+    private final ThreadLocal<int[]> searcherGeneration = ThreadLocal.withInitial(() -> new int[] {-1});
+    private volatile int generation;
     private final Bits aliveBits = this::isAlive;
 
     public HeadIndex(int dim, Metric metric, VectorKernels kernels, int degree, int beam, double overquery) {
@@ -89,7 +93,6 @@ public final class HeadIndex implements AutoCloseable {
         VectorSimilarityFunction vsf = metric == Metric.L2 ? VectorSimilarityFunction.EUCLIDEAN : VectorSimilarityFunction.DOT_PRODUCT;
         BuildScoreProvider bsp = BuildScoreProvider.randomAccessScoreProvider(ravv, vsf);
         this.builder = new GraphIndexBuilder(bsp, dim, degree, beam, 1.2f, 1.2f, true, false);
-        this.searchers = ThreadLocal.withInitial(() -> new GraphSearcher(builder.getGraph()));
         this.vsf = vsf;
     }
 
@@ -180,6 +183,7 @@ public final class HeadIndex implements AutoCloseable {
         compactLock.writeLock().lock();
         try {
             builder.removeDeletedNodes();
+            generation++; // searchers hold views of the graph as it was: make new ones
             retiredInGraph.set(0);
             retired.clear();
         } finally {
@@ -211,7 +215,14 @@ public final class HeadIndex implements AutoCloseable {
         if (liveNow == 0 || n <= 0) return 0;
         if (liveNow <= Math.max(BRUTE_FORCE_BELOW, 2 * n)) return bruteForce(q, n, outIds, outDists);
         int want = Math.min(liveNow, (int) Math.ceil(n * overquery));
-        SearchResult r = searchers.get().search(DefaultSearchScoreProvider.exact(VTS.createFloatVector(q), vsf, ravv), want, aliveBits);
+        SearchResult r;
+        // JVector's removal of deleted nodes rewrites neighbour lists: no graph search may run meanwhile
+        compactLock.readLock().lock();
+        try {
+            r = searcher().search(DefaultSearchScoreProvider.exact(VTS.createFloatVector(q), vsf, ravv), want, aliveBits);
+        } finally {
+            compactLock.readLock().unlock();
+        }
         SearchResult.NodeScore[] nodes = r.getNodes();
         int m = 0;
         int[] ids = new int[nodes.length];
@@ -224,6 +235,17 @@ public final class HeadIndex implements AutoCloseable {
             m++;
         }
         return sortTop(ids, ds, m, n, outIds, outDists);
+    }
+
+    private GraphSearcher searcher() {
+        int g = generation;
+        int[] mine = searcherGeneration.get();
+        GraphSearcher[] holder = searchers.get();
+        if (holder[0] == null || mine[0] != g) {
+            holder[0] = new GraphSearcher(builder.getGraph());
+            mine[0] = g;
+        }
+        return holder[0];
     }
 
     private int bruteForce(float[] q, int n, int[] outIds, float[] outDists) {

@@ -54,4 +54,29 @@ class HeadIndexTest {
             assertThat(hits / (double) total).as("graph head search recall").isGreaterThan(0.95);
         }
     }
+
+    @Test
+    void graphSearchSurvivesChurnAndCompaction() {
+        int dim = 16;
+        Random r = new Random(TestData.seed("HeadIndexTest.churn"));
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0)) {
+            int next = 0;
+            java.util.List<Integer> live = new java.util.ArrayList<>();
+            for (int round = 0; round < 30; round++) {
+                for (int i = 0; i < 200; i++) {
+                    float[] v = new float[dim];
+                    for (int j = 0; j < dim; j++) v[j] = (float) r.nextGaussian() + round;
+                    hs.add(next, v, 0);
+                    live.add(next++);
+                }
+                for (int i = 0; i < 120; i++) hs.remove(live.remove(r.nextInt(live.size())));
+                hs.compactIfWorthIt();
+                int[] ids = new int[10];
+                float[] ds = new float[10];
+                float[] q = new float[dim];
+                for (int j = 0; j < dim; j++) q[j] = (float) r.nextGaussian() + round;
+                assertThat(hs.nearest(q, 10, ids, ds)).as("round %d, %d live heads", round, hs.size()).isEqualTo(10);
+            }
+        }
+    }
 }

@@ -1,0 +1,37 @@
+/**
+ * The vector index of one shard, in the SPANN layout (Chen et al., "SPANN: Highly-efficient
+ * Billion-scale Approximate Nearest Neighbor Search", NeurIPS 2021), kept fresh by LIRE (Xu et al.,
+ * "SPFresh: Incremental In-Place Update for Billion-Scale Vector Search", SOSP 2023; see
+ * {@code io.tamter.node.index.lire}).
+ *
+ * <h2>Layout</h2>
+ * <ul>
+ *   <li><b>Heads</b> — posting centroids, in memory in a JVector graph ({@link io.tamter.node.index.spann.HeadIndex}),
+ *       persisted in the {@code centroids} column family ({@link io.tamter.node.index.spann.HeadCodec}).</li>
+ *   <li><b>Postings</b> — one RocksDB value per head ({@link io.tamter.node.index.spann.PostingCodec}), appended by a
+ *       concatenating merge operator so an insert never reads a posting.</li>
+ *   <li><b>Versions</b> — vid → 7-bit version + deleted bit ({@link io.tamter.node.index.spann.VersionMap}); an entry
+ *       whose version is not the current one is stale: skipped by search, dropped by the next rewrite.</li>
+ * </ul>
+ *
+ * <h2>Build, write, search</h2>
+ * Below {@code build_threshold} a shard keeps one flat posting searched exactly; at the threshold
+ * {@link io.tamter.node.index.spann.SpannBuilder} builds heads by hierarchical balanced k-means and
+ * assigns each vector to up to {@code replica_count} postings by the closure and RNG rules
+ * ({@link io.tamter.node.index.spann.ReplicaSelector}). Inserts use the same rules
+ * ({@link io.tamter.node.index.spann.SpannCore}); searches probe the nearest heads with query-aware
+ * pruning ({@link io.tamter.node.index.spann.SpannSearcher}) and scan postings with the kernels.
+ *
+ * <h2>Crash safety</h2>
+ * Every mutation is one RocksDB write batch, and the in-memory version of a vid changes while the
+ * postings it was written to are still locked, so no rewrite can judge a just-written entry stale.
+ * {@link io.tamter.node.index.spann.IntegrityCheck} verifies from storage alone that every live vid
+ * is in a posting whose head exists and that heads and postings pair up; {@code IndexCrashTest}
+ * kills a writer with SIGKILL and checks exactly that plus the content of every acknowledged write.
+ *
+ * <h2>Known limits</h2>
+ * Versions are 7 bits, as in SPFresh: a stale entry that survives 128 updates of its vid without
+ * any rewrite of its posting would read as live again. Rewrites (split, merge, garbage collection)
+ * drop stale entries long before that in practice.
+ */
+package io.tamter.node.index.spann;
