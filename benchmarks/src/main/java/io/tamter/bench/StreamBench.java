@@ -27,8 +27,9 @@ final class StreamBench {
     private StreamBench() {}
 
     static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("runbook", "engines", "k", "metric", "queries", "work"));
+        Args a = new Args(argv, Set.of("step-stats"));
+        a.checkKnown(Set.of("runbook", "engines", "k", "metric", "queries", "work", "step-stats"));
+        boolean stepStats = a.flag("step-stats");
         Path file = Path.of(a.require("runbook"));
         Runbook rb = Runbook.load(file);
         int k = a.getInt("k", 10);
@@ -72,6 +73,7 @@ final class StreamBench {
                             line.put("engine", name);
                             line.put("step", st.number());
                             line.putAll(r);
+                            if (stepStats) line.put("stats", e.stats()); // the index's shape at this step (reads every posting)
                             Json.line(line);
                         }
                     }

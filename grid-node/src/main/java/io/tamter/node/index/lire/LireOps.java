@@ -38,11 +38,19 @@ final class LireOps {
 
     /**
      * Split (§4.1): drop the posting's stale entries; if it is still longer than
-     * {@code max_posting}, 2-means it into two new heads that replace the old one, then reassign.
+     * {@code max_posting}, cluster it into new heads that replace the old one, then reassign.
+     *
+     * <p>SPFresh always splits in two. Here the posting is cut into
+     * {@code k = max(2, round(live / (max_posting/2)))} parts, which is two for a posting that just
+     * crossed the limit, the common case. The difference matters under bursts: when vectors of a
+     * region the index has not seen arrive faster than the rebalancer runs, a posting can reach many
+     * times the limit before its split comes up, and halving it again and again costs ~log2 rounds
+     * of clustering and reassignment where one k-way split does the same work once.
      */
     void split(int headId) {
         HeadIndex heads = core.heads();
         if (heads == null) return;
+        int parts;
         // phase 1: under the old head's lock, collect garbage or find out that a split is due
         try (LockStripes.Held held = core.lockExclusive(headId)) {
             HeadIndex.Head h = heads.get(headId);
@@ -56,17 +64,22 @@ final class LireOps {
                 if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
                 return;
             }
+            parts = splitParts(live.count(), params.maxPosting());
         }
-        // phase 2: the new heads get ids first so all three postings are locked together, in
-        // ascending stripe order: no insert may append to a new head before its posting is written
-        // (the split's put would overwrite the append), and no search may see the old posting gone
+        // phase 2: the new heads get ids first so all postings are locked together, in ascending
+        // stripe order: no insert may append to a new head before its posting is written (the
+        // split's put would overwrite the append), and no search may see the old posting gone
         // before the new heads are searchable
-        int[] newIds = {core.newHeadId(), core.newHeadId()};
+        int[] newIds = new int[parts];
+        for (int i = 0; i < parts; i++) newIds[i] = core.newHeadId();
+        int[] locked = java.util.Arrays.copyOf(newIds, parts + 1);
+        locked[parts] = headId;
         float[] oldCentroid;
         LivePosting live;
         float[][] newCentroids;
         int[] assignment;
-        try (LockStripes.Held held = core.lockExclusive(headId, newIds[0], newIds[1])) {
+        int[] created;
+        try (LockStripes.Held held = core.lockExclusive(locked)) {
             HeadIndex.Head h = heads.get(headId);
             if (h == null) return;
             byte[] p = core.storage().posting(headId);
@@ -76,38 +89,48 @@ final class LireOps {
                 if (live.count() < live.totalEntries()) rewrite(h, live);
                 return;
             }
-            BalancedKMeans.Clustering c = twoMeans(live);
-            if (c.centroids().length < 2) { // all vectors identical: nothing to split on
+            BalancedKMeans.Clustering c = cluster(live, parts);
+            int k = c.centroids().length;
+            if (k < 2) { // all vectors identical: nothing to split on
                 if (live.count() < live.totalEntries()) rewrite(h, live);
                 return;
             }
             oldCentroid = h.centroid;
             assignment = c.assignment();
             newCentroids = c.centroids();
-            int[][] positions = new int[2][live.count()];
-            int[] sizes = new int[2];
+            created = java.util.Arrays.copyOf(newIds, k); // clustering may return fewer non-empty parts
+            int[][] positions = new int[k][live.count()];
+            int[] sizes = new int[k];
             for (int i = 0; i < live.count(); i++) positions[assignment[i]][sizes[assignment[i]]++] = i;
-            LivePosting[] parts = {live.subset(positions[0], sizes[0]), live.subset(positions[1], sizes[1])};
-            for (int s = 0; s < 2; s++) core.noteRewritten(heads.add(newIds[s], newCentroids[s], parts[s].count()), parts[s].count());
+            LivePosting[] pieces = new LivePosting[k];
+            for (int s = 0; s < k; s++) {
+                pieces[s] = live.subset(positions[s], sizes[s]);
+                core.noteRewritten(heads.add(created[s], newCentroids[s], pieces[s].count()), pieces[s].count());
+            }
             try (WriteBatch b = new WriteBatch()) {
-                for (int s = 0; s < 2; s++) {
-                    SpannStorage.putHead(b, core.db(), newIds[s], HeadCodec.encode(newCentroids[s], parts[s].count()));
-                    SpannStorage.putPosting(b, core.db(), newIds[s], parts[s].encode(core.dim()));
+                for (int s = 0; s < k; s++) {
+                    SpannStorage.putHead(b, core.db(), created[s], HeadCodec.encode(newCentroids[s], pieces[s].count()));
+                    SpannStorage.putPosting(b, core.db(), created[s], pieces[s].encode(core.dim()));
                 }
                 SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
                 core.db().write(b);
             } catch (RuntimeException e) {
-                for (int id : newIds) heads.remove(id); // nothing was written: the old head stays
+                for (int id : created) heads.remove(id); // nothing was written: the old head stays
                 throw e;
             }
             heads.remove(headId);
             splits.incrementAndGet();
         }
-        reassignAfterSplit(heads, oldCentroid, newIds, newCentroids, live, assignment);
+        reassignAfterSplit(heads, oldCentroid, created, newCentroids, live, assignment);
         heads.compactIfWorthIt();
     }
 
-    private BalancedKMeans.Clustering twoMeans(LivePosting live) {
+    /** How many parts a posting of {@code live} entries is split into (see {@link #split}). */
+    static int splitParts(int live, int maxPosting) {
+        return Math.max(2, (int) Math.round(live / (maxPosting / 2.0)));
+    }
+
+    private BalancedKMeans.Clustering cluster(LivePosting live, int k) {
         int dim = core.dim();
         float[] data = new float[live.count() * dim];
         int[] rows = new int[live.count()];
@@ -116,12 +139,12 @@ final class LireOps {
             rows[i] = i;
         }
         BalancedKMeans km = new BalancedKMeans(core.metric(), core.kernels(), dim, params.kmeansIterations(),
-                Integer.MAX_VALUE, params.kmeansBalance());
+                params.kmeansSample(), params.kmeansBalance());
         long s;
         synchronized (this) {
             s = ++seed;
         }
-        return km.cluster(data, rows, 2, s, false);
+        return km.cluster(data, rows, k, s, false);
     }
 
     /** Rewrites a posting with only its live entries (garbage collection of stale ones). */
@@ -154,13 +177,15 @@ final class LireOps {
             }
         }
         if (params.reassignK() == 0) return;
-        int want = params.reassignK() + 2;
+        int want = params.reassignK() + newIds.length;
         int[] ids = new int[want];
         float[] ds = new float[want];
         int n = heads.nearest(oldCentroid, want, ids, ds);
+        Set<Integer> fresh = new HashSet<>();
+        for (int id : newIds) fresh.add(id);
         int[] neighbours = new int[n];
         int m = 0;
-        for (int i = 0; i < n && m < params.reassignK(); i++) if (ids[i] != newIds[0] && ids[i] != newIds[1]) neighbours[m++] = ids[i];
+        for (int i = 0; i < n && m < params.reassignK(); i++) if (!fresh.contains(ids[i])) neighbours[m++] = ids[i];
         List<byte[]> values = core.storage().postings(neighbours, m);
         for (int j = 0; j < m; j++) {
             byte[] p = values.get(j);
@@ -169,7 +194,9 @@ final class LireOps {
             LivePosting lp = LivePosting.of(p, core.dim(), core.versions(), neighbours[j]);
             for (int i = 0; i < lp.count(); i++) {
                 float[] x = lp.vector(i);
-                if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dist(x, newCentroids[0]), dist(x, newCentroids[1]))) {
+                float dNew = Float.POSITIVE_INFINITY;
+                for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
+                if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew)) {
                     replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done);
                 }
             }

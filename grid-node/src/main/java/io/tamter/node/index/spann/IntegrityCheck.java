@@ -8,6 +8,8 @@ import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.Snapshot;
 
 /**
  * Verifies what SPFRESH.md promises survives any crash, from the stored state alone (never from
@@ -35,7 +37,17 @@ public final class IntegrityCheck {
     private static final int MAX_REPORTED = 50;
 
     public static Report run(ShardDb db) {
-        SpannStorage storage = new SpannStorage(db);
+        // one snapshot for every scan: each mutation is one atomic batch, so a consistent view
+        // shows no half-done split even while the rebalancer runs
+        Snapshot snap = db.db().getSnapshot();
+        try (ReadOptions reads = new ReadOptions().setSnapshot(snap)) {
+            return run(new SpannStorage(db, reads));
+        } finally {
+            db.db().releaseSnapshot(snap);
+        }
+    }
+
+    private static Report run(SpannStorage storage) {
         List<String> problems = new ArrayList<>();
         byte[] mb = storage.meta();
         if (mb == null) {

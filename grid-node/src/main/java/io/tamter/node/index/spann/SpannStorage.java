@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.WriteBatch;
@@ -28,9 +29,20 @@ public final class SpannStorage {
     static final byte[] META_KEY = "spfresh".getBytes(StandardCharsets.UTF_8);
 
     private final ShardDb db;
+    private final ReadOptions reads;
 
     public SpannStorage(ShardDb db) {
+        this(db, db.readOptions());
+    }
+
+    /**
+     * A view that reads with {@code reads}, e.g. through a snapshot: a check that scans several
+     * column families one after the other must see them as of one moment, or a split or reassign
+     * committed between two scans looks like a lost vector.
+     */
+    public SpannStorage(ShardDb db, ReadOptions reads) {
         this.db = db;
+        this.reads = reads;
     }
 
     public ShardDb db() {
@@ -59,7 +71,7 @@ public final class SpannStorage {
             keys.add(key(headIds[i]));
         }
         try {
-            return db.db().multiGetAsList(db.readOptions(), cfs, keys);
+            return db.db().multiGetAsList(reads, cfs, keys);
         } catch (RocksDBException e) {
             throw new IllegalStateException("posting multi-get failed: " + e.getMessage(), e);
         }
@@ -75,7 +87,7 @@ public final class SpannStorage {
 
     private byte[] get(ColumnFamilyHandle cf, byte[] key) {
         try {
-            return db.db().get(cf, db.readOptions(), key);
+            return db.db().get(cf, reads, key);
         } catch (RocksDBException e) {
             throw new IllegalStateException("RocksDB get failed: " + e.getMessage(), e);
         }
@@ -151,7 +163,7 @@ public final class SpannStorage {
     }
 
     private void scan(ColumnFamilyHandle cf, EntryVisitor v) {
-        try (RocksIterator it = db.db().newIterator(cf, db.readOptions())) {
+        try (RocksIterator it = db.db().newIterator(cf, reads)) {
             for (it.seekToFirst(); it.isValid(); it.next()) v.visit(keyToLong(it.key()), it.value());
             it.status();
         } catch (RocksDBException e) {

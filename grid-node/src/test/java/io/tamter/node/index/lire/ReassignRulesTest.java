@@ -28,4 +28,11 @@ class ReassignRulesTest {
         assertThat(LireOps.mergedMemberMayMove(1f, 2f)).isTrue();
         assertThat(LireOps.mergedMemberMayMove(2f, 1f)).isFalse();
     }
+
+    @Test
+    void longPostingsSplitInProportionToTheirLength() {
+        assertThat(LireOps.splitParts(97, 96)).isEqualTo(2);   // just over the limit: in two, as SPFresh
+        assertThat(LireOps.splitParts(150, 96)).isEqualTo(3);
+        assertThat(LireOps.splitParts(8812, 96)).isEqualTo(184); // a burst: one split, parts of ~48
+    }
 }

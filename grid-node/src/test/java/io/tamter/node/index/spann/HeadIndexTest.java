@@ -79,4 +79,22 @@ class HeadIndexTest {
             }
         }
     }
+
+    @Test
+    void headsAddedByAnotherThreadAreFoundByTheNextSearch() throws Exception {
+        int dim = 8;
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 16, 64, 2.0)) {
+            float[][] c = TestData.gaussian(2000, dim, 8);
+            for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
+            int[] ids = new int[1];
+            float[] ds = new float[1];
+            hs.nearest(c[0], 1, ids, ds); // this thread has searched before the add below
+            float[] fresh = TestData.gaussian(1, dim, 99)[0];
+            Thread t = new Thread(() -> hs.add(5000, fresh, 0)); // as the rebalancer adds a split's heads
+            t.start();
+            t.join();
+            assertThat(hs.nearest(fresh, 1, ids, ds)).isEqualTo(1);
+            assertThat(ids[0]).as("a head another thread added after this thread's first search").isEqualTo(5000);
+        }
+    }
 }
