@@ -144,7 +144,17 @@ final class LireOps {
         synchronized (this) {
             s = ++seed;
         }
-        return km.cluster(data, rows, k, s, false);
+        // nearest final assignment first (see BalancedKMeans#cluster); when that leaves a part under
+        // min_posting, which clustered data does (a posting holding 90 vectors of one cluster and 7
+        // of another splits 90/7), use the balanced one: the small part would be merged straight
+        // back into its big neighbour, overflowing it again, a split/merge cycle that never ends
+        BalancedKMeans.Clustering c = km.cluster(data, rows, k, s, false);
+        int[] sizes = new int[c.centroids().length];
+        for (int a : c.assignment()) sizes[a]++;
+        for (int size : sizes) {
+            if (size < params.minPosting()) return km.cluster(data, rows, k, s, true);
+        }
+        return c;
     }
 
     /** Rewrites a posting with only its live entries (garbage collection of stale ones). */
@@ -172,7 +182,10 @@ final class LireOps {
         for (int i = 0; i < live.count(); i++) {
             float[] x = live.vector(i);
             int part = assignment[i];
-            if (splitMemberMayMove(dist(x, oldCentroid), dist(x, newCentroids[part]))) {
+            float dAssigned = dist(x, newCentroids[part]);
+            boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
+            for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = dist(x, newCentroids[c]) >= dAssigned;
+            if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
                 replaceOnce(live.vid(i), live.version(i), x, newIds[part], done);
             }
         }

@@ -36,8 +36,12 @@ public final class HeadIndex implements AutoCloseable {
     private static final VectorTypeSupport VTS = VectorizationProvider.getInstance().getVectorTypeSupport();
     private static final int CHUNK_BITS = 12;
     private static final int CHUNK = 1 << CHUNK_BITS;
-    /** Below this many live heads a linear scan is exact and about as fast as the graph. */
-    static final int BRUTE_FORCE_BELOW = 512;
+    /**
+     * Below this many live heads a linear scan is exact and faster than the graph. Measured here
+     * (2 cores, AVX2): assigning 60k vectors of dim 64 to 64 candidate heads out of 1.2k took
+     * 1.1 s by scan and 3.0 s through the graph.
+     */
+    static final int BRUTE_FORCE_BELOW = 2048;
 
     /** One head: its centroid and what the index knows of its posting. */
     public static final class Head {

@@ -34,7 +34,7 @@ class HeadIndexTest {
     @Test
     void graphAndBruteForceAgreeOnTheNearestHeads() {
         int dim = 16;
-        float[][] c = TestData.gaussian(3000, dim, 5);
+        float[][] c = TestData.gaussian(HeadIndex.BRUTE_FORCE_BELOW + 1000, dim, 5);
         try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 4.0)) {
             for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
             for (int i = 0; i < 500; i += 2) hs.remove(i); // deleted heads never come back
@@ -63,13 +63,13 @@ class HeadIndexTest {
             int next = 0;
             java.util.List<Integer> live = new java.util.ArrayList<>();
             for (int round = 0; round < 30; round++) {
-                for (int i = 0; i < 200; i++) {
+                for (int i = 0; i < 300; i++) {
                     float[] v = new float[dim];
                     for (int j = 0; j < dim; j++) v[j] = (float) r.nextGaussian() + round;
                     hs.add(next, v, 0);
                     live.add(next++);
                 }
-                for (int i = 0; i < 120; i++) hs.remove(live.remove(r.nextInt(live.size())));
+                for (int i = 0; i < 180; i++) hs.remove(live.remove(r.nextInt(live.size())));
                 hs.compactIfWorthIt();
                 int[] ids = new int[10];
                 float[] ds = new float[10];
@@ -84,17 +84,17 @@ class HeadIndexTest {
     void headsAddedByAnotherThreadAreFoundByTheNextSearch() throws Exception {
         int dim = 8;
         try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 16, 64, 2.0)) {
-            float[][] c = TestData.gaussian(2000, dim, 8);
+            float[][] c = TestData.gaussian(HeadIndex.BRUTE_FORCE_BELOW + 1000, dim, 8); // graph, not scan
             for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
             int[] ids = new int[1];
             float[] ds = new float[1];
             hs.nearest(c[0], 1, ids, ds); // this thread has searched before the add below
             float[] fresh = TestData.gaussian(1, dim, 99)[0];
-            Thread t = new Thread(() -> hs.add(5000, fresh, 0)); // as the rebalancer adds a split's heads
+            Thread t = new Thread(() -> hs.add(50_000, fresh, 0)); // as the rebalancer adds a split's heads
             t.start();
             t.join();
             assertThat(hs.nearest(fresh, 1, ids, ds)).isEqualTo(1);
-            assertThat(ids[0]).as("a head another thread added after this thread's first search").isEqualTo(5000);
+            assertThat(ids[0]).as("a head another thread added after this thread's first search").isEqualTo(50_000);
         }
     }
 }
