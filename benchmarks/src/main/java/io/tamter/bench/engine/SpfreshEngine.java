@@ -109,7 +109,7 @@ public final class SpfreshEngine implements AnnEngine {
     @Override
     public List<Map<String, Object>> searchSweep() {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (int n : new int[] {4, 8, 12, 16, 24, 32, 48, 64, 96, 128}) out.add(Map.of("nprobe", n));
+        for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) out.add(Map.of("nprobe", n));
         return out;
     }
 
