@@ -54,6 +54,38 @@ class HarnessTest {
     }
 
     @Test
+    void intrinsicDimensionShapesTheClusters() {
+        // in the largest cluster (rows 0.. in clustered order), a low intrinsic dimension makes the
+        // nearest neighbour much closer than the average row; full rank (intrinsic >= dim) does not
+        double low = nnToMeanRatio("synthetic:n=4000,dim=64,clusters=4,seed=5,order=clustered,queries=1,intrinsic=4");
+        double full = nnToMeanRatio("synthetic:n=4000,dim=64,clusters=4,seed=5,order=clustered,queries=1,intrinsic=64");
+        assertThat(low).isLessThan(0.5 * full);
+        assertThat(full).isGreaterThan(0.6); // distance concentration of a 64-d Gaussian
+        assertThatThrownBy(() -> Synthetic.generate("synthetic:n=10,dim=4,intrinsic=0", VectorMetric.EUCLIDEAN_SQUARED))
+                .hasMessageContaining("intrinsic");
+    }
+
+    /** Mean over 50 rows of the first cluster: distance to the nearest other row / mean distance to the others. */
+    private static double nnToMeanRatio(String spec) {
+        float[][] b = Synthetic.generate(spec, VectorMetric.EUCLIDEAN_SQUARED).base();
+        int rows = 1000; // the first cluster holds ~48% of 4000 rows (Zipf over 4)
+        double sum = 0;
+        for (int i = 0; i < 50; i++) {
+            double nn = Double.MAX_VALUE, mean = 0;
+            for (int j = 0; j < rows; j++) {
+                if (j == i) continue;
+                double s = 0;
+                for (int t = 0; t < b[i].length; t++) s += (b[i][t] - b[j][t]) * (b[i][t] - b[j][t]);
+                s = Math.sqrt(s);
+                nn = Math.min(nn, s);
+                mean += s / (rows - 1);
+            }
+            sum += nn / mean;
+        }
+        return sum / 50;
+    }
+
+    @Test
     void zipfSizesSumToNAndDecrease() {
         int[] s = io.tamter.bench.data.SyntheticAccess.zipf(1_000_000, 1000);
         assertThat(Arrays.stream(s).sum()).isEqualTo(1_000_000);

@@ -9,16 +9,24 @@ import java.util.stream.IntStream;
 
 /**
  * A deterministic clustered Gaussian mixture, from a spec such as
- * {@code synthetic:n=1000000,dim=128,clusters=1000,seed=7[,queries=1000][,order=shuffled|clustered]}.
+ * {@code synthetic:n=1000000,dim=128,clusters=1000,seed=7[,queries=1000][,order=shuffled|clustered][,intrinsic=12]}.
  *
  * <ul>
- *   <li>Cluster c has centre {@code μ_c ~ N(0, I)} and spread {@code σ_c ~ U[0.5, 1.5]}, drawn from
- *       {@code seed}. With unit-variance centres and noise, neighbouring clusters overlap, as real
- *       embeddings do; the spreads differ so densities differ.</li>
+ *   <li>Cluster c has centre {@code μ_c ~ N(0, I)}, spread {@code σ_c ~ U[0.5, 1.5]} and a random
+ *       basis {@code B_c} (dim × m, entries {@code N(0, 1/m)}) of an m-dimensional subspace,
+ *       {@code m = intrinsic} (default 12), all drawn from {@code seed}. Neighbouring clusters
+ *       overlap and densities differ.</li>
+ *   <li>Row r of cluster c is {@code μ_c + σ_c·(B_c·z + 0.1·ν)}, {@code z ~ N(0, I_m)},
+ *       {@code ν ~ N(0, I_dim)}: a cluster spans the same radius as a full-rank Gaussian of spread
+ *       σ_c but has intrinsic dimension about m, as real embeddings do (they live near
+ *       low-dimensional manifolds). With {@code intrinsic ≥ dim} a row is {@code μ_c + σ_c·N(0, I)}
+ *       (full rank): there every point of a cluster is about equally far from every other (distance
+ *       concentration), an adversarial case for any ANN index and for partition indexes most; it
+ *       was this generator's only shape at first, and is kept to be measured as such.</li>
  *   <li>Cluster sizes follow Zipf with exponent 1 ({@code size_c ∝ 1/(c+1)}), rounded so they sum
  *       to n: with 1,000 clusters the largest holds ~13% of the rows and the smallest ~0.01%.</li>
- *   <li>Row r of cluster c is {@code μ_c + σ_c·N(0, I)} drawn from a generator seeded by (seed, r),
- *       so rows are produced in parallel and are identical on every run.</li>
+ *   <li>Row r is drawn from a generator seeded by (seed, r), so rows are produced in parallel and
+ *       are identical on every run.</li>
  *   <li>{@code order=clustered} (default {@code shuffled}) keeps the rows of a cluster together (the
  *       streaming runbooks insert clusters the index has not seen); shuffled order applies a
  *       seeded permutation.</li>
@@ -36,7 +44,7 @@ public final class Synthetic {
     public static Dataset generate(String spec, VectorMetric metric) {
         Map<String, String> p = parse(spec);
         for (String k : p.keySet()) {
-            if (!java.util.Set.of("n", "dim", "clusters", "seed", "queries", "order").contains(k)) {
+            if (!java.util.Set.of("n", "dim", "clusters", "seed", "queries", "order", "intrinsic").contains(k)) {
                 throw new IllegalArgumentException("unknown synthetic parameter '" + k + "' in " + spec);
             }
         }
@@ -46,6 +54,8 @@ public final class Synthetic {
         long seed = Long.parseLong(p.getOrDefault("seed", "1"));
         int queries = intParam(p, "queries", 1000);
         String order = p.getOrDefault("order", "shuffled");
+        int intrinsic = intParam(p, "intrinsic", 12);
+        if (intrinsic <= 0) throw new IllegalArgumentException("intrinsic must be > 0: " + spec);
         if (n <= 0 || dim <= 0) throw new IllegalArgumentException("synthetic dataset needs n>0 and dim>0: " + spec);
         if (clusters <= 0 || clusters > n) throw new IllegalArgumentException("clusters must be in 1..n: " + spec);
         if (!order.equals("shuffled") && !order.equals("clustered")) {
@@ -57,6 +67,13 @@ public final class Synthetic {
         for (int c = 0; c < clusters; c++) {
             for (int j = 0; j < dim; j++) centres[c][j] = (float) gaussian(r);
             spread[c] = (float) (0.5 + r.nextDouble());
+        }
+        // drawn after centres and spreads so that those stay what they were before the basis existed
+        int m = Math.min(intrinsic, dim);
+        float[][] basis = intrinsic >= dim ? null : new float[clusters][dim * m];
+        if (basis != null) {
+            float scale = (float) (1.0 / Math.sqrt(m));
+            for (int c = 0; c < clusters; c++) for (int j = 0; j < dim * m; j++) basis[c][j] = scale * (float) gaussian(r);
         }
         int[] sizes = zipfSizes(n, clusters);
         int[] clusterOfRow = new int[n];
@@ -72,7 +89,7 @@ public final class Synthetic {
             }
         }
         float[][] base = new float[n][];
-        IntStream.range(0, n).parallel().forEach(i -> base[i] = point(centres, spread, clusterOfRow[i], seed, i, dim));
+        IntStream.range(0, n).parallel().forEach(i -> base[i] = point(centres, spread, basis, m, clusterOfRow[i], seed, i, dim));
         double[] cumulative = new double[clusters];
         double acc = 0;
         for (int c = 0; c < clusters; c++) {
@@ -85,7 +102,7 @@ public final class Synthetic {
             double u = qr.nextDouble();
             int c = 0;
             while (c < clusters - 1 && cumulative[c] < u) c++;
-            qs[i] = point(centres, spread, c, seed + 0x51ED, i, dim);
+            qs[i] = point(centres, spread, basis, m, c, seed + 0x51ED, i, dim);
         });
         return new Dataset(canonical(p), metric, base, qs, null);
     }
@@ -110,10 +127,21 @@ public final class Synthetic {
         return sizes;
     }
 
-    private static float[] point(float[][] centres, float[] spread, int c, long seed, int i, int dim) {
+    private static float[] point(float[][] centres, float[] spread, float[][] basis, int m, int c, long seed, int i, int dim) {
         SplittableRandom pr = new SplittableRandom(mix(seed, i));
         float[] v = new float[dim];
-        for (int j = 0; j < dim; j++) v[j] = centres[c][j] + spread[c] * (float) gaussian(pr);
+        if (basis == null) {
+            for (int j = 0; j < dim; j++) v[j] = centres[c][j] + spread[c] * (float) gaussian(pr);
+            return v;
+        }
+        float[] z = new float[m];
+        for (int t = 0; t < m; t++) z[t] = (float) gaussian(pr);
+        float[] b = basis[c];
+        for (int j = 0; j < dim; j++) {
+            float acc = 0;
+            for (int t = 0; t < m; t++) acc += b[j * m + t] * z[t];
+            v[j] = centres[c][j] + spread[c] * (acc + 0.1f * (float) gaussian(pr));
+        }
         return v;
     }
 

@@ -29,6 +29,10 @@ final class LireOps {
     final AtomicLong garbageCollections = new AtomicLong();
     final AtomicLong reassigned = new AtomicLong();
     final AtomicLong reassignChecks = new AtomicLong();
+    /** Reassignments by cause: members of a split posting, vectors of its neighbours, vectors a merge moved. */
+    final AtomicLong movedSplitMembers = new AtomicLong();
+    final AtomicLong movedNeighbours = new AtomicLong();
+    final AtomicLong movedMerged = new AtomicLong();
     private long seed = 0x11AE;
 
     LireOps(SpannCore core) {
@@ -186,7 +190,7 @@ final class LireOps {
             boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
             for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = dist(x, newCentroids[c]) >= dAssigned;
             if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
-                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done);
+                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers);
             }
         }
         if (params.reassignK() == 0) return;
@@ -210,7 +214,7 @@ final class LireOps {
                 float dNew = Float.POSITIVE_INFINITY;
                 for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
                 if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew)) {
-                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done);
+                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours);
                 }
             }
         }
@@ -235,10 +239,13 @@ final class LireOps {
         return dTarget > dOld;
     }
 
-    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done) {
+    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause) {
         if (!done.add(vid)) return;
         reassignChecks.incrementAndGet();
-        if (core.replace(vid, version, x, previousHead)) reassigned.incrementAndGet();
+        if (core.replace(vid, version, x, previousHead)) {
+            reassigned.incrementAndGet();
+            cause.incrementAndGet();
+        }
     }
 
     private float dist(float[] a, float[] b) {
@@ -312,7 +319,7 @@ final class LireOps {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < moved.count(); i++) {
             float[] x = moved.vector(i);
-            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done);
+            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done, movedMerged);
         }
         if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
         heads.compactIfWorthIt();

@@ -137,10 +137,20 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
 
     /** Counters for benchmarks and logs. */
     public Map<String, Long> stats() {
-        return Map.of("splits", ops.splits.get(), "merges", ops.merges.get(), "gc_rewrites", ops.garbageCollections.get(),
-                "reassigned", ops.reassigned.get(), "reassign_checks", ops.reassignChecks.get(),
-                "dropped_requests", dropped.get(), "failures", failures.get(), "queued", (long) pool.getQueue().size(),
-                "running", (long) running.get());
+        Map<String, Long> m = new java.util.TreeMap<>();
+        m.put("splits", ops.splits.get());
+        m.put("merges", ops.merges.get());
+        m.put("gc_rewrites", ops.garbageCollections.get());
+        m.put("reassigned", ops.reassigned.get());
+        m.put("reassigned_split_members", ops.movedSplitMembers.get());
+        m.put("reassigned_neighbours", ops.movedNeighbours.get());
+        m.put("reassigned_merged", ops.movedMerged.get());
+        m.put("reassign_checks", ops.reassignChecks.get());
+        m.put("dropped_requests", dropped.get());
+        m.put("failures", failures.get());
+        m.put("queued", (long) pool.getQueue().size());
+        m.put("running", (long) running.get());
+        return m;
     }
 
     @Override

@@ -81,6 +81,16 @@ public final class ReplicaSelector {
         return m;
     }
 
+    /**
+     * Whether {@code current} passes the closure rule for x: its rule distance is within
+     * {@code (1+ε)} of the nearest candidate's. LIRE uses this as its hysteresis (see
+     * {@code SpannCore#place}).
+     */
+    public boolean withinClosure(float[] x, float nearestKernelDistance, float[] nearest, float[] current) {
+        float d1 = ruleDistance(nearestKernelDistance, x, nearest);
+        return ruleDistance(x, current) <= closure * d1;
+    }
+
     /** Looks up a head's centroid (null when the head is gone). */
     public interface CentroidLookup {
         float[] centroid(int headId);

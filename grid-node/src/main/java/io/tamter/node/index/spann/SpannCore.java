@@ -211,7 +211,7 @@ public final class SpannCore {
      * Appends (vid, version, x) to the postings chosen by the replica rules and records the new
      * version, in one batch. Retries when a chosen head disappears (split or merged away) between
      * choosing it and locking it. Writes nothing and returns false when the rules choose
-     * {@code unlessChosen} (−1: never).
+     * {@code unlessChosen} (−1: never), or when {@code unlessChosen} passes the closure rule.
      *
      * <p>The in-memory version changes while the head locks are still held: a rewrite of one of
      * these postings that came right after the write would otherwise judge the new entry stale by
@@ -229,6 +229,20 @@ public final class SpannCore {
             if (n == 0) {
                 createSingletonHead(vid, version, x);
                 return true;
+            }
+            if (unlessChosen >= 0 && attempt == 0) {
+                // hysteresis: a vector LIRE asks about stays in a posting the closure rule still
+                // admits, even when the RNG rule would now pick another. Without it, data whose
+                // neighbours are all about equally far (overlapping high-dimensional clusters)
+                // never settles: on 10k vectors of the clustered-shift runbook the rebalancer
+                // moved 135k vectors (85k of them members of split postings, each move
+                // overfilling a neighbour that then split) and ended with 1.7x the heads of a
+                // static build. SPFresh moves whenever the rules pick another head.
+                HeadIndex.Head cur = hs.get(unlessChosen);
+                HeadIndex.Head first = hs.get(ids[0]);
+                if (cur != null && first != null && hs.isAlive(unlessChosen) && selector.withinClosure(x, ds[0], first.centroid, cur.centroid)) {
+                    return false;
+                }
             }
             int m = selector.select(x, ids, ds, n, id -> {
                 HeadIndex.Head h = hs.get(id);
