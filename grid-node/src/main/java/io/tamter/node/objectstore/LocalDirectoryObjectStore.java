@@ -7,7 +7,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
@@ -69,8 +68,18 @@ import org.slf4j.LoggerFactory;
  * files of live writers (this or other processes on the same root) are left alone. Deletes remove
  * the directories they leave empty.
  *
+ * <h2>Reads</h2>
+ * Readers take no lock: a file is only ever replaced whole, so an open file is one complete
+ * write. {@code get} and {@code downloadTo} verify the payload checksum; {@code stat} and
+ * {@code list} verify the header. A corrupt object fails a listing ({@link CorruptObjectException})
+ * rather than drop out of it: a WAL segment missing from a listing would silently shorten
+ * recovery; so does a compare-and-set on it. Overwriting a corrupt object with {@code put} is
+ * allowed (it is the repair), and {@code putIfAbsent} sees it as present.
+ *
  * <p>Requirements on the root's file system: POSIX rename and hard links, and working
- * {@code fsync} of directories (ext4, xfs, tmpfs, APFS; not SMB or most FUSE mounts).
+ * {@code fsync} of directories (ext4, xfs, tmpfs, APFS; not SMB or most FUSE mounts). A key
+ * segment longer than the file system's name limit (255 bytes on most) fails with its
+ * {@code IOException}.
  */
 public final class LocalDirectoryObjectStore implements ObjectStore {
     private static final Logger log = LoggerFactory.getLogger(LocalDirectoryObjectStore.class);
@@ -96,9 +105,9 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
     public LocalDirectoryObjectStore(Path root) throws IOException {
         Files.createDirectories(root);
         this.root = root.toRealPath();
-        checkVersion();
+        LocalStoreHousekeeping.checkVersion(this.root);
         this.locks = new KeyLocks(this.root.resolve(LOCK_DIR));
-        int removed = cleanTemporaryFiles();
+        int removed = LocalStoreHousekeeping.cleanTemporaryFiles(this.root);
         if (removed > 0) log.info("object store {}: removed {} temporary files left by crashed writers", this.root, removed);
     }
 
@@ -113,7 +122,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         long generation = nextGeneration(NO_GENERATION);
         Path temp = writeTemp(target.getParent(), generation, bytes);
         try (KeyLocks.Held held = locks.lock(key)) {
-            generation = raiseAbove(temp, generation, bytes.length, currentGeneration(key, target, true));
+            generation = raiseAbove(temp, generation, bytes.length, generationToReplace(key, target));
             publishByRename(temp, target);
             return new ObjectInfo(key, bytes.length, generation);
         } finally {
@@ -124,7 +133,8 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
     @Override
     public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
         Path target = target(key);
-        if (currentGeneration(key, target, true) != NO_GENERATION) return false; // losers skip the write
+        if (Files.isDirectory(target)) throw folderConflict(key);
+        if (Files.exists(target)) return false; // losers skip the write; the link below decides races
         Path temp = writeTemp(target.getParent(), nextGeneration(NO_GENERATION), bytes);
         try (KeyLocks.Held held = locks.lock(key)) {
             return publishByLink(key, temp, target);
@@ -146,7 +156,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
             throw e;
         }
         try (KeyLocks.Held held = locks.lock(key)) {
-            generation = raiseAbove(temp, generation, size, currentGeneration(key, target, true));
+            generation = raiseAbove(temp, generation, size, generationToReplace(key, target));
             publishByRename(temp, target);
             return new ObjectInfo(key, size, generation);
         } finally {
@@ -307,7 +317,7 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
                 if (!underAnObject(target)) throw e;
                 deleted = false;
             }
-            if (deleted) fsyncDirectory(target.getParent());
+            if (deleted) fsyncExistingAncestor(target.getParent());
         }
         if (deleted) removeEmptyDirectories(target.getParent());
         return deleted;
@@ -409,12 +419,11 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
     /** Creates a new empty temporary file in {@code dir}, creating {@code dir} if needed. */
     private Path newTemp(Path dir) throws IOException {
         for (int attempt = 0; ; attempt++) {
-            ensureDirectory(dir);
-            Path temp = dir.resolve(TEMP_PREFIX + PID + "-" + randomSuffix());
             try {
-                return Files.createFile(temp);
+                ensureDirectory(dir);
+                return Files.createFile(dir.resolve(TEMP_PREFIX + PID + "-" + randomSuffix()));
             } catch (NoSuchFileException e) {
-                // a concurrent delete removed the directory after it emptied; create it again
+                // a concurrent delete removed an emptied directory on our path; create it again
                 if (attempt >= 10) throw e;
             }
         }
@@ -458,6 +467,19 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         ObjectInfo info = readInfo(key, target);
         if (info == null && failOnFolder && Files.isDirectory(target)) throw folderConflict(key);
         return info == null ? NO_GENERATION : info.generation();
+    }
+
+    /**
+     * The generation an overwrite must exceed. A corrupt object does not block its overwrite
+     * (rewriting it is the repair); its generation is unknown, so the clock-based one stands.
+     */
+    private long generationToReplace(String key, Path target) throws IOException {
+        try {
+            return currentGeneration(key, target, true);
+        } catch (CorruptObjectException e) {
+            log.warn("overwriting corrupt object: {}", e.getMessage());
+            return NO_GENERATION;
+        }
     }
 
     private ObjectInfo readInfo(String key, Path file) throws IOException {
@@ -532,74 +554,19 @@ public final class LocalDirectoryObjectStore implements ObjectStore {
         }
     }
 
-    private void checkVersion() throws IOException {
-        Path file = root.resolve(VERSION_FILE);
-        if (!Files.exists(file)) {
-            Path temp = root.resolve(TEMP_PREFIX + PID + "-" + randomSuffix());
+    /**
+     * Fsyncs {@code dir} after a delete, or, when a concurrent delete already removed it as
+     * empty, the nearest ancestor still there (which then holds the removal).
+     */
+    private void fsyncExistingAncestor(Path dir) throws IOException {
+        for (Path p = dir; ; p = p.getParent()) {
             try {
-                Files.writeString(temp, VERSION_LINE + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
-                        StandardOpenOption.WRITE, StandardOpenOption.SYNC);
-                Files.createLink(file, temp);
-                fsyncDirectory(root);
-            } catch (FileAlreadyExistsException e) {
-                // another process initialized the store first; its file is checked below
-            } finally {
-                Files.deleteIfExists(temp);
+                fsyncDirectory(p);
+                return;
+            } catch (NoSuchFileException e) {
+                if (p.equals(root)) throw e;
             }
         }
-        String found = Files.readString(file, StandardCharsets.UTF_8).strip();
-        if (!found.equals(VERSION_LINE)) {
-            throw new IOException("object store at " + root + " has version '" + found + "' in " + VERSION_FILE
-                    + "; this build reads '" + VERSION_LINE + "'");
-        }
-    }
-
-    /** Deletes temporary files of dead writers anywhere under the root; returns how many. */
-    private int cleanTemporaryFiles() throws IOException {
-        int[] removed = {0};
-        Instant staleBefore = Instant.now().minus(STALE_TEMP_AGE);
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-                return dir.getFileName() != null && dir.getFileName().toString().equals(LOCK_DIR)
-                        ? FileVisitResult.SKIP_SUBTREE : FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                String name = file.getFileName().toString();
-                if (name.startsWith(TEMP_PREFIX) && isLeftover(name, attrs.lastModifiedTime().toInstant(), staleBefore)) {
-                    if (Files.deleteIfExists(file)) removed[0]++;
-                }
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                if (e instanceof NoSuchFileException) return FileVisitResult.CONTINUE;
-                throw e;
-            }
-        });
-        return removed[0];
-    }
-
-    /** Whether a temporary file can no longer belong to a live write. */
-    static boolean isLeftover(String name, Instant modified, Instant staleBefore) {
-        if (modified.isBefore(staleBefore)) return true;
-        String rest = name.substring(TEMP_PREFIX.length());
-        int dash = rest.indexOf('-');
-        long pid;
-        try {
-            pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
-        } catch (NumberFormatException e) {
-            return true; // not a name this class writes
-        }
-        Optional<ProcessHandle> owner = ProcessHandle.of(pid);
-        if (owner.isEmpty() || !owner.get().isAlive()) return true;
-        // the pid was reused when the file is older than the process now holding it (1 s of slack
-        // for the coarse start time the OS reports)
-        Optional<Instant> started = owner.get().info().startInstant();
-        return started.isPresent() && modified.isBefore(started.get().minusSeconds(1));
     }
 
     static void fsyncDirectory(Path dir) throws IOException {

@@ -75,6 +75,13 @@ class LocalDirectoryObjectStoreTest extends ObjectStoreContractTest {
         raw[5] ^= 1; // version byte
         Files.write(file(k), raw);
         assertThatThrownBy(() -> store.get(k)).isInstanceOf(CorruptObjectException.class);
+        assertThatThrownBy(() -> store.list(base)).as("a corrupt object fails a listing").isInstanceOf(CorruptObjectException.class);
+        assertThatThrownBy(() -> store.compareAndSet(k, 1, new byte[1])).isInstanceOf(CorruptObjectException.class);
+        assertThat(store.putIfAbsent(k, new byte[1])).as("a corrupt object still holds its key").isFalse();
+
+        ObjectInfo repaired = store.put(k, "rewritten".getBytes(UTF_8));
+        assertThat(store.get(k)).hasValueSatisfying(b -> assertThat(new String(b, UTF_8)).isEqualTo("rewritten"));
+        assertThat(store.list(base)).containsExactly(repaired);
     }
 
     @Test

@@ -345,6 +345,34 @@ public abstract class ObjectStoreContractTest {
     }
 
     @Test
+    void writersAndDeletersInOneFolderDoNotTripEachOther() throws Exception {
+        int threads = 3;
+        int rounds = 50;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String k = key("f/g/k" + t);
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        if (i % 2 == 0) store.put(k, bytes("v" + i));
+                        else assertThat(store.putIfAbsent(k, bytes("v" + i))).isTrue();
+                        assertThat(store.get(k)).hasValueSatisfying(b -> assertThat(b).isNotEmpty());
+                        assertThat(store.delete(k)).isTrue();
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) f.get(60, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(store.list(base)).isEmpty();
+        store.put(key("f/g/after"), bytes("x"));
+        assertThat(store.list(base)).extracting(ObjectInfo::key).containsExactly(key("f/g/after"));
+    }
+
+    @Test
     void deletePrefixDeletesOnlyUnderThePrefix() throws Exception {
         for (int s = 0; s < 3; s++) {
             for (int i = 0; i < 4; i++) store.put(key("ns/shards/" + s + "/wal/" + i + ".log"), bytes("w" + i));
