@@ -176,10 +176,7 @@ public final class Embedder implements AutoCloseable {
             try {
                 pool.execute(task);
             } catch (RejectedExecutionException rejected) {
-                for (FutureTask<float[][]> t : tasks) {
-                    t.cancel(false);
-                    pool.remove(t);
-                }
+                withdraw(tasks);
                 if (pool.isShutdown()) throw new IllegalStateException("embedder for " + model.settingName() + " is closed");
                 throw new EmbeddingRejectedException("embedding queue full for model " + model.settingName() + ": "
                         + pool.getQueue().size() + " of " + queueCapacity + " batches waiting (embed.queue); "
@@ -193,11 +190,11 @@ public final class Embedder implements AutoCloseable {
             try {
                 part = tasks.get(b).get();
             } catch (InterruptedException ie) {
-                for (FutureTask<float[][]> t : tasks) t.cancel(false);
+                withdraw(tasks);
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while embedding with model " + model.settingName(), ie);
             } catch (ExecutionException ee) {
-                for (FutureTask<float[][]> t : tasks) t.cancel(false);
+                withdraw(tasks);
                 Throwable c = ee.getCause();
                 throw new IllegalStateException("embedding with model " + model.settingName() + " failed: " + c, c);
             } catch (java.util.concurrent.CancellationException ce) {
@@ -210,6 +207,13 @@ public final class Embedder implements AutoCloseable {
         return out;
     }
 
+    /** Cancels the request's batches that have not started and takes them out of the queue. */
+    private void withdraw(List<FutureTask<float[][]>> tasks) {
+        for (FutureTask<float[][]> t : tasks) {
+            if (t.cancel(false)) pool.remove(t);
+        }
+    }
+
     /** Stops the pool (batches already queued finish first, for up to 30 s) and frees the native session. */
     @Override
     public void close() {
@@ -217,7 +221,10 @@ public final class Embedder implements AutoCloseable {
         try {
             if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
                 LOG.warn("embedding pool of {} still busy after 30 s; closing anyway", model.settingName());
-                pool.shutdownNow();
+                // queued batches will not run: cancel them so that their callers wake up
+                for (Runnable r : pool.shutdownNow()) {
+                    if (r instanceof FutureTask<?> t) t.cancel(false);
+                }
                 if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
                     // a native call still runs: freeing the session under it would crash the JVM
                     LOG.warn("embedding pool of {} did not stop; leaving its session open", model.settingName());
