@@ -26,8 +26,10 @@
  * a dot product. References: Reimers &amp; Gurevych, "Sentence-BERT" (EMNLP 2019) for mean pooling;
  * Xiao et al., "C-Pack: Packaged Resources To Advance General Chinese Embedding" (2023) for BGE.
  *
- * <p><b>Resources and backpressure.</b> Each {@link io.tamter.node.embed.Embedder} owns one ONNX
- * Runtime session and a fixed pool with a bounded queue ({@code embed.*} in
+ * <p><b>Resources and backpressure.</b> A node holds one {@link io.tamter.node.embed.Embedders}:
+ * at most one {@link io.tamter.node.embed.Embedder} per model, loaded on first use and shared by
+ * the namespaces naming it. Each embedder owns one ONNX Runtime session and a fixed pool with a
+ * bounded queue ({@code embed.*} in
  * {@link io.tamter.config.Params}); CPU use is at most {@code embed.threads *
  * embed.intra_op_threads} cores per model. A request that does not fit in the queue is rejected
  * whole with {@link io.tamter.node.embed.EmbeddingRejectedException}, which the HTTP edge maps

@@ -212,6 +212,19 @@ class EmbedderTest {
     }
 
     @Test
+    void embeddersShareOneInstancePerModel() {
+        Embedders all = new Embedders(Settings.defaults());
+        Embedder a = all.get("all-minilm-l6-v2");
+        assertThat(all.get(EmbeddingModel.ALL_MINILM_L6_V2)).isSameAs(a);
+        assertThat(all.get("ALL-MINILM-L6-V2")).isSameAs(a);
+        assertThatThrownBy(() -> all.get("no-such-model")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no-such-model").hasMessageContaining("bge-small-en-v1.5");
+        all.close();
+        assertThatThrownBy(() -> a.embed("closed with its registry")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> all.get(EmbeddingModel.DEFAULT)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void throughputOfShortSentences() {
         Embedder e = EMBEDDERS.get(EmbeddingModel.DEFAULT);
         List<String> texts = new ArrayList<>();
