@@ -77,7 +77,7 @@ public final class Params {
             "Texts per task of the embedding pool (the unit of scheduling and of the queue)");
     public static final Param<Integer> EMBED_TEXTS_PER_RUN = Param.ofInt("embed.texts_per_run", 1, 1, 1024, "texts",
             "Texts per ONNX Runtime call, padded to the longest; 1 keeps a vector independent of its batch (the int8 "
-            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to ~0.99)");
+            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 for short texts)");
     public static final Param<Integer> EMBED_THREADS = Param.ofInt("embed.threads", 2, 1, 256, "threads",
             "Threads of each model's embedding pool (each runs one batch at a time)");
     public static final Param<Integer> EMBED_INTRA_OP_THREADS = Param.ofInt("embed.intra_op_threads", 1, 1, 256, "threads",
