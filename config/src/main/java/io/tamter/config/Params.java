@@ -71,6 +71,20 @@ public final class Params {
     public static final Param<Long> WRITE_BUFFER_BYTES = Param.ofLong("storage.rocksdb_write_buffer_bytes", 64L << 20, 1L << 20, 1L << 34, "bytes",
             "RocksDB memtable size per column family");
 
+    // ---- embedding (ONNX Runtime, in process) ----
+
+    public static final Param<Integer> EMBED_BATCH_SIZE = Param.ofInt("embed.batch_size", 32, 1, 1024, "texts",
+            "Texts per task of the embedding pool (the unit of scheduling and of the queue)");
+    public static final Param<Integer> EMBED_TEXTS_PER_RUN = Param.ofInt("embed.texts_per_run", 1, 1, 1024, "texts",
+            "Texts per ONNX Runtime call, padded to the longest; 1 keeps a vector independent of its batch (the int8 "
+            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 for short texts)");
+    public static final Param<Integer> EMBED_THREADS = Param.ofInt("embed.threads", 2, 1, 256, "threads",
+            "Threads of each model's embedding pool (each runs one batch at a time)");
+    public static final Param<Integer> EMBED_INTRA_OP_THREADS = Param.ofInt("embed.intra_op_threads", 1, 1, 256, "threads",
+            "ONNX Runtime threads inside one batch (total CPU use is up to threads * intra_op_threads)");
+    public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 256, 1, 1_000_000, "batches",
+            "Batches waiting for the embedding pool; a request that does not fit is rejected (HTTP 429)");
+
     // ---- kernels ----
 
     public static final Param<String> KERNELS = Param.ofString("kernels", "auto",

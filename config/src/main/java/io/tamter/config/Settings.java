@@ -114,6 +114,11 @@ public final class Settings {
             throw new IllegalArgumentException("index.max_posting must be >= 2 * index.min_posting; index.max_posting="
                     + max + ", index.min_posting=" + min);
         }
+        int run = get(Params.EMBED_TEXTS_PER_RUN), batch = get(Params.EMBED_BATCH_SIZE);
+        if (run > batch) {
+            throw new IllegalArgumentException("embed.texts_per_run must be <= embed.batch_size; embed.texts_per_run="
+                    + run + ", embed.batch_size=" + batch);
+        }
         String k = get(Params.KERNELS);
         if (!k.equals("auto") && !k.equals("scalar") && !k.equals("vector") && !k.equals("native")) {
             throw new IllegalArgumentException("kernels must be one of auto, scalar, vector, native; kernels=" + k);

@@ -46,6 +46,8 @@ class SettingsTest {
                 .hasMessageContaining("unknown setting 'index.nprobee'");
         assertThatThrownBy(() -> Settings.defaults().withText("kernels", "gpu"))
                 .hasMessageContaining("kernels=gpu");
+        assertThatThrownBy(() -> Settings.defaults().with(Params.EMBED_BATCH_SIZE, 8).with(Params.EMBED_TEXTS_PER_RUN, 16))
+                .hasMessageContaining("embed.texts_per_run must be <= embed.batch_size; embed.texts_per_run=16, embed.batch_size=8");
     }
 
     @Test

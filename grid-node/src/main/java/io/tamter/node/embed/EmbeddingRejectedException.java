@@ -1,0 +1,13 @@
+package io.tamter.node.embed;
+
+/**
+ * The embedding pool's queue is full: the request was not started and nothing of it was
+ * embedded. Callers map it to backpressure (HTTP 429 with {@code Retry-After}).
+ */
+public final class EmbeddingRejectedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    public EmbeddingRejectedException(String message) {
+        super(message);
+    }
+}
