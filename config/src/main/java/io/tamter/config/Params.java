@@ -71,6 +71,19 @@ public final class Params {
     public static final Param<Long> WRITE_BUFFER_BYTES = Param.ofLong("storage.rocksdb_write_buffer_bytes", 64L << 20, 1L << 20, 1L << 34, "bytes",
             "RocksDB memtable size per column family");
 
+    // ---- write-ahead log (one segment object per group commit; see io.tamter.node.wal) ----
+
+    public static final Param<Integer> WAL_GROUP_COMMIT_MAX_DELAY_MS = Param.ofInt("wal.group_commit_max_delay_ms", 2, 0, 10_000, "ms",
+            "A WAL group commit waits at most this long after its oldest write before it is written (latency added to a lone write)");
+    public static final Param<Long> WAL_GROUP_COMMIT_MAX_BYTES = Param.ofLong("wal.group_commit_max_bytes", 4L << 20, 1L << 10, 256L << 20, "bytes",
+            "A WAL group commit is written as soon as its payloads reach this size (a single larger payload is a segment of its own)");
+    public static final Param<Long> WAL_MAX_PENDING_BYTES = Param.ofLong("wal.max_pending_bytes", 64L << 20, 1L << 10, 1L << 30, "bytes",
+            "Payload bytes waiting for the WAL of one shard (queued or being written); a write past this fails fast (HTTP 429)");
+    public static final Param<Integer> WAL_WRITE_RETRIES = Param.ofInt("wal.write_retries", 3, 0, 100, "retries",
+            "Retries of a failed WAL segment write (same sequence number, same bytes) before its writes fail");
+    public static final Param<Integer> WAL_WRITE_RETRY_BACKOFF_MS = Param.ofInt("wal.write_retry_backoff_ms", 50, 0, 60_000, "ms",
+            "Wait before the first retry of a WAL segment write; doubled for each further retry");
+
     // ---- embedding (ONNX Runtime, in process) ----
 
     public static final Param<Integer> EMBED_BATCH_SIZE = Param.ofInt("embed.batch_size", 32, 1, 1024, "texts",

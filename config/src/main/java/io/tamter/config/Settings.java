@@ -119,6 +119,11 @@ public final class Settings {
             throw new IllegalArgumentException("embed.texts_per_run must be <= embed.batch_size; embed.texts_per_run="
                     + run + ", embed.batch_size=" + batch);
         }
+        long group = get(Params.WAL_GROUP_COMMIT_MAX_BYTES), pending = get(Params.WAL_MAX_PENDING_BYTES);
+        if (pending < group) {
+            throw new IllegalArgumentException("wal.max_pending_bytes must be >= wal.group_commit_max_bytes; wal.max_pending_bytes="
+                    + pending + ", wal.group_commit_max_bytes=" + group);
+        }
         String k = get(Params.KERNELS);
         if (!k.equals("auto") && !k.equals("scalar") && !k.equals("vector") && !k.equals("native")) {
             throw new IllegalArgumentException("kernels must be one of auto, scalar, vector, native; kernels=" + k);
