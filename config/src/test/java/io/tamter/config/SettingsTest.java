@@ -38,6 +38,8 @@ class SettingsTest {
                 .hasMessage("index.nprobe must be >= 1; index.nprobe=0");
         assertThatThrownBy(() -> Settings.defaults().with(Params.MIN_POSTING, 10).with(Params.MAX_POSTING, 8))
                 .hasMessageContaining("index.max_posting must be > index.min_posting; index.max_posting=8, index.min_posting=10");
+        assertThatThrownBy(() -> Settings.defaults().with(Params.WAL_MAX_PENDING_BYTES, 1L << 20))
+                .hasMessageContaining("wal.max_pending_bytes must be >= wal.group_commit_max_bytes; wal.max_pending_bytes=1048576");
         assertThatThrownBy(() -> Settings.defaults().withText("index.closure_epsilon", "lots"))
                 .hasMessageContaining("index.closure_epsilon: cannot parse 'lots'");
         Path f = dir.resolve("bad.conf");

@@ -254,7 +254,8 @@ public final class WalWriter implements AutoCloseable {
 
     /**
      * Refuses new appends, writes every payload already accepted (their futures complete or fail
-     * as usual), then stops the committer. Idempotent.
+     * as usual), then stops the committer and returns. Idempotent. Called from a callback running
+     * on the committer thread, it only starts the close and returns at once.
      */
     @Override
     public void close() {
@@ -265,6 +266,7 @@ public final class WalWriter implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        if (Thread.currentThread() == committer) return; // closed from a future's callback: the loop ends by itself
         boolean interrupted = false;
         while (committer.isAlive()) {
             try {

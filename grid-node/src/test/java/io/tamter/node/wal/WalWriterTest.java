@@ -101,6 +101,7 @@ class WalWriterTest {
         int segments = store.list(SHARD.prefix()).size();
         assertThat(segments).as("segments for %d appends", threads * perThread).isLessThan(threads * perThread / 4);
         assertThat(w.stats().get("segments")).isEqualTo((long) segments);
+        System.out.println("group commit of " + threads + " x " + perThread + " appends: " + w.stats());
         assertThat(w.stats().get("mean_group_entries").doubleValue()).isGreaterThan(4.0);
         Map<Integer, Integer> nextIndex = new HashMap<>();
         for (Entry e : log) {
@@ -294,6 +295,17 @@ class WalWriterTest {
         CompletableFuture<Long> afterClose = w.append(new byte[1]);
         assertThatThrownBy(afterClose::join).cause().isInstanceOf(WalClosedException.class);
         w.close(); // idempotent
+    }
+
+    @Test
+    void closeFromACallbackOnTheCommitterThreadDoesNotDeadlock() throws Exception {
+        WalWriter w = WalWriter.start(store, SHARD, 1, config(1));
+        CompletableFuture<Long> first = w.append(bytes("first"));
+        CompletableFuture<Void> closed = first.thenRun(w::close);
+        closed.get(10, TimeUnit.SECONDS);
+        assertThat(first).isCompletedWithValue(1L);
+        w.close();
+        assertThat(w.state()).isEqualTo(WalWriter.State.CLOSED);
     }
 
     @Test
