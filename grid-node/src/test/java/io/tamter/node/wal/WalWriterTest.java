@@ -141,7 +141,8 @@ class WalWriterTest {
 
     @Test
     void aNewOwnerFencesTheOldWriterWithoutLosingOrDuplicatingAckedWrites() throws Exception {
-        WalWriter old = WalWriter.start(store, SHARD, 1, config(1));
+        FaultyObjectStore oldNodeStore = new FaultyObjectStore(store);
+        WalWriter old = WalWriter.start(oldNodeStore, SHARD, 1, config(1));
         List<String> oldAcked = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             old.append(bytes("old-" + i)).get(10, TimeUnit.SECONDS);
@@ -153,11 +154,21 @@ class WalWriterTest {
         try (WalWriter owner = WalWriter.start(store, SHARD, reader.nextSeq(0), config(1))) {
             owner.append(bytes("new-0")).get(10, TimeUnit.SECONDS);
             newAcked.add("new-0");
-            // the old writer does not know yet: its next write collides and fences it
-            CompletableFuture<Long> stale = old.append(bytes("old-stale"));
-            assertThatThrownBy(() -> stale.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                    .cause().isInstanceOf(WalFencedException.class).hasMessageContaining("another node owns shard ns/0");
+            // the old writer does not know yet: one group in flight, more queued behind it
+            CountDownLatch gate = new CountDownLatch(1);
+            oldNodeStore.gate = gate;
+            List<CompletableFuture<Long>> stale = new ArrayList<>();
+            stale.add(old.append(bytes("old-stale-0")));
+            while (oldNodeStore.putIfAbsentCalls.get() < 21) Thread.sleep(1);
+            for (int i = 1; i < 5; i++) stale.add(old.append(bytes("old-stale-" + i)));
+            gate.countDown();
+            for (CompletableFuture<Long> f : stale) {
+                assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(WalFencedException.class).hasMessageContaining("another node owns shard ns/0");
+            }
+            assertThat(oldNodeStore.putIfAbsentCalls.get()).as("nothing written after the fence").isEqualTo(21);
             assertThat(old.state()).isEqualTo(WalWriter.State.FENCED);
+            assertThat(old.stats()).containsEntry("pending_bytes", 0L);
             CompletableFuture<Long> later = old.append(bytes("old-later"));
             assertThat(later).isCompletedExceptionally();
             assertThatThrownBy(later::join).isInstanceOf(CompletionException.class).cause().isInstanceOf(WalFencedException.class);
