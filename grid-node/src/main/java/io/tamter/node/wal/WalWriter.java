@@ -2,6 +2,7 @@ package io.tamter.node.wal;
 
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
+import io.tamter.node.objectstore.CorruptObjectException;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.objectstore.StoredObject;
 import java.io.IOException;
@@ -39,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Fencing</h2>
  * If the key of the next segment already exists and was not written by this writer (each segment
- * carries the writer's random id), another node owns the shard: the writer becomes
+ * carries the writer's random id; an object there that is not a valid segment of this shard
+ * counts as another writer's), another node owns the shard: the writer becomes
  * {@link State#FENCED}, fails the group and everything queued with {@link WalFencedException},
  * refuses every later append, and writes nothing more.
  *
@@ -356,18 +358,25 @@ public final class WalWriter implements AutoCloseable {
             try {
                 boolean created = store.putIfAbsent(key, bytes);
                 if (!created) {
-                    Optional<StoredObject> existing = store.getObject(key);
+                    Optional<StoredObject> existing;
+                    try {
+                        existing = store.getObject(key);
+                    } catch (CorruptObjectException e) {
+                        // the store writes atomically, so a damaged object there is not a write of ours
+                        fence(group, key + " exists and is unreadable (" + e.getMessage() + ")");
+                        return;
+                    }
                     if (existing.isEmpty()) throw new IOException("WAL segment " + key + " existed at create but is gone now");
                     byte[] stored = existing.get().bytes();
                     long owner;
                     try {
                         owner = WalSegmentCodec.decode(key, stored, shard, seq).writerId();
                     } catch (CorruptWalException e) {
-                        fence(group, payloadBytes, key + " exists and is not a valid segment of this shard (" + e.getMessage() + ")");
+                        fence(group, key + " exists and is not a valid segment of this shard (" + e.getMessage() + ")");
                         return;
                     }
                     if (owner != writerId) {
-                        fence(group, payloadBytes, "WAL segment " + key + " was written by writer " + Long.toHexString(owner)
+                        fence(group, "WAL segment " + key + " was written by writer " + Long.toHexString(owner)
                                 + ", not by this writer " + Long.toHexString(writerId) + ": another node owns shard " + shard);
                         return;
                     }
@@ -418,7 +427,7 @@ public final class WalWriter implements AutoCloseable {
         }
     }
 
-    private void fence(List<Pending> group, long payloadBytes, String reason) {
+    private void fence(List<Pending> group, String reason) {
         log.warn("WAL writer of shard {} fenced: {}", shard, reason);
         List<Pending> failed = new ArrayList<>(group);
         lock.lock();

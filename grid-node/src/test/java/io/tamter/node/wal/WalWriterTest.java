@@ -185,6 +185,18 @@ class WalWriterTest {
     }
 
     @Test
+    void anObjectThatIsNotOurSegmentAtTheNextSeqFences() throws Exception {
+        store.put(SHARD.segmentKey(1), bytes("not a segment"));
+        try (WalWriter w = WalWriter.start(store, SHARD, 1, config(1))) {
+            assertThatThrownBy(() -> w.append(bytes("x")).get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOf(WalFencedException.class).hasMessageContaining(SHARD.segmentKey(1))
+                    .hasMessageContaining("not a valid segment");
+            assertThat(w.state()).isEqualTo(WalWriter.State.FENCED);
+        }
+        assertThat(store.get(SHARD.segmentKey(1))).hasValueSatisfying(b -> assertThat(new String(b)).isEqualTo("not a segment"));
+    }
+
+    @Test
     void twoWritersRacingFromTheSameSeqLeaveExactlyOneOwner() throws Exception {
         WalWriter a = WalWriter.start(store, SHARD, 1, config(1));
         WalWriter b = WalWriter.start(store, SHARD, 1, config(1));
