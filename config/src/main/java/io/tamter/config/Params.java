@@ -98,6 +98,13 @@ public final class Params {
     public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 256, 1, 1_000_000, "batches",
             "Batches waiting for the embedding pool; a request that does not fit is rejected (HTTP 429)");
 
+    // ---- full-text and attribute index (Lucene, one directory per shard) ----
+
+    public static final Param<Double> TEXT_RAM_BUFFER_MB = Param.ofDouble("text.ram_buffer_mb", 16.0, 1.0, 4096.0, "MiB",
+            "Lucene IndexWriter RAM buffer per shard; a full buffer is flushed to a new segment");
+    public static final Param<Integer> TEXT_MAX_QUERY_TERMS = Param.ofInt("text.max_query_terms", 256, 1, 1024, "terms",
+            "Distinct analyzed terms of a BM25 query text that are searched (per field); further terms are ignored");
+
     // ---- kernels ----
 
     public static final Param<String> KERNELS = Param.ofString("kernels", "auto",
