@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# Parameter sweep of the SPFresh index (issue 2): for each build-time point (posting size,
-# replica count, closure epsilon) one `bench ann --sweep` run, which also sweeps nprobe.
+# Parameter sweep of the SPFresh index (issue 2). For each build-time point (posting size,
+# replica count, closure ε) one `bench ann --sweep` run, which also sweeps nprobe; then the
+# query-aware pruning ε (index.search_epsilon) at the default build.
 # Usage: benchmarks/scripts/sweep.sh DATASET OUT.jsonl [k]
-# The defaults in config/Params.java were chosen from this sweep (benchmarks/README.md).
+# The defaults in config/Params.java were chosen from these runs (benchmarks/README.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 dataset="$1"; out="$2"; k="${3:-10}"
 : > "$out"
-for bp in 16 32 64; do
-  for mp in $((bp * 2)) $((bp * 4)); do
-    for rc in 2 4 8; do
-      for ce in 0.3 1.0 3.0; do
-        echo "sweep: build_posting=$bp max_posting=$mp replica_count=$rc closure_epsilon=$ce" >&2
-        "$root/tamter" bench ann --dataset "$dataset" --k "$k" --engines spfresh --sweep \
-          --set index.build_posting=$bp --set index.max_posting=$mp --set index.min_posting=$((mp / 4)) \
-          --set index.replica_count=$rc --set index.closure_epsilon=$ce 2>/dev/null | grep -v '"summary"' >> "$out"
-      done
+point() {
+  echo "sweep: $*" >&2
+  "$root/tamter" bench ann --dataset "$dataset" --k "$k" --engines spfresh --sweep "$@" 2>/dev/null | grep -v '"summary"' >> "$out"
+}
+for bp in 32 64 128; do
+  for rc in 2 8; do
+    for ce in 0.3 0.6 1.5; do
+      point --set index.build_posting=$bp --set index.max_posting=$((bp * 3 / 2)) --set index.min_posting=$((bp / 8)) \
+            --set index.replica_count=$rc --set index.closure_epsilon=$ce
     done
   done
+done
+for se in 0.5 2.0 9.0 100.0; do
+  point --set index.search_epsilon=$se
 done
 echo "sweep: $(wc -l < "$out") lines in $out" >&2
