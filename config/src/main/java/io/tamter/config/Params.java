@@ -35,7 +35,7 @@ public final class Params {
             "Query-aware pruning: skip head c_j when d(q,c_j) > (1+search_epsilon)*d(q,c_1)");
     public static final Param<Integer> NPROBE = Param.ofInt("index.nprobe", 48, 1, 100_000, "postings",
             "Postings searched per query (the nearest heads, before pruning)");
-    public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 64, 1, 100_000, "heads",
+    public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 32, 1, 100_000, "heads",
             "Heads considered when assigning a vector (insert, reassign)");
     public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",
             "After a split, vectors of this many neighbouring postings are checked for reassignment");

@@ -122,7 +122,7 @@ final class SpannBuilder {
     record Assignment(int[] headIds, int[][] rowsPerHead) {}
 
     /** At most this many rounds of {@link #refine}; what is left over is LIRE's work. */
-    private static final int REFINE_ROUNDS = 4;
+    private static final int REFINE_ROUNDS = 3;
 
     private Assignment buildAndAssign(HeadIndex hs, float[] data, int n) {
         long t0 = System.nanoTime();
@@ -142,10 +142,21 @@ final class SpannBuilder {
             rounds++;
             java.util.BitSet gone = new java.util.BitSet();
             for (int id : changed) gone.set(id - firstId);
-            assign(hs, data, IntStream.range(0, n).filter(r -> {
-                for (int id : chosen[r]) if (gone.get(id - firstId)) return true;
-                return false;
-            }), chosen);
+            // a row whose nearest head went away is assigned again; any other row only loses the
+            // replicas that went away (assigning every touched row again cost as much as the first
+            // assignment per round at 1M vectors)
+            IntStream.range(0, n).parallel().forEach(r -> {
+                int[] c = chosen[r];
+                if (gone.get(c[0] - firstId)) return;
+                int keep = 0;
+                for (int id : c) if (!gone.get(id - firstId)) keep++;
+                if (keep == c.length) return;
+                int[] kept = new int[keep];
+                int k = 0;
+                for (int id : c) if (!gone.get(id - firstId)) kept[k++] = id;
+                chosen[r] = kept;
+            });
+            assign(hs, data, IntStream.range(0, n).filter(r -> gone.get(chosen[r][0] - firstId)), chosen);
         }
         hs.compactIfWorthIt();
         // invert: rows per head
