@@ -129,6 +129,7 @@ public final class Shard implements AutoCloseable {
         ShardDb db = ShardDb.open(dir.resolve("db"), settings);
         TextIndex text = null;
         SpfreshIndex vectors = null;
+        Shard s = null;
         try {
             text = TextIndex.open(dir.resolve("text"), schema, settings);
             if (dims > 0) vectors = SpfreshIndex.open(db, metric, dims, settings);
@@ -139,11 +140,12 @@ public final class Shard implements AutoCloseable {
             // Replaying is idempotent, so start at the older of the two states, one segment early:
             // a segment of several entries may have been applied in part.
             long from = Math.max(0, Math.min(docsSeq, textSeq) - 1);
-            Shard s = new Shard(walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
+            s = new Shard(walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
             WalReader reader = new WalReader(store, walShard);
             long[] replayed = {0};
+            Shard target = s;
             long last = reader.replay(from, (seq, index, payload) -> {
-                s.apply(seq, ShardWriteCodec.decode(payload));
+                target.apply(seq, ShardWriteCodec.decode(payload));
                 replayed[0]++;
             });
             s.commitText();
@@ -152,6 +154,7 @@ public final class Shard implements AutoCloseable {
                     replayed[0], from, last);
             return s;
         } catch (IOException | RuntimeException e) {
+            if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
             if (vectors != null) vectors.close();
             if (text != null) text.close();
             db.close();
