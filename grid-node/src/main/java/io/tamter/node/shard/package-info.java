@@ -1,6 +1,29 @@
 /**
- * One shard's lifecycle and local state: {@link io.tamter.node.shard.ShardDb} is its RocksDB instance
+ * One shard's lifecycle and local state. {@link io.tamter.node.shard.ShardDb} is its RocksDB instance
  * (column families {@code docs}, {@code postings}, {@code centroids}, {@code versions}, {@code meta})
- * with a {@code version.info} in its directory.
+ * with a {@code version.info} in its directory; {@link io.tamter.node.shard.Shard} is the open shard:
+ * documents, vector index, text index and WAL writer.
+ *
+ * <h2>Write path</h2>
+ * Under the shard's write lock: the caller's resolver reads the current documents, evaluates
+ * conditions, merges patches and assigns vids, producing <em>resolved effects</em>
+ * ({@link io.tamter.node.shard.ShardWrite}: put document at vid, delete vid); the effects are one WAL
+ * payload ({@link io.tamter.node.shard.ShardWriteCodec}), appended and awaited (durable in the object
+ * store); then applied: vector index, text index (refreshed, so searches see it), and the documents
+ * plus the applied WAL sequence number in one RocksDB write batch; then the write is acked.
+ * Because the log holds effects, not requests, replay needs no evaluation and is idempotent.
+ *
+ * <p><b>Not there yet:</b> the write buffer of ARCHITECTURE.md. Indexes are updated synchronously on
+ * the write path, so a write costs its index updates; the lock is held across the WAL append, so
+ * group commit only groups writes of different shards. Checkpoints (upload of RocksDB/Lucene files,
+ * manifest, WAL truncation) are not there either: the WAL is never truncated.
+ *
+ * <h2>Recovery</h2>
+ * Open local state; the documents' applied seq is in the {@code meta} column family, the text
+ * index's in its last commit's user data (committed every {@code TEXT_COMMIT_EVERY} batches and at
+ * close). Replay starts one segment before the older of the two (a segment of several entries may
+ * have been applied in part) and re-applies every later entry. The vector index lives in the same
+ * RocksDB as the documents and is written before them, so it is never behind the applied seq.
+ * An empty local directory rebuilds the whole shard from the WAL.
  */
 package io.tamter.node.shard;

@@ -1,0 +1,499 @@
+package io.tamter.node.shard;
+
+import io.tamter.config.Params;
+import io.tamter.config.Settings;
+import io.tamter.kernels.Metric;
+import io.tamter.node.doc.DocId;
+import io.tamter.node.doc.Document;
+import io.tamter.node.doc.DocumentCodec;
+import io.tamter.node.index.spann.SpfreshIndex;
+import io.tamter.node.objectstore.ObjectStore;
+import io.tamter.node.schema.Schema;
+import io.tamter.node.text.Hit;
+import io.tamter.node.text.IndexFields;
+import io.tamter.node.text.TextIndex;
+import io.tamter.node.text.VidBitSet;
+import io.tamter.node.vector.VectorMetric;
+import io.tamter.node.wal.WalReader;
+import io.tamter.node.wal.WalShard;
+import io.tamter.node.wal.WalWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.TermQuery;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One open shard: its {@link ShardDb} (documents in the {@code docs} column family, the vector
+ * index in the others), its {@link SpfreshIndex} (opened once the namespace has dimensions), its
+ * {@link TextIndex} and a {@link WalWriter} on the object store. See the package comment for the
+ * write path and recovery.
+ *
+ * <p>Local layout under {@code dir}: {@code db/} (ShardDb, with its {@code version.info}) and
+ * {@code text/} (TextIndex, with its {@code VERSION}).
+ *
+ * <p>{@code docs} column family keys: {@code 'i' + DocId.key()} → vid (int64 big-endian);
+ * {@code 'v' + vid (int64 big-endian)} → {@link DocumentCodec} bytes. {@code meta} column family:
+ * {@code engine.applied_seq} (the last WAL segment whose entries were applied, int64 LE) and
+ * {@code engine.next_vid} (int64 LE), written in the same RocksDB batch as the documents.
+ */
+public final class Shard implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Shard.class);
+    static final byte[] APPLIED_KEY = "engine.applied_seq".getBytes(StandardCharsets.UTF_8);
+    static final byte[] NEXT_VID_KEY = "engine.next_vid".getBytes(StandardCharsets.UTF_8);
+    /** Lucene user-data key of the last applied WAL segment covered by a text-index commit. */
+    static final String TEXT_APPLIED = "applied_seq";
+    /** The text index is committed every this many applied batches (and at close). */
+    static final int TEXT_COMMIT_EVERY = 64;
+
+    private final WalShard walShard;
+    private final Settings settings;
+    private final VectorMetric metric;
+    private final ShardDb db;
+    private final TextIndex text;
+    /** Set once after replay; never null afterwards. */
+    private WalWriter wal;
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private volatile SpfreshIndex vectors;
+    private long nextVid;
+    private long appliedSeq;
+    private int uncommittedText;
+    private volatile Throwable failed;
+
+    /** Resolves a batch into effects under the shard's write lock (see {@link #write}). */
+    @FunctionalInterface
+    public interface Resolver<R> {
+        Resolution<R> resolve(View view) throws IOException;
+    }
+
+    /** The effects to log and apply, and what to return to the caller. */
+    public record Resolution<R>(List<ShardWrite> writes, R result) {}
+
+    /** What a {@link Resolver} may read; consistent with every applied write, none of the batch's own. */
+    public interface View {
+        /** The stored document of {@code id}, or null. */
+        DocumentCodec.Stored get(DocId id);
+
+        /** Whether the stored document of {@code vid} matches {@code q} (a FilterParser query). */
+        boolean matches(long vid, Query q) throws IOException;
+
+        /** The vids of the stored documents matching {@code q}. */
+        VidBitSet matching(Query q) throws IOException;
+
+        /** The stored document of {@code vid}, or null. */
+        Document byVid(long vid);
+
+        /** A fresh vid for a new document. */
+        long newVid();
+    }
+
+    /** A vector match in this shard. */
+    public record VectorHit(long vid, float distance, float score) {}
+
+    private Shard(WalShard walShard, Settings settings, VectorMetric metric, ShardDb db, TextIndex text, SpfreshIndex vectors,
+            WalWriter wal, long appliedSeq, long nextVid) {
+        this.walShard = walShard;
+        this.settings = settings;
+        this.metric = metric;
+        this.db = db;
+        this.text = text;
+        this.vectors = vectors;
+        this.wal = wal;
+        this.appliedSeq = appliedSeq;
+        this.nextVid = nextVid;
+    }
+
+    /**
+     * Opens the shard's local state under {@code dir} (creating it), replays the WAL segments the
+     * local state has not applied, and starts a WAL writer after the last one.
+     *
+     * @param dims the namespace's vector dimensions, 0 while it has none
+     */
+    public static Shard open(Path dir, ObjectStore store, WalShard walShard, VectorMetric metric, int dims, Schema schema,
+            Settings settings) throws IOException {
+        ShardDb db = ShardDb.open(dir.resolve("db"), settings);
+        TextIndex text = null;
+        SpfreshIndex vectors = null;
+        Shard s = null;
+        try {
+            text = TextIndex.open(dir.resolve("text"), schema, settings);
+            if (dims > 0) vectors = SpfreshIndex.open(db, metric, dims, settings);
+            long docsSeq = getLong(db, APPLIED_KEY);
+            long nextVid = getLong(db, NEXT_VID_KEY);
+            String t = text.lastCommitData().get(TEXT_APPLIED);
+            long textSeq = t == null ? 0 : Long.parseLong(t);
+            // Replaying is idempotent, so start at the older of the two states, one segment early:
+            // a segment of several entries may have been applied in part.
+            long from = Math.max(0, Math.min(docsSeq, textSeq) - 1);
+            s = new Shard(walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
+            WalReader reader = new WalReader(store, walShard);
+            long[] replayed = {0};
+            Shard target = s;
+            long last = reader.replay(from, (seq, index, payload) -> {
+                target.apply(seq, ShardWriteCodec.decode(payload));
+                replayed[0]++;
+            });
+            s.commitText();
+            s.wal = WalWriter.start(store, walShard, reader.nextSeq(0), WalWriter.Config.from(settings));
+            LOG.info("opened shard {}: applied seq {} (text {}), replayed {} entries from {} to {}", walShard, docsSeq, textSeq,
+                    replayed[0], from, last);
+            return s;
+        } catch (IOException | RuntimeException e) {
+            if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
+            if (vectors != null) vectors.close();
+            if (text != null) text.close();
+            db.close();
+            throw e;
+        }
+    }
+
+    public WalShard id() {
+        return walShard;
+    }
+
+    public VectorMetric metric() {
+        return metric;
+    }
+
+    /** The vector index, or null while the namespace has no dimensions. */
+    public SpfreshIndex vectorIndex() {
+        return vectors;
+    }
+
+    public TextIndex textIndex() {
+        return text;
+    }
+
+    public ShardDb db() {
+        return db;
+    }
+
+    /** The last WAL segment applied to the documents. */
+    public long appliedSeq() {
+        writeLock.lock();
+        try {
+            return appliedSeq;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** Uses {@code schema} for indexing and queries from now on (it must extend the current one). */
+    public void setSchema(Schema schema) {
+        text.setSchema(schema);
+    }
+
+    /** Opens the vector index with {@code dims} if it is not open yet. */
+    public void ensureVectorIndex(int dims) {
+        if (vectors != null) return;
+        synchronized (this) {
+            if (vectors == null) vectors = SpfreshIndex.open(db, metric, dims, settings);
+        }
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /** The stored document of {@code id} with its vid, or null. */
+    public DocumentCodec.Stored get(DocId id) {
+        byte[] v = rocksGet(idKey(id));
+        if (v == null) return null;
+        long vid = ByteBuffer.wrap(v).getLong();
+        byte[] d = rocksGet(vidKey(vid));
+        return d == null ? null : DocumentCodec.decode(d);
+    }
+
+    /** The stored document of {@code vid}, or null. */
+    public Document byVid(long vid) {
+        byte[] d = rocksGet(vidKey(vid));
+        return d == null ? null : DocumentCodec.decode(d).doc();
+    }
+
+    /** Live documents (as the text index counts them). */
+    public long count() throws IOException {
+        return text.count();
+    }
+
+    /** Whether the stored document of {@code vid} matches {@code q}. */
+    public boolean matches(long vid, Query q) throws IOException {
+        BooleanQuery.Builder b = new BooleanQuery.Builder().add(new TermQuery(IndexFields.idTerm(vid)), BooleanClause.Occur.FILTER);
+        if (q != null) b.add(q, BooleanClause.Occur.FILTER);
+        return text.count(b.build()) > 0;
+    }
+
+    /**
+     * The {@code k} nearest documents to {@code query}, only those matching {@code filter} (null:
+     * all) and at most {@code maxDistance} away (NaN: no bound). A filter that matches at most
+     * {@code index.filter_exact_fraction} of the shard's vectors (or fewer than {@code k}
+     * documents) is answered exactly from the stored vectors of its matches (SPFRESH.md).
+     */
+    public List<VectorHit> searchVector(float[] query, int k, Query filter, float maxDistance) throws IOException {
+        SpfreshIndex idx = vectors;
+        if (idx == null) return List.of();
+        if (filter != null) {
+            VidBitSet bits = text.matchingVids(filter);
+            double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);
+            if (bits.cardinality() <= Math.max(k, fraction * idx.liveCount())) return exact(query, k, bits, maxDistance);
+            SpfreshIndex.SearchOptions o = idx.defaults(k).withFilter(bits.toByteBuffer(), bits.limitBits());
+            if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
+            return toHits(idx.search(query, o));
+        }
+        SpfreshIndex.SearchOptions o = idx.defaults(k);
+        if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
+        return toHits(idx.search(query, o));
+    }
+
+    private static List<VectorHit> toHits(SpfreshIndex.SearchResult r) {
+        List<VectorHit> out = new ArrayList<>(r.matches().size());
+        for (SpfreshIndex.Match m : r.matches()) out.add(new VectorHit(m.vid(), m.distance(), m.score()));
+        return out;
+    }
+
+    /** Exact search over the stored vectors of the vids in {@code bits}. */
+    List<VectorHit> exact(float[] query, int k, VidBitSet bits, float maxDistance) {
+        float[] q = metric.prepare(query);
+        boolean l2 = metric.kernelMetric() == Metric.L2;
+        PriorityQueue<VectorHit> top = new PriorityQueue<>((a, b) -> Float.compare(b.distance(), a.distance()));
+        long[] words = bits.words();
+        for (int w = 0; w < words.length; w++) {
+            long word = words[w];
+            while (word != 0) {
+                long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
+                word &= word - 1;
+                Document d = byVid(vid);
+                if (d == null || d.vector() == null || d.vector().length != q.length) continue;
+                float[] v = metric.prepare(d.vector());
+                double acc = 0;
+                for (int i = 0; i < q.length; i++) {
+                    if (l2) {
+                        double x = q[i] - v[i];
+                        acc += x * x;
+                    } else {
+                        acc -= (double) q[i] * v[i];
+                    }
+                }
+                float kd = (float) acc;
+                float dist = metric.apiDistance(kd);
+                if (!Float.isNaN(maxDistance) && dist > maxDistance) continue;
+                top.add(new VectorHit(vid, dist, metric.score(kd)));
+                if (top.size() > k) top.poll();
+            }
+        }
+        List<VectorHit> out = new ArrayList<>(top);
+        out.sort((a, b) -> a.distance() != b.distance() ? Float.compare(a.distance(), b.distance()) : Long.compare(a.vid(), b.vid()));
+        return out;
+    }
+
+    /** BM25 over every full-text attribute. */
+    public List<Hit> bm25(String query, int k, Query filter) throws IOException {
+        return text.bm25((String) null, query, k, filter);
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    /**
+     * Runs one write batch: under the shard's write lock, {@code resolver} turns the batch into
+     * effects against the current state; they are logged as one WAL entry (durable in the object
+     * store), applied (documents, text index, vector index), made visible, and only then is the
+     * resolver's result returned. A resolver that throws, or resolves to no effects, changes
+     * nothing. A failure after the WAL append leaves the shard failed (it refuses further writes
+     * until reopened, which replays the logged batch).
+     */
+    public <R> R write(Resolver<R> resolver) throws IOException {
+        writeLock.lock();
+        try {
+            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            long vidMark = nextVid;
+            Resolution<R> r;
+            try {
+                r = resolver.resolve(view());
+            } catch (IOException | RuntimeException e) {
+                nextVid = vidMark;
+                throw e;
+            }
+            if (r.writes().isEmpty()) {
+                nextVid = vidMark;
+                return r.result();
+            }
+            byte[] payload = ShardWriteCodec.encode(r.writes());
+            long seq;
+            try {
+                seq = wal.append(payload).get();
+            } catch (ExecutionException e) {
+                nextVid = vidMark;
+                Throwable c = e.getCause();
+                if (c instanceof RuntimeException re) throw re;
+                if (c instanceof IOException io) throw io;
+                throw new IOException("WAL append failed for shard " + walShard + ": " + c, c);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failed = e;
+                throw new IOException("interrupted while waiting for the WAL of shard " + walShard, e);
+            }
+            try {
+                apply(seq, r.writes());
+            } catch (IOException | RuntimeException e) {
+                failed = e;
+                throw e;
+            }
+            return r.result();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private View view() {
+        return new View() {
+            @Override
+            public DocumentCodec.Stored get(DocId id) {
+                return Shard.this.get(id);
+            }
+
+            @Override
+            public boolean matches(long vid, Query q) throws IOException {
+                return Shard.this.matches(vid, q);
+            }
+
+            @Override
+            public VidBitSet matching(Query q) throws IOException {
+                return text.matchingVids(q);
+            }
+
+            @Override
+            public Document byVid(long vid) {
+                return Shard.this.byVid(vid);
+            }
+
+            @Override
+            public long newVid() {
+                return nextVid++;
+            }
+        };
+    }
+
+    /** Applies logged effects; idempotent. Order: vector index, text index, then documents + applied seq in one batch. */
+    private void apply(long seq, List<ShardWrite> writes) throws IOException {
+        long maxVid = nextVid - 1;
+        for (ShardWrite w : writes) {
+            maxVid = Math.max(maxVid, w.vid());
+            switch (w) {
+                case ShardWrite.Put p -> {
+                    float[] v = p.doc().vector();
+                    if (v != null) {
+                        ensureVectorIndex(v.length);
+                        vectors.insert(p.vid(), v);
+                    } else if (vectors != null) {
+                        vectors.delete(p.vid());
+                    }
+                    text.upsert(p.vid(), p.doc().indexedAttributes());
+                }
+                case ShardWrite.Delete d -> {
+                    if (vectors != null) vectors.delete(d.vid());
+                    text.delete(d.vid());
+                }
+            }
+        }
+        try (WriteBatch b = new WriteBatch()) {
+            for (ShardWrite w : writes) {
+                switch (w) {
+                    case ShardWrite.Put p -> {
+                        b.put(db.docs(), idKey(p.doc().id()), ByteBuffer.allocate(8).putLong(p.vid()).array());
+                        b.put(db.docs(), vidKey(p.vid()), DocumentCodec.encode(p.vid(), p.doc()));
+                    }
+                    case ShardWrite.Delete d -> {
+                        b.delete(db.docs(), idKey(d.id()));
+                        b.delete(db.docs(), vidKey(d.vid()));
+                    }
+                }
+            }
+            long applied = Math.max(appliedSeq, seq);
+            b.put(db.meta(), APPLIED_KEY, le(applied));
+            b.put(db.meta(), NEXT_VID_KEY, le(maxVid + 1));
+            db.write(b);
+            appliedSeq = applied;
+            nextVid = maxVid + 1;
+        } catch (RocksDBException e) {
+            throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
+        }
+        text.refresh();
+        if (++uncommittedText >= TEXT_COMMIT_EVERY) commitText();
+    }
+
+    private void commitText() throws IOException {
+        text.commit(Map.of(TEXT_APPLIED, Long.toString(appliedSeq)));
+        uncommittedText = 0;
+    }
+
+    // ------------------------------------------------------------------ keys
+
+    static byte[] idKey(DocId id) {
+        byte[] k = id.key();
+        byte[] out = new byte[k.length + 1];
+        out[0] = 'i';
+        System.arraycopy(k, 0, out, 1, k.length);
+        return out;
+    }
+
+    static byte[] vidKey(long vid) {
+        return ByteBuffer.allocate(9).put((byte) 'v').putLong(vid).array();
+    }
+
+    private static byte[] le(long v) {
+        return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
+    }
+
+    private static long getLong(ShardDb db, byte[] key) {
+        try {
+            byte[] v = db.db().get(db.meta(), key);
+            return v == null ? 0 : ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("cannot read " + new String(key, StandardCharsets.UTF_8) + " in " + db.dir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private byte[] rocksGet(byte[] key) {
+        try {
+            return db.db().get(db.docs(), db.readOptions(), key);
+        } catch (RocksDBException e) {
+            throw new UncheckedIOException(new IOException("cannot read documents of shard " + walShard + ": " + e.getMessage(), e));
+        }
+    }
+
+    /**
+     * Writes everything still pending in the WAL writer, commits the text index with the applied
+     * seq and closes the local state.
+     */
+    @Override
+    public void close() throws IOException {
+        writeLock.lock();
+        try {
+            if (wal != null) wal.close();
+            try {
+                if (failed == null) commitText();
+            } finally {
+                try {
+                    text.close();
+                } finally {
+                    if (vectors != null) vectors.close();
+                    db.close();
+                }
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+}
