@@ -50,7 +50,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class EncryptingObjectStore implements ObjectStore {
     /** Temporary files of this class start with this (a name no object key can have). */
     static final String TEMP_PREFIX = ObjectKeys.RESERVED_PREFIX + "enc-";
-    private static final int RANGE_RETRIES = 3;
+    private static final int RANGE_RETRIES = 8;
     /** Chunks fetched per inner range read (4 MiB of ciphertext). */
     private static final int CHUNKS_PER_READ = 64;
 

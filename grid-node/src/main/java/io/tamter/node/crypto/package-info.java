@@ -43,9 +43,10 @@
  * </ul>
  * Not covered:
  * <ul>
- *   <li>A node's <b>local state</b>: RocksDB and Lucene files, the local WAL tail and downloaded
- *       checkpoint files on the node's disk are plaintext (use disk encryption); and the node's
- *       memory, which holds unwrapped data keys and plaintext.</li>
+ *   <li>A node's <b>local state</b>: the shard's RocksDB and Lucene files (the local cache that
+ *       checkpoints are uploaded from and downloaded to) are plaintext on the node's disk (use disk
+ *       encryption), as are files passed to {@code putFile} or written by {@code downloadTo}; and
+ *       the node's memory, which holds unwrapped data keys and plaintext.</li>
  *   <li>Anyone who can read the keystore <em>and</em> its password (from the node's environment or
  *       config file) can read everything.</li>
  *   <li>Traffic between clients, frontends and nodes (TLS is a separate concern), and namespace

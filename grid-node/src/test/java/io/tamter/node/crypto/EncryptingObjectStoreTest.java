@@ -293,4 +293,39 @@ class EncryptingObjectStoreTest {
         assertThat(store.getRange(k, 1_000_000, 500)).isEqualTo(Arrays.copyOfRange(data, 1_000_000, 1_000_500));
         assertThat(store.get(k)).hasValueSatisfying(b -> assertThat(b).isEqualTo(data));
     }
+
+    @Test
+    void rangedReadsDuringOverwritesSeeOneWholeWrite() throws Exception {
+        EncryptingObjectStore store = new EncryptingObjectStore(inner, NS + "/", DataKey.generate());
+        String k = NS + "/shards/0/manifest.json";
+        byte[][] versions = new byte[4][];
+        for (int v = 0; v < versions.length; v++) {
+            versions[v] = new byte[3 * C];
+            Arrays.fill(versions[v], (byte) v);
+        }
+        store.put(k, versions[0]);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> writer = pool.submit(() -> {
+                for (int i = 1; !stop.get(); i++) store.put(k, versions[i % versions.length]);
+                return null;
+            });
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            int reads = 0;
+            while (System.nanoTime() < deadline) {
+                byte[] r = store.getRange(k, C - 10, C + 20); // spans three chunks
+                assertThat(r).hasSize(C + 20);
+                byte first = r[0];
+                for (byte b : r) if (b != first) throw new AssertionError("a range mixed two writes after " + reads + " reads");
+                reads++;
+            }
+            stop.set(true);
+            writer.get(30, TimeUnit.SECONDS);
+            assertThat(reads).isPositive();
+        } finally {
+            stop.set(true);
+            pool.shutdownNow();
+        }
+    }
 }
