@@ -20,9 +20,15 @@ public final class Param<T extends Comparable<T>> {
     private final String unit;
     private final String doc;
     private final Function<String, T> parser;
+    private final boolean secret;
 
     private Param(String key, Class<T> type, T defaultValue, T min, T max, String unit, String doc,
                   Function<String, T> parser) {
+        this(key, type, defaultValue, min, max, unit, doc, parser, false);
+    }
+
+    private Param(String key, Class<T> type, T defaultValue, T min, T max, String unit, String doc,
+                  Function<String, T> parser, boolean secret) {
         this.key = Objects.requireNonNull(key);
         this.type = type;
         this.defaultValue = defaultValue;
@@ -31,6 +37,7 @@ public final class Param<T extends Comparable<T>> {
         this.unit = unit;
         this.doc = doc;
         this.parser = parser;
+        this.secret = secret;
         validate(defaultValue);
     }
 
@@ -52,6 +59,14 @@ public final class Param<T extends Comparable<T>> {
 
     static Param<String> ofString(String key, String def, String doc) {
         return new Param<>(key, String.class, def, null, null, "", doc, String::trim);
+    }
+
+    /**
+     * A string setting whose value must never be shown (a password): {@link Settings#overrides()}
+     * masks it, and its default must be empty so the table never documents a real secret.
+     */
+    static Param<String> ofSecret(String key, String doc) {
+        return new Param<>(key, String.class, "", null, null, "", doc, s -> s, true);
     }
 
     /** Accepts plain numbers and the binary suffixes k, m, g (e.g. {@code 256m}). */
@@ -79,7 +94,7 @@ public final class Param<T extends Comparable<T>> {
         try {
             value = parser.apply(text);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException(key + ": cannot parse '" + text + "' as " + type.getSimpleName().toLowerCase(Locale.ROOT), e);
+            throw new IllegalArgumentException(key + ": cannot parse '" + (secret ? "***" : text) + "' as " + type.getSimpleName().toLowerCase(Locale.ROOT), e);
         }
         validate(value);
         return value;
@@ -105,6 +120,8 @@ public final class Param<T extends Comparable<T>> {
     public T max() { return max; }
     public String unit() { return unit; }
     public String doc() { return doc; }
+    /** True for a value that must not appear in logs or benchmark output (see {@link #ofSecret}). */
+    public boolean secret() { return secret; }
 
     /** The environment variable that overrides this key: {@code index.max_posting} → {@code TAMTER_INDEX_MAX_POSTING}. */
     public String envName() {

@@ -105,6 +105,15 @@ public final class Params {
     public static final Param<Integer> TEXT_MAX_QUERY_TERMS = Param.ofInt("text.max_query_terms", 256, 1, 1024, "terms",
             "Distinct analyzed terms of a BM25 query text that are searched (per field); further terms are ignored");
 
+    // ---- encryption of namespace data in the object store (grid-node io.tamter.node.crypto) ----
+
+    public static final Param<String> CRYPTO_KEYSTORE_PATH = Param.ofString("crypto.keystore_path", "",
+            "PKCS#12 keystore of the node's key-encryption keys (AES-256 secret-key entries, looked up by a namespace's "
+            + "key_name); empty = no customer-managed keys, and enabling customer-managed encryption fails");
+    public static final Param<String> CRYPTO_KEYSTORE_PASSWORD = Param.ofSecret("crypto.keystore_password",
+            "Password of the keystore and of its entries; set it in the environment (TAMTER_CRYPTO_KEYSTORE_PASSWORD) "
+            + "rather than in the config file; never logged (shown as ***)");
+
     // ---- kernels ----
 
     public static final Param<String> KERNELS = Param.ofString("kernels", "auto",

@@ -130,11 +130,11 @@ public final class Settings {
         }
     }
 
-    /** Only the values that differ from the defaults, for logs and benchmark output. */
+    /** Only the values that differ from the defaults, for logs and benchmark output; secrets show as {@code ***}. */
     public Map<String, Object> overrides() {
         Map<String, Object> out = new java.util.TreeMap<>();
         values.forEach((p, v) -> {
-            if (!v.equals(p.defaultValue())) out.put(p.key(), v);
+            if (!v.equals(p.defaultValue())) out.put(p.key(), p.secret() ? "***" : v);
         });
         return out;
     }

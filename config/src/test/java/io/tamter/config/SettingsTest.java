@@ -58,4 +58,17 @@ class SettingsTest {
         assertThat(Params.all()).extracting(Param::key).doesNotHaveDuplicates();
         for (Param<?> p : Params.all()) assertThat(p.doc()).as(p.key()).isNotBlank();
     }
+
+    @Test
+    void theKeystorePasswordComesFromTheEnvironmentAndIsNeverShown() {
+        Settings s = Settings.load(null, Map.of("TAMTER_CRYPTO_KEYSTORE_PASSWORD", "s3cret pass",
+                "TAMTER_CRYPTO_KEYSTORE_PATH", "/etc/tamter/keks.p12"), null);
+        assertThat(s.get(Params.CRYPTO_KEYSTORE_PASSWORD)).isEqualTo("s3cret pass");
+        assertThat(s.get(Params.CRYPTO_KEYSTORE_PATH)).isEqualTo("/etc/tamter/keks.p12");
+        assertThat(Params.CRYPTO_KEYSTORE_PASSWORD.secret()).isTrue();
+        assertThat(s.overrides()).containsEntry("crypto.keystore_password", "***")
+                .containsEntry("crypto.keystore_path", "/etc/tamter/keks.p12");
+        assertThat(s.overrides().toString()).doesNotContain("s3cret");
+        assertThat(Params.markdownTable()).doesNotContain("s3cret");
+    }
 }
