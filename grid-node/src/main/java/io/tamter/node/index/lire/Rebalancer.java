@@ -150,6 +150,8 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         m.put("failures", failures.get());
         m.put("queued", (long) pool.getQueue().size());
         m.put("running", (long) running.get());
+        HeadIndex heads = core.heads();
+        m.put("head_graph_shortfalls", heads == null ? 0L : heads.graphShortfalls());
         return m;
     }
 

@@ -81,6 +81,9 @@ public final class HeadIndex implements AutoCloseable {
     private final GraphIndexBuilder builder;
     private final ReentrantReadWriteLock compactLock = new ReentrantReadWriteLock();
     private final Bits aliveBits = this::isAlive;
+    private final Object slotLock = new Object();
+    private final java.util.concurrent.atomic.AtomicLong graphShortfalls = new java.util.concurrent.atomic.AtomicLong();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(HeadIndex.class);
 
     public HeadIndex(int dim, Metric metric, VectorKernels kernels, int degree, int beam, double overquery) {
         this.dim = dim;
@@ -127,9 +130,12 @@ public final class HeadIndex implements AutoCloseable {
     public Head add(int id, float[] centroid, int length) {
         if (centroid.length != dim) throw new IllegalArgumentException("head " + id + " has " + centroid.length + " dims, index has " + dim);
         Head h = new Head(id, centroid, length);
-        put(id, h);
-        upperBound.accumulateAndGet(id + 1, Math::max);
-        live.incrementAndGet();
+        synchronized (slotLock) {
+            if (get(id) != null) throw new IllegalStateException("head " + id + " already exists");
+            put(id, h);
+            upperBound.accumulateAndGet(id + 1, Math::max);
+            live.incrementAndGet();
+        }
         compactLock.readLock().lock();
         try {
             builder.addGraphNode(id, h.jv);
@@ -141,11 +147,14 @@ public final class HeadIndex implements AutoCloseable {
 
     /** Removes a head: it stops being returned at once and leaves the graph at the next {@link #compact()}. */
     public void remove(int id) {
-        Head h = get(id);
-        if (h == null) return;
-        retired.set(id, h.jv); // keep the vector readable by the graph until compaction
-        put(id, null);
-        live.decrementAndGet();
+        Head h;
+        synchronized (slotLock) { // two removers of one id must not both count it
+            h = get(id);
+            if (h == null) return;
+            retired.set(id, h.jv); // keep the vector readable by the graph until compaction
+            put(id, null);
+            live.decrementAndGet();
+        }
         retiredInGraph.incrementAndGet();
         compactLock.readLock().lock();
         try {
@@ -235,7 +244,22 @@ public final class HeadIndex implements AutoCloseable {
             ds[m] = kernels.distance(metric, q, 0, h.centroid, 0, dim);
             m++;
         }
+        if (m < Math.min(n, liveNow)) {
+            // the graph came back short: seen in a streaming run once most heads had been removed
+            // and re-added (recall fell to 0 and every insert became a singleton head). An exact
+            // scan is always right; how often this happens is counted in graphShortfalls().
+            if (graphShortfalls.incrementAndGet() == 1) {
+                LOG.warn("head graph returned {} of {} wanted heads ({} live): scanning all heads; further shortfalls are only counted",
+                        m, n, liveNow);
+            }
+            return bruteForce(q, n, outIds, outDists);
+        }
         return sortTop(ids, ds, m, n, outIds, outDists);
+    }
+
+    /** How many graph searches returned too few heads and were answered by a scan instead. */
+    public long graphShortfalls() {
+        return graphShortfalls.get();
     }
 
     /**

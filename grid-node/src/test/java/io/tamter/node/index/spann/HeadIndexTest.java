@@ -97,4 +97,46 @@ class HeadIndexTest {
             assertThat(ids[0]).as("a head another thread added after this thread's first search").isEqualTo(50_000);
         }
     }
+
+    @Test
+    void massRemovalThenRegrowthStillFindsTheNearestHeads() {
+        // the shape of a streaming run: most heads merged away, new ones added elsewhere
+        int dim = 16;
+        Random r = new Random(TestData.seed("HeadIndexTest.massRemoval"));
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0)) {
+            int total = HeadIndex.BRUTE_FORCE_BELOW * 2;
+            java.util.Map<Integer, float[]> live = new java.util.HashMap<>();
+            for (int i = 0; i < total; i++) {
+                float[] v = new float[dim];
+                for (int j = 0; j < dim; j++) v[j] = (float) r.nextGaussian();
+                hs.add(i, v, 0);
+                live.put(i, v);
+            }
+            for (int i = 0; i < total - 100; i++) {
+                hs.remove(i);
+                live.remove(i);
+            }
+            hs.compactIfWorthIt();
+            for (int i = total; i < total + HeadIndex.BRUTE_FORCE_BELOW + 500; i++) {
+                float[] v = new float[dim];
+                for (int j = 0; j < dim; j++) v[j] = (float) r.nextGaussian() + 5;
+                hs.add(i, v, 0);
+                live.put(i, v);
+            }
+            int hits = 0;
+            for (int t = 0; t < 50; t++) {
+                float[] q = new float[dim];
+                for (int j = 0; j < dim; j++) q[j] = (float) r.nextGaussian() + (t % 2) * 5;
+                int[] ids = new int[10];
+                float[] ds = new float[10];
+                assertThat(hs.nearest(q, 10, ids, ds)).isEqualTo(10);
+                int[] exact = live.entrySet().stream()
+                        .sorted(Comparator.comparingDouble(e -> new ScalarKernels().squaredL2(q, 0, e.getValue(), 0, dim)))
+                        .limit(10).mapToInt(java.util.Map.Entry::getKey).toArray();
+                for (int id : ids) for (int e : exact) if (id == e) hits++;
+            }
+            System.out.printf("mass removal: recall %.3f, graph shortfalls %d%n", hits / 500.0, hs.graphShortfalls());
+            assertThat(hits / 500.0).isGreaterThan(0.9);
+        }
+    }
 }
