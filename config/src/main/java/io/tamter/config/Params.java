@@ -84,6 +84,17 @@ public final class Params {
     public static final Param<Integer> WAL_WRITE_RETRY_BACKOFF_MS = Param.ofInt("wal.write_retry_backoff_ms", 50, 0, 60_000, "ms",
             "Wait before the first retry of a WAL segment write; doubled for each further retry");
 
+    // ---- checkpoints (shard files + manifest in the object store; see io.tamter.node.shard.Checkpointer) ----
+
+    public static final Param<Boolean> CHECKPOINT_ENABLED = Param.ofBool("checkpoint.enabled", true,
+            "Checkpoint shards in the background (every checkpoint.interval_ms or checkpoint.wal_bytes) and drop the WAL they cover");
+    public static final Param<Long> CHECKPOINT_INTERVAL_MS = Param.ofLong("checkpoint.interval_ms", 60_000, 100, 86_400_000L, "ms",
+            "A shard with writes since its last checkpoint is checkpointed at least this often");
+    public static final Param<Long> CHECKPOINT_WAL_BYTES = Param.ofLong("checkpoint.wal_bytes", 64L << 20, 1L << 10, 1L << 40, "bytes",
+            "A shard is checkpointed as soon as this many WAL payload bytes were written since its last checkpoint");
+    public static final Param<Boolean> CHECKPOINT_ON_CLOSE = Param.ofBool("checkpoint.on_close", true,
+            "A clean close of a shard with writes since its last checkpoint takes a final checkpoint (when checkpoint.enabled)");
+
     // ---- embedding (ONNX Runtime, in process) ----
 
     public static final Param<Integer> EMBED_BATCH_SIZE = Param.ofInt("embed.batch_size", 32, 1, 1024, "texts",

@@ -22,13 +22,20 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.Query;
@@ -75,6 +82,22 @@ public final class Shard implements AutoCloseable {
     private int uncommittedText;
     private volatile Throwable failed;
 
+    // checkpoints (see Checkpointer): ckptLock is taken before writeLock, never after it
+    private final ObjectStore store;
+    private final Checkpointer checkpointer;
+    private final ReentrantLock ckptLock = new ReentrantLock();
+    private final AtomicLong walBytesSinceCheckpoint = new AtomicLong();
+    private volatile long lastCheckpointSeq;
+    private volatile long lastCheckpointNanos = System.nanoTime();
+    private volatile boolean fenced;
+    private volatile boolean closed;
+    private ScheduledFuture<?> checkpointTicker;
+    private static final ScheduledExecutorService CHECKPOINTS = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "tamter-checkpoint");
+        t.setDaemon(true);
+        return t;
+    });
+
     /** Resolves a batch into effects under the shard's write lock (see {@link #write}). */
     @FunctionalInterface
     public interface Resolver<R> {
@@ -105,8 +128,10 @@ public final class Shard implements AutoCloseable {
     /** A vector match in this shard. */
     public record VectorHit(long vid, float distance, float score) {}
 
-    private Shard(WalShard walShard, Settings settings, VectorMetric metric, ShardDb db, TextIndex text, SpfreshIndex vectors,
-            WalWriter wal, long appliedSeq, long nextVid) {
+    private Shard(ObjectStore store, WalShard walShard, Settings settings, VectorMetric metric, ShardDb db, TextIndex text,
+            SpfreshIndex vectors, WalWriter wal, long appliedSeq, long nextVid) {
+        this.store = store;
+        this.checkpointer = new Checkpointer(store, walShard);
         this.walShard = walShard;
         this.settings = settings;
         this.metric = metric;
@@ -119,39 +144,74 @@ public final class Shard implements AutoCloseable {
     }
 
     /**
-     * Opens the shard's local state under {@code dir} (creating it), replays the WAL segments the
-     * local state has not applied, and starts a WAL writer after the last one.
+     * Opens the shard's local state under {@code dir}, restoring it from the shard's checkpoint
+     * when there is none or when it is older than the checkpoint and the WAL between has been
+     * truncated; replays the WAL segments the local state has not applied, and starts a WAL
+     * writer after the last one (and after the checkpoint's seq). Local state at or past the
+     * checkpoint is kept.
      *
      * @param dims the namespace's vector dimensions, 0 while it has none
      */
     public static Shard open(Path dir, ObjectStore store, WalShard walShard, VectorMetric metric, int dims, Schema schema,
             Settings settings) throws IOException {
+        Checkpointer.deleteTree(dir.resolve(CHECKPOINT_TMP));
+        CheckpointManifest manifest = Checkpointer.readManifest(store, walShard).map(Checkpointer.Loaded::manifest).orElse(null);
+        boolean restored = false;
+        if (manifest != null && !hasLocalState(dir)) {
+            Checkpointer.restore(store, walShard, manifest, dir);
+            restored = true;
+        }
         ShardDb db = ShardDb.open(dir.resolve("db"), settings);
         TextIndex text = null;
         SpfreshIndex vectors = null;
         Shard s = null;
         try {
             text = TextIndex.open(dir.resolve("text"), schema, settings);
-            if (dims > 0) vectors = SpfreshIndex.open(db, metric, dims, settings);
             long docsSeq = getLong(db, APPLIED_KEY);
-            long nextVid = getLong(db, NEXT_VID_KEY);
-            String t = text.lastCommitData().get(TEXT_APPLIED);
-            long textSeq = t == null ? 0 : Long.parseLong(t);
+            long textSeq = textSeq(text);
+            WalReader reader = new WalReader(store, walShard);
+            long checkpointSeq = manifest == null ? 0 : manifest.walSeq();
             // Replaying is idempotent, so start at the older of the two states, one segment early:
             // a segment of several entries may have been applied in part.
             long from = Math.max(0, Math.min(docsSeq, textSeq) - 1);
-            s = new Shard(walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
-            WalReader reader = new WalReader(store, walShard);
+            if (from < checkpointSeq && walGap(reader, from)) {
+                if (Math.min(docsSeq, textSeq) >= checkpointSeq) {
+                    // At the checkpoint (typically: checkpointed, closed, reopened). Segments below it are
+                    // gone; the segment at it was applied whole, as each segment of a shard holds one
+                    // entry (the shard holds its write lock across the append).
+                    from = checkpointSeq;
+                } else {
+                    LOG.info("local state of shard {} is at WAL seq {} (text {}), before checkpoint {} at {} whose WAL is truncated: "
+                            + "restoring from the checkpoint", walShard, docsSeq, textSeq, manifest.checkpoint(), checkpointSeq);
+                    text.close();
+                    text = null;
+                    db.close();
+                    Checkpointer.restore(store, walShard, manifest, dir);
+                    restored = true;
+                    db = ShardDb.open(dir.resolve("db"), settings);
+                    text = TextIndex.open(dir.resolve("text"), schema, settings);
+                    docsSeq = getLong(db, APPLIED_KEY);
+                    textSeq = textSeq(text);
+                    from = Math.max(checkpointSeq, Math.min(docsSeq, textSeq));
+                }
+            }
+            if (dims > 0) vectors = SpfreshIndex.open(db, metric, dims, settings);
+            long nextVid = getLong(db, NEXT_VID_KEY);
+            s = new Shard(store, walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
+            s.lastCheckpointSeq = checkpointSeq;
+            if (restored) s.checkpointer.seed(manifest);
             long[] replayed = {0};
             Shard target = s;
             long last = reader.replay(from, (seq, index, payload) -> {
                 target.apply(seq, ShardWriteCodec.decode(payload));
+                target.walBytesSinceCheckpoint.addAndGet(payload.length);
                 replayed[0]++;
             });
             s.commitText();
-            s.wal = WalWriter.start(store, walShard, reader.nextSeq(0), WalWriter.Config.from(settings));
-            LOG.info("opened shard {}: applied seq {} (text {}), replayed {} entries from {} to {}", walShard, docsSeq, textSeq,
-                    replayed[0], from, last);
+            s.wal = WalWriter.start(store, walShard, reader.nextSeq(checkpointSeq), WalWriter.Config.from(settings));
+            s.startCheckpointTicker();
+            LOG.info("opened shard {}: applied seq {} (text {}), checkpoint seq {}{}, replayed {} entries from {} to {}", walShard, docsSeq,
+                    textSeq, checkpointSeq, restored ? " (restored)" : "", replayed[0], from, last);
             return s;
         } catch (IOException | RuntimeException e) {
             if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
@@ -160,6 +220,25 @@ public final class Shard implements AutoCloseable {
             db.close();
             throw e;
         }
+    }
+
+    /** Local RocksDB subdirectory used for the copy a checkpoint uploads (deleted afterwards). */
+    static final String CHECKPOINT_TMP = "checkpoint-tmp";
+
+    /** Whether {@code dir} holds a shard's local state (a RocksDB database). */
+    static boolean hasLocalState(Path dir) {
+        return Files.exists(ShardDb.rocksDir(dir.resolve("db")).resolve("CURRENT"));
+    }
+
+    private static long textSeq(TextIndex text) throws IOException {
+        String t = text.lastCommitData().get(TEXT_APPLIED);
+        return t == null ? 0 : Long.parseLong(t);
+    }
+
+    /** Whether replay from {@code from} would miss segments: the first one present is after {@code from + 1}, or none is. */
+    private static boolean walGap(WalReader reader, long from) throws IOException {
+        List<Long> seqs = reader.segmentSeqs();
+        return seqs.isEmpty() || seqs.get(0) > from + 1;
     }
 
     public WalShard id() {
@@ -303,6 +382,102 @@ public final class Shard implements AutoCloseable {
         return text.bm25((String) null, query, k, filter);
     }
 
+    // ------------------------------------------------------------------ checkpoints
+
+    /**
+     * Takes a checkpoint now (see {@link Checkpointer}): a consistent local copy under the write
+     * lock (RocksDB checkpoint and Lucene commit, both at the applied seq), uploaded without it;
+     * then the manifest (compare-and-set), WAL truncation and deletion of objects no longer
+     * referenced. Checkpoints of one shard run one at a time.
+     *
+     * @throws CheckpointFencedException if another owner wrote the manifest; every later call fails the same way
+     */
+    public Checkpointer.Result checkpoint() throws IOException {
+        ckptLock.lock();
+        try {
+            if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
+            return checkpointLocked();
+        } finally {
+            ckptLock.unlock();
+        }
+    }
+
+    private Checkpointer.Result checkpointLocked() throws IOException {
+        if (fenced) throw new CheckpointFencedException("shard " + walShard + " was fenced by another owner's checkpoint");
+        Path tmp = db.dir().getParent().resolve(CHECKPOINT_TMP);
+        Checkpointer.LocalSnapshot snap;
+        long walBytes;
+        writeLock.lock();
+        try {
+            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            Checkpointer.deleteTree(tmp);
+            Files.createDirectories(tmp);
+            Path rocks = tmp.resolve("rocksdb");
+            db.createCheckpoint(rocks);
+            walBytes = walBytesSinceCheckpoint.get();
+            IndexCommit commit = text.commitAndSnapshot(Map.of(TEXT_APPLIED, Long.toString(appliedSeq)));
+            uncommittedText = 0;
+            snap = new Checkpointer.LocalSnapshot(appliedSeq, rocks, text.luceneDir(), List.copyOf(commit.getFileNames()),
+                    () -> text.releaseSnapshot(commit));
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            Checkpointer.Result r = checkpointer.upload(snap);
+            lastCheckpointSeq = r.walSeq();
+            lastCheckpointNanos = System.nanoTime();
+            walBytesSinceCheckpoint.addAndGet(-walBytes);
+            return r;
+        } catch (CheckpointFencedException e) {
+            fenced = true;
+            LOG.error("shard {} is fenced: {}", walShard, e.getMessage());
+            throw e;
+        } finally {
+            try {
+                snap.release().release();
+            } finally {
+                Checkpointer.deleteTree(tmp);
+            }
+        }
+    }
+
+    /** Whether a checkpoint of this shard lost its manifest to another owner. */
+    public boolean fenced() {
+        return fenced;
+    }
+
+    /** The WAL seq the shard's latest checkpoint covers (0: none). */
+    public long checkpointSeq() {
+        return lastCheckpointSeq;
+    }
+
+    private boolean dirty() {
+        return appliedSeq != lastCheckpointSeq || walBytesSinceCheckpoint.get() > 0;
+    }
+
+    private void startCheckpointTicker() {
+        if (!settings.get(Params.CHECKPOINT_ENABLED)) return;
+        long interval = settings.getLong(Params.CHECKPOINT_INTERVAL_MS);
+        long tick = Math.min(interval, 1000);
+        checkpointTicker = CHECKPOINTS.scheduleWithFixedDelay(this::maybeCheckpoint, tick, tick, TimeUnit.MILLISECONDS);
+    }
+
+    /** The background trigger: every checkpoint.interval_ms with writes since the last one, or after checkpoint.wal_bytes. */
+    private void maybeCheckpoint() {
+        if (closed || fenced || failed != null || !dirty()) return;
+        long elapsedMs = (System.nanoTime() - lastCheckpointNanos) / 1_000_000;
+        if (elapsedMs < settings.getLong(Params.CHECKPOINT_INTERVAL_MS)
+                && walBytesSinceCheckpoint.get() < settings.getLong(Params.CHECKPOINT_WAL_BYTES)) return;
+        if (!ckptLock.tryLock()) return;
+        try {
+            if (!closed) checkpointLocked();
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("background checkpoint of shard {} failed: {}", walShard, e.toString());
+        } finally {
+            ckptLock.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------ writes
 
     /**
@@ -333,6 +508,7 @@ public final class Shard implements AutoCloseable {
             long seq;
             try {
                 seq = wal.append(payload).get();
+                walBytesSinceCheckpoint.addAndGet(payload.length);
             } catch (ExecutionException e) {
                 nextVid = vidMark;
                 Throwable c = e.getCause();
@@ -474,14 +650,28 @@ public final class Shard implements AutoCloseable {
     }
 
     /**
-     * Writes everything still pending in the WAL writer, commits the text index with the applied
-     * seq and closes the local state.
+     * Writes everything still pending in the WAL writer, takes a final checkpoint (when
+     * {@code checkpoint.enabled} and {@code checkpoint.on_close} and there were writes since the
+     * last one; a failure is logged, the WAL still holds everything), commits the text index with
+     * the applied seq and closes the local state.
      */
     @Override
     public void close() throws IOException {
+        if (checkpointTicker != null) checkpointTicker.cancel(false);
+        ckptLock.lock();
         writeLock.lock();
         try {
+            if (closed) return;
+            closed = true;
             if (wal != null) wal.close();
+            if (failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED) && settings.get(Params.CHECKPOINT_ON_CLOSE)
+                    && dirty()) {
+                try {
+                    checkpointLocked();
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("final checkpoint of shard {} failed (its WAL is kept): {}", walShard, e.toString());
+                }
+            }
             try {
                 if (failed == null) commitText();
             } finally {
@@ -494,6 +684,7 @@ public final class Shard implements AutoCloseable {
             }
         } finally {
             writeLock.unlock();
+            ckptLock.unlock();
         }
     }
 }

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
 import org.rocksdb.Cache;
+import org.rocksdb.Checkpoint;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
@@ -97,7 +98,7 @@ public final class ShardDb implements AutoCloseable {
                 .setMaxBackgroundJobs(2)
                 .setBytesPerSync(1 << 20)
                 .setKeepLogFileNum(3);
-        this.db = RocksDB.open(dbOptions, dir.resolve("rocksdb").toString(), descs, handles);
+        this.db = RocksDB.open(dbOptions, rocksDir(dir).toString(), descs, handles);
         this.docs = handles.get(1);
         this.postings = handles.get(2);
         this.centroids = handles.get(3);
@@ -187,6 +188,26 @@ public final class ShardDb implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new IllegalStateException("RocksDB flush failed in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Flushes every column family and writes a consistent point-in-time copy of the database to
+     * {@code target} (which must not exist; same file system): hard links of the immutable SST and
+     * blob files, copies of MANIFEST, CURRENT, OPTIONS and live WAL files. The copy can be opened
+     * as a database directory of its own (see {@link #rocksDir}).
+     */
+    public void createCheckpoint(Path target) {
+        flush();
+        try (Checkpoint c = Checkpoint.create(db)) {
+            c.createCheckpoint(target.toString());
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB checkpoint of " + dir + " into " + target + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The RocksDB directory inside a shard database directory {@code dir}. */
+    public static Path rocksDir(Path dir) {
+        return dir.resolve("rocksdb");
     }
 
     /** Off-heap bytes RocksDB holds for this shard, as RocksDB accounts them: memtables, table readers, block cache. */

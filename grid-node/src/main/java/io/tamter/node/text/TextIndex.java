@@ -25,7 +25,10 @@ import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.KeepOnlyLastCommitDeletionPolicy;
+import org.apache.lucene.index.SnapshotDeletionPolicy;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.NumericDocValues;
 import org.apache.lucene.index.ReaderUtil;
@@ -96,6 +99,8 @@ public final class TextIndex implements Closeable {
 
     private final Directory directory;
     private final IndexWriter writer;
+    private final SnapshotDeletionPolicy snapshots;
+    private final Path luceneDir;
     private final SearcherManager searchers;
     private final int maxQueryTerms;
     private final Similarity similarity;
@@ -106,8 +111,11 @@ public final class TextIndex implements Closeable {
         this.maxQueryTerms = settings.getInt(Params.TEXT_MAX_QUERY_TERMS);
         this.similarity = new SchemaSimilarity();
         checkVersion(dir);
-        this.directory = FSDirectory.open(dir.resolve(LUCENE_DIR));
+        this.luceneDir = dir.resolve(LUCENE_DIR);
+        this.directory = FSDirectory.open(luceneDir);
+        this.snapshots = new SnapshotDeletionPolicy(new KeepOnlyLastCommitDeletionPolicy());
         IndexWriterConfig cfg = new IndexWriterConfig(new SchemaAnalyzer())
+                .setIndexDeletionPolicy(snapshots)
                 .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
                 .setSimilarity(similarity)
                 .setRAMBufferSizeMB(settings.getDouble(Params.TEXT_RAM_BUFFER_MB))
@@ -249,6 +257,42 @@ public final class TextIndex implements Closeable {
     public void commit(Map<String, String> userData) throws IOException {
         writer.setLiveCommitData(new LinkedHashMap<>(userData).entrySet());
         writer.commit();
+    }
+
+    /**
+     * Commits like {@link #commit(Map)} and pins that commit: its files (listed in the returned
+     * commit, {@code segments_N} included, all under {@link #luceneDir()}) are not deleted until
+     * {@link #releaseSnapshot} is called, however many commits and merges happen meanwhile. Used by
+     * checkpoints, which upload the files after the shard's write lock is released.
+     */
+    public IndexCommit commitAndSnapshot(Map<String, String> userData) throws IOException {
+        commit(userData);
+        return snapshots.snapshot();
+    }
+
+    /** Unpins a commit of {@link #commitAndSnapshot}; its files go at the next commit or now if unused. */
+    public void releaseSnapshot(IndexCommit commit) throws IOException {
+        snapshots.release(commit);
+        writer.deleteUnusedFiles();
+    }
+
+    /** The directory of the Lucene index files. */
+    public Path luceneDir() {
+        return luceneDir;
+    }
+
+    /**
+     * Writes the {@code VERSION} file of a text-index directory {@code dir} whose {@code lucene/}
+     * files were restored from a checkpoint of this format version.
+     */
+    public static void writeVersionFile(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve(VERSION_FILE), FORMAT_VERSION + "\n", StandardCharsets.UTF_8);
+    }
+
+    /** The subdirectory of a text-index directory that holds the Lucene files. */
+    public static Path luceneDir(Path dir) {
+        return dir.resolve(LUCENE_DIR);
     }
 
     /** Makes all writes so far durable. */
