@@ -510,10 +510,15 @@ public final class Namespace {
     }
 
     void close() throws IOException {
+        close(true);
+    }
+
+    /** Closes every shard; {@code finalCheckpoint=false} when the namespace is being deleted. */
+    void close(boolean finalCheckpoint) throws IOException {
         IOException first = null;
         for (Shard sh : shards) {
             try {
-                sh.close();
+                sh.close(finalCheckpoint);
             } catch (IOException e) {
                 if (first == null) first = e;
             }

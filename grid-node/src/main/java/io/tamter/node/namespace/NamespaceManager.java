@@ -115,7 +115,7 @@ public final class NamespaceManager implements AutoCloseable {
     public synchronized boolean delete(String name) throws IOException {
         NamespaceSettings.checkName(name);
         Namespace ns = open.remove(name);
-        if (ns != null) ns.close();
+        if (ns != null) ns.close(false); // its objects go next: no final checkpoint
         boolean existed = store.delete(NamespaceSettings.key(name));
         store.deletePrefix(name + "/");
         Path local = dataDir.resolve(name);

@@ -78,7 +78,8 @@ public final class Shard implements AutoCloseable {
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile SpfreshIndex vectors;
     private long nextVid;
-    private long appliedSeq;
+    /** Written under the write lock; volatile for the background checkpoint trigger. */
+    private volatile long appliedSeq;
     private int uncommittedText;
     private volatile Throwable failed;
 
@@ -407,6 +408,11 @@ public final class Shard implements AutoCloseable {
         Path tmp = db.dir().getParent().resolve(CHECKPOINT_TMP);
         Checkpointer.LocalSnapshot snap;
         long walBytes;
+        // Flush memtables and the Lucene RAM buffer before taking the lock, so that under it only the
+        // writes of the last moments are flushed. (The early Lucene commit keeps the previous commit's
+        // applied seq, a lower bound: replay is idempotent.)
+        db.flush();
+        text.commit();
         writeLock.lock();
         try {
             if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
@@ -657,6 +663,14 @@ public final class Shard implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
+        close(true);
+    }
+
+    /**
+     * Closes like {@link #close()}; {@code finalCheckpoint=false} skips the final checkpoint (the
+     * shard's objects are about to be deleted, or its ownership moved).
+     */
+    public void close(boolean finalCheckpoint) throws IOException {
         if (checkpointTicker != null) checkpointTicker.cancel(false);
         ckptLock.lock();
         writeLock.lock();
@@ -664,7 +678,7 @@ public final class Shard implements AutoCloseable {
             if (closed) return;
             closed = true;
             if (wal != null) wal.close();
-            if (failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED) && settings.get(Params.CHECKPOINT_ON_CLOSE)
+            if (finalCheckpoint && failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED) && settings.get(Params.CHECKPOINT_ON_CLOSE)
                     && dirty()) {
                 try {
                     checkpointLocked();

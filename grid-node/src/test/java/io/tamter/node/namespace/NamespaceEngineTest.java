@@ -310,6 +310,34 @@ class NamespaceEngineTest {
         assertThat(engine.get("ns1").info().approxRowCount()).isEqualTo(30 - 1 + 1);
     }
 
+    @Test
+    void lostLocalStateIsRestoredFromTheCloseCheckpoint() throws Exception {
+        Namespace ns = engine.create("two", json("{'embedding_model':null,'num_shards':2}"));
+        ns.upsert(rows(0, 40), null);
+        ns.patch(json("[{'id':3,'price':1000}]"), null);
+        ns.delete(json("[4]"), null);
+        List<String> vec = ids(ns.search(SearchRequest.ofVector(new float[] {0, 0, 1, 0}, 30)));
+        List<String> bm = ids(ns.search(SearchRequest.ofText("charger", SearchRequest.Mode.BM25, 20)));
+        List<String> filtered = ids(ns.search(SearchRequest.ofVector(new float[] {1, 0, 0, 0}, 5).withFilter(json("{'category':'c1'}"))));
+        engine.close(); // default settings: a final checkpoint of each shard, its WAL dropped
+        assertThat(store.list("two/shards/0/wal/")).isEmpty();
+        assertThat(store.list("two/shards/1/manifest.json")).hasSize(1);
+        // the node lost its disk
+        io.tamter.node.shard.CheckpointerTestAccess.deleteTree(tmp.resolve("data"));
+        reopen(tmp.resolve("data"));
+        Namespace r = engine.get("two");
+        assertThat(ids(r.search(SearchRequest.ofVector(new float[] {0, 0, 1, 0}, 30)))).isEqualTo(vec);
+        assertThat(ids(r.search(SearchRequest.ofText("charger", SearchRequest.Mode.BM25, 20)))).isEqualTo(bm);
+        assertThat(ids(r.search(SearchRequest.ofVector(new float[] {1, 0, 0, 0}, 5).withFilter(json("{'category':'c1'}"))))).isEqualTo(filtered);
+        assertThat(r.get(json("3")).attributes().get("price").asInt()).isEqualTo(1000);
+        assertThat(r.get(json("4"))).isNull();
+        r.upsert(json("[{'id':100,'vector':[1,1,1,1]}]"), null);
+        assertThat(r.info().approxRowCount()).isEqualTo(40);
+        // deleting the namespace takes no final checkpoint and leaves no object behind
+        engine.delete("two");
+        assertThat(store.list("two/")).isEmpty();
+    }
+
     static void copyTree(Path from, Path to) throws Exception {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {

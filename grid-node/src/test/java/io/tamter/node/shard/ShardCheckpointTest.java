@@ -331,7 +331,7 @@ class ShardCheckpointTest {
         Namespace ns = create(e);
         ns.upsert(rows(0, 50), null);
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (Checkpointer.readManifest(store, SHARD).isEmpty() && System.nanoTime() < deadline) Thread.sleep(50);
+        while (ns.shard(0).checkpointSeq() < ns.shard(0).appliedSeq() && System.nanoTime() < deadline) Thread.sleep(50);
         assertThat(manifest().walSeq()).isEqualTo(ns.shard(0).appliedSeq());
         assertThat(ns.shard(0).checkpointSeq()).isEqualTo(ns.shard(0).appliedSeq());
     }
