@@ -336,6 +336,67 @@ class ShardCheckpointTest {
         assertThat(ns.shard(0).checkpointSeq()).isEqualTo(ns.shard(0).appliedSeq());
     }
 
+    @Test
+    void localStateNewerThanTheCheckpointIsKept() throws Exception {
+        Path data = tmp.resolve("data");
+        NamespaceManager e = engine(data, store, MANUAL);
+        Namespace ns = create(e);
+        ns.upsert(rows(0, 100), null);
+        ns.shard(0).checkpoint();
+        ns.upsert(rows(100, 20), null);
+        ns.delete(json("[3]"), null);
+        long applied = ns.shard(0).appliedSeq();
+        List<String> expected = observe(ns);
+        closeEngine(e);
+        Files.writeString(data.resolve("ns1/shards/0/marker"), "local");
+        e = engine(data, store, MANUAL);
+        ns = e.get("ns1");
+        assertThat(data.resolve("ns1/shards/0/marker")).exists();
+        assertThat(ns.shard(0).appliedSeq()).isEqualTo(applied);
+        assertThat(ns.shard(0).checkpointSeq()).isEqualTo(1);
+        assertThat(observe(ns)).isEqualTo(expected);
+    }
+
+    @Test
+    void checkpointsDuringConcurrentWritesRestoreToTheSameState() throws Exception {
+        Path data = tmp.resolve("data");
+        NamespaceManager e = engine(data, store, MANUAL);
+        Namespace ns = create(e);
+        ns.upsert(rows(0, 250), null);
+        java.util.concurrent.atomic.AtomicReference<Throwable> error = new java.util.concurrent.atomic.AtomicReference<>();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try {
+                for (int i = 0; !stop.get() && i < 200; i++) {
+                    ns.upsert(rows(250 + (i % 40) * 5, 5), null);
+                    if (i % 7 == 0) ns.delete(json("[" + (i % 250) + "]"), null);
+                }
+            } catch (Throwable t) {
+                error.set(t);
+            }
+        });
+        writer.start();
+        List<Checkpointer.Result> results = new ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            results.add(ns.shard(0).checkpoint());
+            Thread.sleep(20);
+        }
+        stop.set(true);
+        writer.join();
+        assertThat(error.get()).isNull();
+        for (int i = 1; i < results.size(); i++) assertThat(results.get(i).walSeq()).isGreaterThanOrEqualTo(results.get(i - 1).walSeq());
+        quiesce(ns);
+        List<String> expected = observe(ns);
+        long applied = ns.shard(0).appliedSeq();
+        closeEngine(e);
+        assertThat(checkpointObjects()).isEqualTo(manifest().keys());
+        deleteTree(data);
+        Namespace r = engine(data, store, MANUAL).get("ns1");
+        assertThat(r.shard(0).appliedSeq()).isEqualTo(applied);
+        quiesce(r);
+        assertThat(observe(r)).isEqualTo(expected);
+    }
+
     static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> s = Files.walk(from)) {
             for (Path p : s.toList()) {
