@@ -30,10 +30,12 @@ import java.util.Set;
  *                      the RocksDB / Lucene directory, its object key, its size in bytes and the
  *                      CRC32C of its contents (8 lower-case hex digits)
  * </pre>
- * Object keys are {@code <shard prefix>/vectors/spfresh-index/<name>.<crc32c>} and
- * {@code <shard prefix>/fulltext/bm25-index/<name>.<crc32c>}: content-addressed, so a file that
- * changes under the same name (RocksDB's MANIFEST, CURRENT, OPTIONS; a local state rebuilt from
- * the WAL, which restarts Lucene's segment names) never overwrites an object an older manifest
+ * Object keys are under {@code <shard prefix>/vectors/spfresh-index/} and
+ * {@code <shard prefix>/fulltext/bm25-index/}: {@code <name>.<size>.<crc32c>} for files written
+ * once (SSTs, blob files, Lucene segment files), shared by every checkpoint that holds them, and
+ * {@code <name>.ckpt-<checkpoint>} for files that change under one name (RocksDB's MANIFEST,
+ * CURRENT, OPTIONS, logs; Lucene's {@code segments_N}, whose names restart when a shard is rebuilt
+ * from the WAL), so a new checkpoint never overwrites an object an older manifest
  * references. Unknown fields are ignored (a later minor addition); an unknown
  * {@code format_version} fails.
  */

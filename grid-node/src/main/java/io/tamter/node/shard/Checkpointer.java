@@ -35,10 +35,10 @@ import org.slf4j.LoggerFactory;
  * RocksDB copy and the Lucene commit hold exactly the writes up to the same applied WAL seq; this
  * class then, without the lock: reads the current manifest and its generation; lists the files
  * with their sizes and CRC32C (cached for the immutable ones: SSTs, blob files, Lucene files);
- * uploads those no previous manifest references (keys are content-addressed, see
- * {@link CheckpointManifest}); writes the new manifest with compare-and-set against the generation
- * it read (losing it means another owner: {@link CheckpointFencedException}, nothing is deleted);
- * then, with the manifest durable, deletes the WAL segments it covers and the objects the previous
+ * uploads those no previous manifest references (files written once under keys of their size and
+ * checksum, the others under keys with the checkpoint number: see {@link CheckpointManifest});
+ * writes the new manifest with compare-and-set against the generation it read (losing it means
+ * another owner: {@link CheckpointFencedException}, nothing is deleted); then, with the manifest durable, deletes the WAL segments it covers and the objects the previous
  * manifest referenced and the new one does not.
  *
  * <p>Only objects of the previous manifest are deleted, never "everything unreferenced": an
@@ -126,7 +126,7 @@ public final class Checkpointer {
     /** Remembers the checksums of a restored manifest's immutable files (they are in the local directories now). */
     void seed(CheckpointManifest m) {
         for (CheckpointManifest.FileEntry f : m.rocksdb()) if (immutableRocksFile(f.name())) known.put("r/" + f.name(), f);
-        for (CheckpointManifest.FileEntry f : m.lucene()) known.put("l/" + f.name(), f);
+        for (CheckpointManifest.FileEntry f : m.lucene()) if (immutableLuceneFile(f.name())) known.put("l/" + f.name(), f);
     }
 
     /**
@@ -150,9 +150,10 @@ public final class Checkpointer {
         try (Stream<Path> s = Files.list(snap.rocksDir())) {
             rocksNames = s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().toList();
         }
-        List<CheckpointManifest.FileEntry> rocks = describe("r/", ROCKSDB_DIR, snap.rocksDir(), rocksNames);
+        long number = old == null ? 1 : old.checkpoint() + 1;
+        List<CheckpointManifest.FileEntry> rocks = describe("r/", ROCKSDB_DIR, snap.rocksDir(), rocksNames, number);
         List<CheckpointManifest.FileEntry> lucene = describe("l/", LUCENE_DIR, snap.luceneDir(),
-                snap.luceneFiles().stream().sorted().toList());
+                snap.luceneFiles().stream().sorted().toList(), number);
         int uploaded = 0, reused = 0;
         long bytes = 0;
         for (int pass = 0; pass < 2; pass++) {
@@ -168,7 +169,7 @@ public final class Checkpointer {
             }
         }
         CheckpointManifest m = new CheckpointManifest(CheckpointManifest.VERSION_CURRENT, shard.namespace(), shard.shard(),
-                old == null ? 1 : old.checkpoint() + 1, snap.walSeq(), Instant.now(), ShardDb.VERSION_LINE, TextIndex.FORMAT_VERSION,
+                number, snap.walSeq(), Instant.now(), ShardDb.VERSION_LINE, TextIndex.FORMAT_VERSION,
                 rocks, lucene);
         if (!store.compareAndSet(manifestKey(shard), generation, m.encode())) {
             throw new CheckpointFencedException("checkpoint " + m.checkpoint() + " of shard " + shard + " lost the compare-and-set of "
@@ -185,16 +186,24 @@ public final class Checkpointer {
         return r;
     }
 
-    private List<CheckpointManifest.FileEntry> describe(String cacheSpace, String keyDir, Path dir, List<String> names) throws IOException {
+    /**
+     * Entries of the files {@code names} in {@code dir}. An immutable file's key is its name, size
+     * and CRC32C (shared by every checkpoint that holds it); any other file's key is its name and
+     * the checkpoint number (uploaded by each checkpoint: such files are small, and a checksum
+     * alone could, once in 2^32 changes, give a changed file the key of its old contents).
+     */
+    private List<CheckpointManifest.FileEntry> describe(String cacheSpace, String keyDir, Path dir, List<String> names, long number)
+            throws IOException {
         List<CheckpointManifest.FileEntry> out = new ArrayList<>(names.size());
         for (String name : names) {
             Path p = dir.resolve(name);
             long size = Files.size(p);
-            boolean immutable = cacheSpace.equals("l/") || immutableRocksFile(name);
+            boolean immutable = cacheSpace.equals("l/") ? immutableLuceneFile(name) : immutableRocksFile(name);
             CheckpointManifest.FileEntry f = immutable ? known.get(cacheSpace + name) : null;
             if (f == null || f.size() != size) {
                 String crc = crc32c(p);
-                f = new CheckpointManifest.FileEntry(name, shardPrefix(shard) + keyDir + name + "." + crc, size, crc);
+                String suffix = immutable ? "." + size + "." + crc : ".ckpt-" + number;
+                f = new CheckpointManifest.FileEntry(name, shardPrefix(shard) + keyDir + name + suffix, size, crc);
                 if (immutable) known.put(cacheSpace + name, f);
             }
             out.add(f);
@@ -205,6 +214,15 @@ public final class Checkpointer {
     /** RocksDB never rewrites an SST or blob file under the same name; MANIFEST, CURRENT, OPTIONS and logs change. */
     static boolean immutableRocksFile(String name) {
         return name.endsWith(".sst") || name.endsWith(".blob");
+    }
+
+    /**
+     * Lucene writes every file once, but a shard rebuilt from the WAL restarts its names, so the
+     * commit point {@code segments_N} (small) is treated as changing; segment files are keyed by
+     * size and checksum too.
+     */
+    static boolean immutableLuceneFile(String name) {
+        return !name.startsWith("segments");
     }
 
     /** CRC32C of a file's contents, 8 lower-case hex digits. */

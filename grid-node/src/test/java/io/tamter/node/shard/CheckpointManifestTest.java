@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 class CheckpointManifestTest {
     static final CheckpointManifest SAMPLE = new CheckpointManifest(1, "golden-ns", 3, 7, 42, Instant.parse("2026-01-02T03:04:05.678Z"),
             "tamter-shard-db 1", 1,
-            List.of(new CheckpointManifest.FileEntry("000012.sst", "golden-ns/shards/3/vectors/spfresh-index/000012.sst.0a1b2c3d", 4096,
+            List.of(new CheckpointManifest.FileEntry("000012.sst", "golden-ns/shards/3/vectors/spfresh-index/000012.sst.4096.0a1b2c3d", 4096,
                             "0a1b2c3d"),
-                    new CheckpointManifest.FileEntry("CURRENT", "golden-ns/shards/3/vectors/spfresh-index/CURRENT.deadbeef", 16, "deadbeef")),
-            List.of(new CheckpointManifest.FileEntry("segments_2", "golden-ns/shards/3/fulltext/bm25-index/segments_2.00000000", 0,
+                    new CheckpointManifest.FileEntry("CURRENT", "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7", 16, "deadbeef")),
+            List.of(new CheckpointManifest.FileEntry("segments_2", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7", 0,
                     "00000000")));
 
     private static byte[] golden(String name, byte[] current) throws Exception {
@@ -45,8 +45,8 @@ class CheckpointManifestTest {
         CheckpointManifest m = CheckpointManifest.decode("k", g);
         assertThat(m).isEqualTo(SAMPLE);
         assertThat(m.encode()).isEqualTo(g);
-        assertThat(m.keys()).containsExactly("golden-ns/shards/3/vectors/spfresh-index/000012.sst.0a1b2c3d",
-                "golden-ns/shards/3/vectors/spfresh-index/CURRENT.deadbeef", "golden-ns/shards/3/fulltext/bm25-index/segments_2.00000000");
+        assertThat(m.keys()).containsExactly("golden-ns/shards/3/vectors/spfresh-index/000012.sst.4096.0a1b2c3d",
+                "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7");
     }
 
     @Test
