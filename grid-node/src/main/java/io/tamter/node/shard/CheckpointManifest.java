@@ -33,10 +33,10 @@ import java.util.Set;
  * Object keys are under {@code <shard prefix>/vectors/spfresh-index/} and
  * {@code <shard prefix>/fulltext/bm25-index/}: {@code <name>.<size>.<crc32c>} for files written
  * once (SSTs, blob files, Lucene segment files), shared by every checkpoint that holds them, and
- * {@code <name>.ckpt-<checkpoint>} for files that change under one name (RocksDB's MANIFEST,
- * CURRENT, OPTIONS, logs; Lucene's {@code segments_N}, whose names restart when a shard is rebuilt
- * from the WAL), so a new checkpoint never overwrites an object an older manifest
- * references. Unknown fields are ignored (a later minor addition); an unknown
+ * {@code <name>.ckpt-<checkpoint>-<16 hex digits, random per attempt>} for files that change under
+ * one name (RocksDB's MANIFEST, CURRENT, OPTIONS, logs; Lucene's {@code segments_N}, whose names
+ * restart when a shard is rebuilt from the WAL), so neither a later checkpoint nor a concurrent
+ * (fenced) owner's attempt ever overwrites an object a manifest references. Unknown fields are ignored (a later minor addition); an unknown
  * {@code format_version} fails.
  */
 public record CheckpointManifest(int formatVersion, String namespace, int shard, long checkpoint, long walSeq,

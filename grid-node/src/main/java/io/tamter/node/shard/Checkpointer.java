@@ -92,6 +92,7 @@ public final class Checkpointer {
     /** A manifest with the generation it was read at. */
     public record Loaded(CheckpointManifest manifest, long generation) {}
 
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     private final ObjectStore store;
     private final WalShard shard;
     /** Entries of immutable local files by "r/" or "l/" + name, so a file is checksummed once. */
@@ -151,9 +152,11 @@ public final class Checkpointer {
             rocksNames = s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()).sorted().toList();
         }
         long number = old == null ? 1 : old.checkpoint() + 1;
-        List<CheckpointManifest.FileEntry> rocks = describe("r/", ROCKSDB_DIR, snap.rocksDir(), rocksNames, number);
+        // a concurrent owner may be writing checkpoint `number` too: its objects must never replace ours
+        String attempt = number + "-" + String.format("%016x", RANDOM.nextLong());
+        List<CheckpointManifest.FileEntry> rocks = describe("r/", ROCKSDB_DIR, snap.rocksDir(), rocksNames, attempt);
         List<CheckpointManifest.FileEntry> lucene = describe("l/", LUCENE_DIR, snap.luceneDir(),
-                snap.luceneFiles().stream().sorted().toList(), number);
+                snap.luceneFiles().stream().sorted().toList(), attempt);
         int uploaded = 0, reused = 0;
         long bytes = 0;
         for (int pass = 0; pass < 2; pass++) {
@@ -188,11 +191,12 @@ public final class Checkpointer {
 
     /**
      * Entries of the files {@code names} in {@code dir}. An immutable file's key is its name, size
-     * and CRC32C (shared by every checkpoint that holds it); any other file's key is its name and
-     * the checkpoint number (uploaded by each checkpoint: such files are small, and a checksum
-     * alone could, once in 2^32 changes, give a changed file the key of its old contents).
+     * and CRC32C (shared by every checkpoint that holds it); any other file's key is its name, the
+     * checkpoint number and a random attempt id (uploaded by each checkpoint: such files are small;
+     * a checksum alone could, once in 2^32 changes, give a changed file the key of its old contents,
+     * and without the attempt id a fenced owner's upload could replace the winner's objects).
      */
-    private List<CheckpointManifest.FileEntry> describe(String cacheSpace, String keyDir, Path dir, List<String> names, long number)
+    private List<CheckpointManifest.FileEntry> describe(String cacheSpace, String keyDir, Path dir, List<String> names, String attempt)
             throws IOException {
         List<CheckpointManifest.FileEntry> out = new ArrayList<>(names.size());
         for (String name : names) {
@@ -202,7 +206,7 @@ public final class Checkpointer {
             CheckpointManifest.FileEntry f = immutable ? known.get(cacheSpace + name) : null;
             if (f == null || f.size() != size) {
                 String crc = crc32c(p);
-                String suffix = immutable ? "." + size + "." + crc : ".ckpt-" + number;
+                String suffix = immutable ? "." + size + "." + crc : ".ckpt-" + attempt;
                 f = new CheckpointManifest.FileEntry(name, shardPrefix(shard) + keyDir + name + suffix, size, crc);
                 if (immutable) known.put(cacheSpace + name, f);
             }

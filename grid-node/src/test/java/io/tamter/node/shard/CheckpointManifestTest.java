@@ -21,8 +21,8 @@ class CheckpointManifestTest {
             "tamter-shard-db 1", 1,
             List.of(new CheckpointManifest.FileEntry("000012.sst", "golden-ns/shards/3/vectors/spfresh-index/000012.sst.4096.0a1b2c3d", 4096,
                             "0a1b2c3d"),
-                    new CheckpointManifest.FileEntry("CURRENT", "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7", 16, "deadbeef")),
-            List.of(new CheckpointManifest.FileEntry("segments_2", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7", 0,
+                    new CheckpointManifest.FileEntry("CURRENT", "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7-00112233aabbccdd", 16, "deadbeef")),
+            List.of(new CheckpointManifest.FileEntry("segments_2", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7-00112233aabbccdd", 0,
                     "00000000")));
 
     private static byte[] golden(String name, byte[] current) throws Exception {
@@ -46,7 +46,7 @@ class CheckpointManifestTest {
         assertThat(m).isEqualTo(SAMPLE);
         assertThat(m.encode()).isEqualTo(g);
         assertThat(m.keys()).containsExactly("golden-ns/shards/3/vectors/spfresh-index/000012.sst.4096.0a1b2c3d",
-                "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7");
+                "golden-ns/shards/3/vectors/spfresh-index/CURRENT.ckpt-7-00112233aabbccdd", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7-00112233aabbccdd");
     }
 
     @Test

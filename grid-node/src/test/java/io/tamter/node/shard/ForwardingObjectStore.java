@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Delegates to another store; records the keys of {@link #putFile} and runs a hook before every {@link #compareAndSet}. */
+/** Delegates to another store; records the keys of {@link #putFile} and runs hooks before every {@link #putFile} and {@link #compareAndSet}. */
 class ForwardingObjectStore implements ObjectStore {
     interface Hook {
         void run(String key) throws IOException;
@@ -18,6 +18,7 @@ class ForwardingObjectStore implements ObjectStore {
     final ObjectStore delegate;
     final List<String> uploads = new CopyOnWriteArrayList<>();
     volatile Hook beforeCompareAndSet = k -> { };
+    volatile Hook beforePutFile = k -> { };
 
     ForwardingObjectStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -35,6 +36,7 @@ class ForwardingObjectStore implements ObjectStore {
 
     @Override
     public ObjectInfo putFile(String key, Path source) throws IOException {
+        beforePutFile.run(key);
         uploads.add(key);
         return delegate.putFile(key, source);
     }

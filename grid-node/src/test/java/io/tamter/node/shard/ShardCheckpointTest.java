@@ -252,6 +252,25 @@ class ShardCheckpointTest {
         // A goes on
         nsA.upsert(rows(50, 10), null);
         assertThat(nsA.shard(0).checkpoint().checkpoint()).isEqualTo(3);
+
+        // a third owner's attempt whose uploads come after A's checkpoint: it must not replace A's objects
+        ForwardingObjectStore cStore = new ForwardingObjectStore(store);
+        Namespace nsC = engine(tmp.resolve("c"), cStore, MANUAL).get("ns1");
+        nsA.upsert(rows(60, 10), null);
+        boolean[] once = {true};
+        cStore.beforePutFile = key -> {
+            if (once[0]) {
+                once[0] = false;
+                nsA.shard(0).checkpoint();
+            }
+        };
+        assertThatThrownBy(() -> nsC.shard(0).checkpoint()).isInstanceOf(CheckpointFencedException.class);
+        assertThat(cStore.uploads).isNotEmpty();
+        assertThat(manifest().checkpoint()).isEqualTo(4);
+        List<String> expected = observe(nsA);
+        Namespace nsD = engine(tmp.resolve("d"), store, MANUAL).get("ns1"); // restores A's checkpoint 4, checksums verified
+        assertThat(nsD.shard(0).checkpointSeq()).isEqualTo(nsA.shard(0).appliedSeq());
+        assertThat(observe(nsD)).isEqualTo(expected);
     }
 
     @Test
