@@ -41,10 +41,11 @@ import org.slf4j.LoggerFactory;
  * another owner: {@link CheckpointFencedException}, nothing is deleted); then, with the manifest durable, deletes the WAL segments it covers and the objects the previous
  * manifest referenced and the new one does not.
  *
- * <p>Only objects of the previous manifest are deleted, never "everything unreferenced": an
- * object another (fenced) owner is uploading is not ours to delete, and one it will reference
- * would be lost. Objects left by a checkpoint that failed before its manifest (or lost the CAS)
- * stay behind as orphans; a sweep of old unreferenced objects is not there yet.
+ * <p>Deleted are the objects of the previous manifest that the new one does not reference, and
+ * unreferenced objects of earlier attempts at checkpoint numbers up to the new one (failed or
+ * fenced attempts' changing files). Never "everything unreferenced": an object keyed by size and
+ * checksum that another owner is uploading may be referenced by its manifest. Such objects left
+ * by a failed or fenced attempt stay behind as orphans; a sweep of old ones is not there yet.
  *
  * <h2>Restore</h2>
  * {@link #restore} downloads every file of a manifest into a staging directory beside the
@@ -184,6 +185,7 @@ public final class Checkpointer {
         Set<String> keep = new HashSet<>(m.keys());
         int deleted = 0;
         for (String k : oldKeys) if (!keep.contains(k) && store.delete(k)) deleted++;
+        deleted += sweepAttempts(m, keep);
         Result r = new Result(m.checkpoint(), m.walSeq(), uploaded, bytes, reused, deleted, walDeleted);
         LOG.info("checkpoint {} of shard {}: {}", m.checkpoint(), shard, r);
         return r;
@@ -196,6 +198,27 @@ public final class Checkpointer {
      * a checksum alone could, once in 2^32 changes, give a changed file the key of its old contents,
      * and without the attempt id a fenced owner's upload could replace the winner's objects).
      */
+    /**
+     * Deletes unreferenced objects of attempts at checkpoint numbers up to {@code m}'s (keys
+     * {@code <name>.ckpt-<n>-<attempt>}): no later manifest can reference them, since every later
+     * checkpoint has a greater number. Objects keyed by size and checksum are left alone: an owner
+     * whose checkpoint is still in flight may reference them.
+     */
+    private int sweepAttempts(CheckpointManifest m, Set<String> keep) throws IOException {
+        int deleted = 0;
+        for (String dir : List.of(ROCKSDB_DIR, LUCENE_DIR)) {
+            for (var info : store.list(shardPrefix(shard) + dir)) {
+                String k = info.key();
+                if (keep.contains(k)) continue;
+                var match = ATTEMPT_KEY.matcher(k);
+                if (match.find() && Long.parseLong(match.group(1)) <= m.checkpoint() && store.delete(k)) deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    private static final java.util.regex.Pattern ATTEMPT_KEY = java.util.regex.Pattern.compile("\\.ckpt-(\\d{1,18})-[0-9a-f]{16}$");
+
     private List<CheckpointManifest.FileEntry> describe(String cacheSpace, String keyDir, Path dir, List<String> names, String attempt)
             throws IOException {
         List<CheckpointManifest.FileEntry> out = new ArrayList<>(names.size());

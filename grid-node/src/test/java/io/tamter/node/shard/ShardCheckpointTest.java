@@ -271,6 +271,14 @@ class ShardCheckpointTest {
         Namespace nsD = engine(tmp.resolve("d"), store, MANUAL).get("ns1"); // restores A's checkpoint 4, checksums verified
         assertThat(nsD.shard(0).checkpointSeq()).isEqualTo(nsA.shard(0).appliedSeq());
         assertThat(observe(nsD)).isEqualTo(expected);
+        // A's next checkpoint deletes the fenced attempts' changing files
+        Set<String> m4 = manifest().keys();
+        assertThat(checkpointObjects().stream().filter(k -> !m4.contains(k) && k.contains(".ckpt-4-"))).isNotEmpty();
+        nsA.upsert(rows(70, 1), null);
+        nsA.shard(0).checkpoint();
+        Set<String> left = checkpointObjects();
+        left.removeAll(manifest().keys());
+        assertThat(left).noneMatch(k -> k.contains(".ckpt-"));
     }
 
     @Test
