@@ -10,9 +10,10 @@ dataset="$1"; out="$2"; k="${3:-10}"
 : > "$out"
 point() {
   echo "sweep: $*" >&2
-  "$root/tamter" bench ann --dataset "$dataset" --k "$k" --engines spfresh --sweep "$@" 2>/dev/null | grep -v '"summary"' >> "$out"
+  # a failed point is reported and skipped, not the end of the sweep
+  "$root/tamter" bench ann --dataset "$dataset" --k "$k" --engines spfresh --sweep "$@" 2>>"$out.err" | { grep -v '"summary"' || echo "sweep: no output for: $*" >&2; } >> "$out"
 }
-for bp in 32 64 128; do
+for bp in ${SWEEP_POSTINGS:-32 64 128}; do
   for rc in 2 8; do
     for ce in 0.3 0.6 1.5; do
       point --set index.build_posting=$bp --set index.max_posting=$((bp * 3 / 2)) --set index.min_posting=$((bp / 8)) \
