@@ -28,7 +28,7 @@ import java.util.TreeMap;
  * for), then every query of the split's qrels is searched: {@code bm25} → mode bm25, {@code dense}
  * → the query text embedded and searched by vector, {@code hybrid} → the engine's RRF fusion. Each
  * search asks for {@code max(100, k)} results; nDCG@k and recall@100 are computed as pytrec_eval
- * does ({@link IrMetrics}). {@code --modes a,b} runs several modes on one load.
+ * does ({@link IrMetrics}), the matches ordered as trec_eval orders them (by score, ties by id). {@code --modes a,b} runs several modes on one load.
  */
 final class BeirBench {
     private BeirBench() {}
@@ -179,7 +179,11 @@ final class BeirBench {
         SearchRequest r = new SearchRequest(null, text, mode, null, top, List.of(), false, false, Float.NaN);
         SearchResult res = e.ns.search(r);
         List<String> ids = new ArrayList<>(res.matches().size());
-        for (SearchResult.Match m : res.matches()) ids.add(m.id().asText());
-        return ids;
+        List<Float> scores = new ArrayList<>(res.matches().size());
+        for (SearchResult.Match m : res.matches()) {
+            ids.add(m.id().asText());
+            scores.add(m.score());
+        }
+        return IrMetrics.trecOrder(ids, scores);
     }
 }

@@ -16,9 +16,28 @@ import java.util.Set;
  * </ul>
  * A document id repeated in a ranking counts once (its first rank). A query without relevant
  * judgments has no value (NaN); callers skip it, as trec_eval does for queries absent from the qrels.
+ * trec_eval ranks a run by score, not by the order it was given in: {@link #trecOrder} does the same
+ * (ties by document id, descending), so equal scores are broken as BEIR's numbers break them.
+ * (BEIR also drops a result whose id equals the query id; no SciFact query id is a document id.)
  */
 public final class IrMetrics {
     private IrMetrics() {}
+
+    /**
+     * The ids in trec_eval's order: score descending, ties by id descending (trec_eval compares
+     * {@code docno}s with strcmp; the same for ASCII ids).
+     */
+    public static List<String> trecOrder(List<String> ids, List<Float> scores) {
+        Integer[] idx = new Integer[ids.size()];
+        for (int i = 0; i < idx.length; i++) idx[i] = i;
+        java.util.Arrays.sort(idx, (a, b) -> {
+            int c = Double.compare(scores.get(b), scores.get(a));
+            return c != 0 ? c : ids.get(b).compareTo(ids.get(a));
+        });
+        List<String> out = new ArrayList<>(idx.length);
+        for (int i : idx) out.add(ids.get(i));
+        return out;
+    }
 
     public static double ndcg(List<String> ranking, Map<String, Integer> judged, int k) {
         List<Integer> gains = new ArrayList<>();

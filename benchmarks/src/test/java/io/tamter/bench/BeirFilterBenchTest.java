@@ -60,6 +60,13 @@ class BeirFilterBenchTest {
     }
 
     @Test
+    void trecOrderSortsByScoreThenIdDescending() {
+        assertThat(IrMetrics.trecOrder(List.of("10", "2", "30", "4"), List.of(0.5f, 0.9f, 0.5f, 0.5f)))
+                .containsExactly("2", "4", "30", "10");
+        assertThat(IrMetrics.trecOrder(List.of(), List.of())).isEmpty();
+    }
+
+    @Test
     void bucketsAreDeterministicAndEven() {
         int[] count = new int[FilterBench.BUCKETS];
         for (int i = 0; i < 100_000; i++) count[FilterBench.bucket(i)]++;
