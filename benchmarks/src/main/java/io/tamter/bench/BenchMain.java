@@ -11,6 +11,8 @@ public final class BenchMain {
             switch (args[0]) {
                 case "ann" -> AnnBench.run(rest);
                 case "stream" -> StreamBench.run(rest);
+                case "filter" -> FilterBench.run(rest);
+                case "beir" -> BeirBench.run(rest);
                 case "help", "-h", "--help" -> usage(0);
                 default -> {
                     System.err.println("tamter bench: unknown kind '" + args[0] + "'");
@@ -30,6 +32,10 @@ public final class BenchMain {
                   ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
                          [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
                   stream --runbook FILE [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
+                  filter --dataset DIR|name|synthetic:... [--selectivity 0.5,0.1,0.01,0.001] [--k 10] [--metric l2|cosine|dot]
+                         [--queries N] [--set key=value ...]
+                  beir   --dataset DIR (e.g. ../shared/data/scifact) --mode bm25|dense|hybrid | --modes bm25,dense,hybrid
+                         [--model all-minilm-l6-v2|bge-small-en-v1.5] [--k 10] [--split test] [--queries N] [--set key=value ...]
                 results: one JSON object per line on stdout, the last a summary; progress on stderr""");
         System.exit(code);
     }

@@ -26,7 +26,7 @@ public final class Datasets {
         return new Dataset(dir.getFileName().toString(), metric, base, queries, gt);
     }
 
-    static Path locate(String spec, Path relativeTo) {
+    public static Path locate(String spec, Path relativeTo) {
         Path p = Path.of(spec);
         if (!p.isAbsolute() && relativeTo != null) {
             Path rel = relativeTo.resolve(spec);
