@@ -34,12 +34,12 @@ final class Engines {
 
     /** Settings from the environment, then each {@code --set key=value}. */
     static Settings settings(List<String> sets) {
-        Settings s = Settings.fromEnvironment();
+        java.util.Map<String, String> all = new java.util.LinkedHashMap<>();
         for (String kv : sets) {
             String[] f = kv.split("=", 2);
             if (f.length != 2) throw new IllegalArgumentException("--set needs key=value; got '" + kv + "'");
-            s = s.withText(f[0].trim(), f[1].trim());
+            all.put(f[0].trim(), f[1].trim());
         }
-        return s;
+        return Settings.fromEnvironment().withTexts(all); // validated together
     }
 }

@@ -88,6 +88,23 @@ public final class Settings {
     }
 
     /** A copy with a setting given as text, e.g. from a command line {@code --set index.nprobe=64}. */
+    /**
+     * Several overrides at once, validated together: settings that constrain each other
+     * ({@code build_posting <= max_posting}) can move past each other in one step, which a
+     * chain of {@link #withText} calls would reject half-way.
+     */
+    public Settings withTexts(Map<String, String> keyToText) {
+        Map<Param<?>, Object> v = new HashMap<>(values);
+        for (Map.Entry<String, String> e : keyToText.entrySet()) {
+            Param<?> p = Params.byKey(e.getKey());
+            if (p == null) throw new IllegalArgumentException("unknown setting '" + e.getKey() + "'");
+            v.put(p, p.parse(e.getValue()));
+        }
+        Settings out = new Settings(Map.copyOf(v));
+        out.validate();
+        return out;
+    }
+
     public Settings withText(String key, String text) {
         Param<?> p = Params.byKey(key);
         if (p == null) throw new IllegalArgumentException("unknown setting '" + key + "'");

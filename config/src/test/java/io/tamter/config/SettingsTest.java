@@ -33,6 +33,20 @@ class SettingsTest {
     }
 
     @Test
+    void constrainedSettingsMoveTogetherInOneStep() {
+        // one at a time, either order fails half-way (build 128 > max 96, or max 48 < build 64)
+        Settings big = Settings.defaults().withTexts(Map.of("index.build_posting", "128", "index.max_posting", "192"));
+        assertThat(big.get(Params.BUILD_POSTING)).isEqualTo(128);
+        assertThat(big.get(Params.MAX_POSTING)).isEqualTo(192);
+        Settings small = Settings.defaults().withTexts(Map.of("index.build_posting", "32", "index.max_posting", "48"));
+        assertThat(small.get(Params.MAX_POSTING)).isEqualTo(48);
+        assertThatThrownBy(() -> Settings.defaults().withTexts(Map.of("index.build_posting", "128")))
+                .hasMessageContaining("index.build_posting must be <= index.max_posting");
+        assertThatThrownBy(() -> Settings.defaults().withTexts(Map.of("index.nprobee", "3")))
+                .hasMessageContaining("unknown setting 'index.nprobee'");
+    }
+
+    @Test
     void badValuesNameTheKeyAndValue(@TempDir Path dir) throws Exception {
         assertThatThrownBy(() -> Settings.defaults().with(Params.NPROBE, 0))
                 .hasMessage("index.nprobe must be >= 1; index.nprobe=0");
