@@ -188,6 +188,11 @@ public final class SpannCore {
      * @return whether the vector was re-placed
      */
     public boolean replace(long vid, int expected, float[] x, int previousHead) {
+        return replace(vid, expected, x, previousHead, true);
+    }
+
+    /** As {@link #replace(long, int, float[], int)}; {@code sticky} false drops the closure hysteresis of {@link #place}. */
+    public boolean replace(long vid, int expected, float[] x, int previousHead, boolean sticky) {
         ReentrantLock l = vidLock(vid);
         l.lock();
         try {
@@ -196,7 +201,7 @@ public final class SpannCore {
             stateLock.readLock().lock();
             try {
                 if (state != State.BUILT) return false;
-                if (!place(vid, next, x, previousHead)) return false;
+                if (!place(vid, next, x, previousHead, sticky)) return false;
             } finally {
                 stateLock.readLock().unlock();
             }
@@ -218,6 +223,10 @@ public final class SpannCore {
      * the old version and drop it, and once the version changed the vector would be in no posting.
      */
     boolean place(long vid, int version, float[] x, int unlessChosen) {
+        return place(vid, version, x, unlessChosen, true);
+    }
+
+    boolean place(long vid, int version, float[] x, int unlessChosen, boolean sticky) {
         HeadIndex hs = heads;
         int want = params.headCandidates();
         int[] ids = new int[want];
@@ -230,7 +239,7 @@ public final class SpannCore {
                 createSingletonHead(vid, version, x);
                 return true;
             }
-            if (unlessChosen >= 0 && attempt == 0) {
+            if (sticky && unlessChosen >= 0 && attempt == 0) {
                 // hysteresis: a vector LIRE asks about stays in a posting the closure rule still
                 // admits, even when the RNG rule would now pick another. Without it, data whose
                 // neighbours are all about equally far (overlapping high-dimensional clusters)
