@@ -12,7 +12,7 @@
 #define TK_X86 1
 #endif
 
-#define ENTRY_HEADER 9
+#define ENTRY_HEADER 10 /* int64 vid + u16 version */
 
 /* ---------- portable ---------- */
 
@@ -138,12 +138,15 @@ static inline int32_t heap_offer(int64_t *vids, float *dists, int32_t size, int3
     return size;
 }
 
-static inline int entry_live(const uint8_t *e, const uint8_t *versions, int64_t versions_limit,
+static inline int entry_live(const uint8_t *e, const uint16_t *versions, int64_t versions_limit,
                              const uint64_t *filter, int64_t filter_limit_bits, int64_t *vid_out) {
     int64_t vid;
     memcpy(&vid, e, 8);
     if (vid < 0 || vid >= versions_limit) return 0;
-    if (versions[vid] != e[8]) return 0;
+    uint16_t ev, cur;
+    memcpy(&ev, e + 8, 2);
+    memcpy(&cur, versions + vid, 2);
+    if (cur != ev) return 0;
     if (filter != NULL) {
         if (vid >= filter_limit_bits) return 0;
         uint64_t w;
@@ -157,7 +160,7 @@ static inline int entry_live(const uint8_t *e, const uint8_t *versions, int64_t 
 /* One scan loop per variant so the distance function inlines into it. */
 #define DEFINE_SCAN(NAME, ATTR, DOT, L2)                                                                   \
     ATTR static int32_t NAME(const uint8_t *posting, int64_t offset, int32_t count, int32_t dim,            \
-                             const float *query, int32_t metric, const uint8_t *versions,                  \
+                             const float *query, int32_t metric, const uint16_t *versions,                 \
                              int64_t versions_limit, const uint64_t *filter, int64_t filter_limit_bits,    \
                              float threshold, int32_t k, int64_t *out_vids, float *out_dists) {            \
         const int64_t entry = ENTRY_HEADER + 4 * (int64_t)dim;                                             \
@@ -188,7 +191,7 @@ __attribute__((target("avx512f"))) static float l2_avx512_fn(const float *a, con
 /* ---------- dispatch ---------- */
 
 typedef float (*dist_fn)(const float *, const float *, int32_t);
-typedef int32_t (*scan_fn)(const uint8_t *, int64_t, int32_t, int32_t, const float *, int32_t, const uint8_t *, int64_t,
+typedef int32_t (*scan_fn)(const uint8_t *, int64_t, int32_t, int32_t, const float *, int32_t, const uint16_t *, int64_t,
                            const uint64_t *, int64_t, float, int32_t, int64_t *, float *);
 
 static int g_variant = TK_VARIANT_PORTABLE;
@@ -247,7 +250,7 @@ void tk_distances(int32_t metric, const float *query, const float *matrix, int32
 }
 
 int32_t tk_scan_posting(const uint8_t *posting, int64_t offset, int32_t count, int32_t dim, const float *query,
-                        int32_t metric, const uint8_t *versions, int64_t versions_limit, const uint64_t *filter,
+                        int32_t metric, const uint16_t *versions, int64_t versions_limit, const uint64_t *filter,
                         int64_t filter_limit_bits, float threshold, int32_t k, int64_t *out_vids, float *out_dists) {
     return g_scan(posting, offset, count, dim, query, metric, versions, versions_limit, filter, filter_limit_bits,
                   threshold, k, out_vids, out_dists);

@@ -31,15 +31,18 @@ void tk_distances(int32_t metric, const float *query, const float *matrix, int32
 
 /*
  * Scans `count` packed entries starting at posting + offset. Entry layout (little-endian):
- * [int64 vid][u8 version][float32 x dim]. An entry is skipped when vid < 0, vid >= versions_limit,
- * versions[vid] != version (stale or deleted: bit 7 marks deleted), or filter != NULL and bit vid
+ * [int64 vid][u16 version][float32 x dim] (posting format 2; entries are unaligned). `versions` is
+ * the version map: one little-endian u16 per vid (bits 0..14 version, bit 15 deleted), and
+ * versions_limit counts vids (u16 slots), not bytes. The library assumes a little-endian host.
+ * An entry is skipped when vid < 0, vid >= versions_limit,
+ * versions[vid] != version (stale or deleted: bit 15 marks deleted), or filter != NULL and bit vid
  * of the little-endian 64-bit-word bitset is clear (or vid >= filter_limit_bits).
  * Reports the k closest remaining entries with distance < threshold into out_vids/out_dists,
  * in no particular order; returns how many.
  */
 int32_t tk_scan_posting(const uint8_t *posting, int64_t offset, int32_t count, int32_t dim,
                         const float *query, int32_t metric,
-                        const uint8_t *versions, int64_t versions_limit,
+                        const uint16_t *versions, int64_t versions_limit,
                         const uint64_t *filter, int64_t filter_limit_bits,
                         float threshold, int32_t k, int64_t *out_vids, float *out_dists);
 

@@ -48,17 +48,19 @@ static void test_distances(int variant) {
     }
 }
 
-/* Builds a posting of `count` entries; entry j has vid j, version 1, and a random vector. */
+/* Builds a posting of `count` entries ([int64 vid][u16 version][f32 x dim], little-endian);
+ * entry j has vid j, version 1, and a random vector. */
 static uint8_t *make_posting(int count, int dim, unsigned *seed) {
-    int entry = 9 + 4 * dim;
+    int entry = 10 + 4 * dim;
     uint8_t *p = calloc((size_t)count, (size_t)entry);
     for (int j = 0; j < count; j++) {
         int64_t vid = j;
+        uint16_t ver = 1;
         memcpy(p + (size_t)j * entry, &vid, 8);
-        p[(size_t)j * entry + 8] = 1;
+        memcpy(p + (size_t)j * entry + 8, &ver, 2);
         for (int i = 0; i < dim; i++) {
             float x = frand(seed);
-            memcpy(p + (size_t)j * entry + 9 + 4 * i, &x, 4);
+            memcpy(p + (size_t)j * entry + 10 + 4 * i, &x, 4);
         }
     }
     return p;
@@ -70,10 +72,11 @@ static void test_scan(int variant) {
     uint8_t *p = make_posting(count, dim, &seed);
     float q[70];
     for (int i = 0; i < dim; i++) q[i] = frand(&seed);
-    uint8_t versions[200];
-    memset(versions, 1, sizeof versions);
+    uint16_t versions[200];
+    for (int i = 0; i < 200; i++) versions[i] = 1;
     versions[3] = 2;            /* stale: entry still has version 1 */
-    versions[5] = 0x81;         /* deleted */
+    versions[5] = 0x8001;       /* deleted */
+    versions[7] = 0x0101;       /* stale, same low byte as the entry's version (the old 8-bit ABA) */
     uint64_t filter[4] = {~0ull, ~0ull, ~0ull, ~0ull};
     filter[0] &= ~(1ull << 9);  /* filtered out */
     int64_t vids0[10], vids1[10];
@@ -85,7 +88,7 @@ static void test_scan(int variant) {
         int n1 = tk_scan_posting(p, 0, count, dim, q, metric, versions, 150, filter, 256, INFINITY, k, vids1, d1);
         CHECK(n0 == k && n1 == k, "scan returned %d / %d entries", n0, n1);
         for (int i = 0; i < n1; i++) {
-            CHECK(vids1[i] != 3 && vids1[i] != 5 && vids1[i] != 9 && vids1[i] < 150,
+            CHECK(vids1[i] != 3 && vids1[i] != 5 && vids1[i] != 7 && vids1[i] != 9 && vids1[i] < 150,
                   "variant %s metric %d reported skipped vid %lld", tk_variant(), metric, (long long)vids1[i]);
             int found = 0;
             for (int j = 0; j < n0; j++) if (vids0[j] == vids1[i] && close_enough(d0[j], d1[i])) found = 1;

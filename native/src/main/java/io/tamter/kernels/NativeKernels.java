@@ -130,7 +130,7 @@ public final class NativeKernels implements VectorKernels {
             filterLimitBits = Math.min(filterLimitBits, (long) (filter.capacity() / 8) * 64);
         }
         int n = NativeLibrary.tk_scan_posting(postingAddr, off, count, dim, NativeLibrary.address(query.direct()), metric.code,
-                NativeLibrary.address(versions), Math.min(versionsLimit, versions.capacity()), filterAddr, filterLimitBits,
+                NativeLibrary.address(versions), Math.min(versionsLimit, versions.capacity() / PostingLayout.VERSION_SLOT_BYTES), filterAddr, filterLimitBits,
                 threshold, k, NativeLibrary.address(s.vids), NativeLibrary.address(s.dists));
         LongBuffer lv = s.vids.clear().asLongBuffer();
         FloatBuffer fd = s.dists.clear().asFloatBuffer();

@@ -30,6 +30,11 @@ final class NativeLibrary {
 
     static native void tk_distances(int metric, long query, long matrix, int count, int dim, long out);
 
+    /**
+     * See tamter_kernels.h: entries are {@code [i64 vid][u16 version][f32 x dim]} (posting format 2);
+     * {@code versions} points at the version map (one little-endian u16 per vid) and
+     * {@code versionsLimit} counts vids, not bytes.
+     */
     static native int tk_scan_posting(long posting, long offset, int count, int dim, long query, int metric,
                                       long versions, long versionsLimit, long filter, long filterLimitBits,
                                       float threshold, int k, long outVids, long outDists);

@@ -56,7 +56,7 @@ public final class ScalarKernels implements VectorKernels {
             int base = offset + e * entry;
             long vid = p.getLong(base);
             if (vid < 0 || vid >= versionsLimit) continue;
-            if (versions.get((int) vid) != p.get(base + PostingLayout.VID_BYTES)) continue;
+            if (PostingLayout.versionSlot(versions, (int) vid) != PostingLayout.entryVersion(p, base)) continue;
             if (f != null && (vid >= filterLimitBits || (f.getLong((int) (vid >>> 6) << 3) & (1L << (vid & 63))) == 0)) continue;
             int v = base + PostingLayout.ENTRY_HEADER_BYTES;
             float s = 0f;

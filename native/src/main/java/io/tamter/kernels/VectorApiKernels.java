@@ -108,7 +108,8 @@ public final class VectorApiKernels implements VectorKernels {
             int p = base + e * entry;
             long vid = (long) I64.get(arr, p);
             if (vid < 0 || vid >= versionsLimit) continue;
-            if (versions.get((int) vid) != arr[p + PostingLayout.VID_BYTES]) continue;
+            int ev = (arr[p + PostingLayout.VID_BYTES] & 0xFF) | (arr[p + PostingLayout.VID_BYTES + 1] & 0xFF) << 8;
+            if (PostingLayout.versionSlot(versions, (int) vid) != ev) continue;
             if (filter != null && !allowed(filter, filterLimitBits, vid)) continue;
             int v = p + PostingLayout.ENTRY_HEADER_BYTES;
             FloatVector acc = FloatVector.zero(F);

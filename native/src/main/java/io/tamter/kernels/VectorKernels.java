@@ -47,9 +47,10 @@ public interface VectorKernels {
      * @param count        number of entries
      * @param query        the prepared query ({@code dim} = its length)
      * @param metric       distance to compute
-     * @param versions     version map: byte {@code vid} is the current version of vid (bit 7 = deleted);
-     *                     entries whose version byte differs, or whose vid is {@code >= versionsLimit}, are stale and skipped
-     * @param versionsLimit number of valid bytes in {@code versions}
+     * @param versions     version map, a direct buffer: the little-endian u16 at byte {@code 2 * vid} is the
+     *                     current version of vid (bit 15 = deleted, see {@link PostingLayout}); entries whose
+     *                     u16 version differs, or whose vid is {@code >= versionsLimit}, are stale and skipped
+     * @param versionsLimit number of valid vids (u16 slots, not bytes) in {@code versions}
      * @param filter       optional allow-list bitset (little-endian 64-bit words; bit {@code vid} set = allowed), or null
      * @param filterLimitBits number of valid bits in {@code filter}; vids at or past it are not allowed
      * @param threshold    only entries with distance strictly below it are reported

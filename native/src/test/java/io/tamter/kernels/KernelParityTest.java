@@ -93,8 +93,9 @@ class KernelParityTest {
                 int offset = r.nextInt(13);
                 int entry = PostingLayout.entryBytes(dim);
                 int vidRange = count + 40;
-                ByteBuffer versions = ByteBuffer.allocateDirect(vidRange);
-                for (int v = 0; v < vidRange; v++) versions.put(v, (byte) (1 + r.nextInt(3)));
+                // one u16 LE slot per vid; versions span all 15 bits so stale entries may differ only in the high byte
+                ByteBuffer versions = ByteBuffer.allocateDirect(2 * vidRange).order(ByteOrder.LITTLE_ENDIAN);
+                for (int v = 0; v < vidRange; v++) versions.putShort(2 * v, (short) (1 + r.nextInt(PostingLayout.VERSION_MASK)));
                 int versionsLimit = vidRange - r.nextInt(20); // some vids past the limit
                 byte[] heap = new byte[offset + count * entry];
                 ByteBuffer hb = ByteBuffer.wrap(heap).order(ByteOrder.LITTLE_ENDIAN);
@@ -107,11 +108,11 @@ class KernelParityTest {
                     long vid = pool.get(e);
                     hb.putLong(p, vid);
                     int kind = r.nextInt(10);
-                    int ver = versions.get((int) vid);
-                    if (kind == 0) ver = (ver % 3) + 1 == ver ? ver + 1 : (ver % 3) + 1; // stale
-                    hb.put(p + 8, (byte) ver);
-                    if (kind == 1) versions.put((int) vid, (byte) (0x80 | ver)); // deleted
-                    for (int i = 0; i < dim; i++) hb.putFloat(p + 9 + 4 * i, (float) r.nextGaussian());
+                    int ver = Short.toUnsignedInt(versions.getShort(2 * (int) vid));
+                    if (kind == 0) ver ^= r.nextBoolean() ? 0x100 : 0x1; // stale: differs in the high or the low byte
+                    hb.putShort(p + PostingLayout.VID_BYTES, (short) ver);
+                    if (kind == 1) versions.putShort(2 * (int) vid, (short) (PostingLayout.DELETED_BIT | ver)); // deleted
+                    for (int i = 0; i < dim; i++) hb.putFloat(p + PostingLayout.ENTRY_HEADER_BYTES + 4 * i, (float) r.nextGaussian());
                 }
                 ByteBuffer direct = ByteBuffer.allocateDirect(heap.length).order(ByteOrder.LITTLE_ENDIAN);
                 direct.put(0, heap);

@@ -71,12 +71,12 @@ public class KernelBench {
         posting = k.preferredBuffer() == VectorKernels.BufferKind.DIRECT
                 ? ByteBuffer.allocateDirect(entries * eb).order(ByteOrder.LITTLE_ENDIAN)
                 : ByteBuffer.allocate(entries * eb).order(ByteOrder.LITTLE_ENDIAN);
-        versions = ByteBuffer.allocateDirect(entries);
+        versions = ByteBuffer.allocateDirect(PostingLayout.VERSION_SLOT_BYTES * entries).order(ByteOrder.LITTLE_ENDIAN);
         for (int e = 0; e < entries; e++) {
             posting.putLong(e * eb, e);
-            posting.put(e * eb + 8, (byte) 1);
-            versions.put(e, (byte) 1);
-            for (int i = 0; i < dim; i++) posting.putFloat(e * eb + 9 + 4 * i, (float) r.nextGaussian());
+            posting.putShort(e * eb + PostingLayout.VID_BYTES, (short) 1);
+            versions.putShort(PostingLayout.VERSION_SLOT_BYTES * e, (short) 1);
+            for (int i = 0; i < dim; i++) posting.putFloat(e * eb + PostingLayout.ENTRY_HEADER_BYTES + 4 * i, (float) r.nextGaussian());
         }
     }
 

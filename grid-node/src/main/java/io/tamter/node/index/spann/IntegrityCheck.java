@@ -65,12 +65,15 @@ public final class IntegrityCheck {
         VersionMap versions = new VersionMap(1024);
         long[] live = {0};
         storage.forEachVersion((vid, v) -> {
-            if (v.length != 1) {
-                add(problems, "version record of vid " + vid + " has " + v.length + " bytes");
+            int slot;
+            try {
+                slot = VersionMap.decode(vid, v);
+            } catch (CorruptIndexException e) {
+                add(problems, e.getMessage());
                 return;
             }
-            versions.set(vid, v[0] & 0xFF);
-            if (!VersionMap.isDeleted(v[0] & 0xFF)) live[0]++;
+            versions.set(vid, slot);
+            if (!VersionMap.isDeleted(slot)) live[0]++;
         });
         Set<Long> headIds = new HashSet<>();
         storage.forEachHead((id, value) -> {

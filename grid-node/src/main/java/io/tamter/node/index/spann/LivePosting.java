@@ -5,17 +5,17 @@ import java.util.HashSet;
 import java.util.Set;
 
 /**
- * The live entries of a posting: those whose version equals the vid's current version byte
+ * The live entries of a posting: those whose version equals the vid's current version slot
  * (which also excludes deleted vids), at most one per vid. What a rewrite keeps.
  */
 public final class LivePosting {
     private final long[] vids;
-    private final byte[] versions;
+    private final int[] versions;
     private final float[][] vectors;
     private final int count;
     private final int totalEntries;
 
-    private LivePosting(long[] vids, byte[] versions, float[][] vectors, int count, int totalEntries) {
+    private LivePosting(long[] vids, int[] versions, float[][] vectors, int count, int totalEntries) {
         this.vids = vids;
         this.versions = versions;
         this.vectors = vectors;
@@ -26,7 +26,7 @@ public final class LivePosting {
     public static LivePosting of(byte[] posting, int dim, VersionMap vm, long headId) {
         int n = PostingCodec.count(posting, dim, headId);
         long[] vids = new long[n];
-        byte[] vers = new byte[n];
+        int[] vers = new int[n];
         float[][] vecs = new float[n][];
         Set<Long> seen = new HashSet<>();
         int m = 0;
@@ -35,7 +35,7 @@ public final class LivePosting {
             int ver = PostingCodec.version(posting, dim, i);
             if (vm.get(vid) != ver || !seen.add(vid)) continue;
             vids[m] = vid;
-            vers[m] = (byte) ver;
+            vers[m] = ver;
             vecs[m] = PostingCodec.vector(posting, dim, i, new float[dim]);
             m++;
         }
@@ -64,7 +64,7 @@ public final class LivePosting {
     /** The subset of entries at the given positions. */
     public LivePosting subset(int[] positions, int n) {
         long[] v = new long[n];
-        byte[] ve = new byte[n];
+        int[] ve = new int[n];
         float[][] x = new float[n][];
         for (int i = 0; i < n; i++) {
             v[i] = vids[positions[i]];
@@ -79,7 +79,7 @@ public final class LivePosting {
         Set<Long> have = new HashSet<>();
         for (int i = 0; i < count; i++) have.add(vids[i]);
         long[] v = Arrays.copyOf(vids, count + other.count);
-        byte[] ve = Arrays.copyOf(versions, count + other.count);
+        int[] ve = Arrays.copyOf(versions, count + other.count);
         float[][] x = Arrays.copyOf(vectors, count + other.count);
         int m = count;
         for (int i = 0; i < other.count; i++) {

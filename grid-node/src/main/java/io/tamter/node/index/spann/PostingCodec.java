@@ -15,9 +15,9 @@ import java.nio.ByteOrder;
  *   [u8]   format version   {@link #VERSION_CURRENT}
  *   [u8]   entry encoding   0 = float32 vectors (reserved for a quantized form)
  *   [u16]  dim              vector dimensions; every entry has exactly this many floats
- * entries (count = (length - 8) / (9 + 4*dim)), appended by the RocksDB merge operator:
+ * entries (count = (length - 8) / (10 + 4*dim)), appended by the RocksDB merge operator:
  *   [int64] vid             dense vector id of the shard
- *   [u8]    version         low 7 bits; live iff equal to the version map's byte for vid
+ *   [u16]   version         low 15 bits (bit 15 always 0); live iff equal to the version map's slot for vid
  *   [f32 x dim] vector      as stored (unit length for cosine namespaces)
  * </pre>
  *
@@ -27,14 +27,26 @@ import java.nio.ByteOrder;
  * checksums); structural integrity is checked here (magic, version, dim, a length that is a
  * whole number of entries) on every read, and by the integrity check.
  *
- * <p>Version history: 1 — initial format.
+ * <p>Version history:
+ * <ul>
+ *   <li>1 — initial format: entry {@code [i64 vid][u8 version][f32 x dim]}, 7-bit versions + a
+ *       deleted bit in the version map. Versions wrapped after 128 updates of one vid, so an
+ *       entry left stale in a posting that was never rewritten could match again (ABA) and
+ *       its old vector was read as the vid's content. <b>No longer read:</b> {@link #count}
+ *       rejects a version-1 posting with a message saying to rebuild the index (no version-1
+ *       data was ever deployed). The {@code versions} column family changed with it from 1 to 2
+ *       bytes per vid ({@link VersionMap#decode}).</li>
+ *   <li>2 — entry {@code [i64 vid][u16 version][f32 x dim]}: 15-bit versions + deleted bit 15
+ *       in the version map (see {@link PostingLayout}). The header is unchanged.</li>
+ * </ul>
  */
 public final class PostingCodec {
     private PostingCodec() {}
 
     public static final int MAGIC = 0x54535054;
-    public static final int VERSION_START = 1;
-    public static final int VERSION_CURRENT = 1;
+    /** The oldest format version this build reads (1 had 8-bit entry versions; see the class comment). */
+    public static final int VERSION_START = 2;
+    public static final int VERSION_CURRENT = 2;
     public static final int HEADER_BYTES = 8;
     static final int ENCODING_FLOAT32 = 0;
 
@@ -71,13 +83,13 @@ public final class PostingCodec {
 
     static void writeEntry(byte[] b, int offset, long vid, int version, float[] src, int srcOffset, int dim) {
         I64.set(b, offset, vid);
-        b[offset + PostingLayout.VID_BYTES] = (byte) (version & PostingLayout.VERSION_MASK);
+        I16.set(b, offset + PostingLayout.VID_BYTES, (short) (version & PostingLayout.VERSION_MASK));
         int v = offset + PostingLayout.ENTRY_HEADER_BYTES;
         for (int i = 0; i < dim; i++) F32.set(b, v + 4 * i, src[srcOffset + i]);
     }
 
     /** A whole posting (header + entries) from parallel arrays. */
-    public static byte[] encode(int dim, int count, long[] vids, byte[] versions, float[][] vectors) {
+    public static byte[] encode(int dim, int count, long[] vids, int[] versions, float[][] vectors) {
         int eb = entryBytes(dim);
         byte[] b = new byte[HEADER_BYTES + count * eb];
         writeHeader(b, dim);
@@ -105,6 +117,11 @@ public final class PostingCodec {
                     + ", expected 0x" + Integer.toHexString(MAGIC));
         }
         int version = value[4] & 0xFF;
+        if (version == 1) {
+            throw new CorruptIndexException("posting of head " + headId + " has format version 1 (8-bit entry versions),"
+                    + " which this build no longer reads (it reads versions " + VERSION_START + ".." + VERSION_CURRENT
+                    + "); rebuild the index");
+        }
         if (version < VERSION_START || version > VERSION_CURRENT) {
             throw new CorruptIndexException("posting of head " + headId + " has format version " + version
                     + "; this build reads versions " + VERSION_START + ".." + VERSION_CURRENT);
@@ -130,7 +147,7 @@ public final class PostingCodec {
     }
 
     public static int version(byte[] value, int dim, int i) {
-        return value[HEADER_BYTES + i * entryBytes(dim) + PostingLayout.VID_BYTES] & 0xFF;
+        return Short.toUnsignedInt((short) I16.get(value, HEADER_BYTES + i * entryBytes(dim) + PostingLayout.VID_BYTES));
     }
 
     /** Copies the vector of entry {@code i} into {@code dst}. */

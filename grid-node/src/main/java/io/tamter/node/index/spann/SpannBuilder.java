@@ -50,11 +50,11 @@ final class SpannBuilder {
         int n = live == null ? 0 : live.count();
         float[] data = new float[n * core.dim];
         long[] vids = new long[n];
-        byte[] vers = new byte[n];
+        int[] vers = new int[n];
         for (int i = 0; i < n; i++) {
             System.arraycopy(live.vector(i), 0, data, i * core.dim, core.dim);
             vids[i] = live.vid(i);
-            vers[i] = (byte) live.version(i);
+            vers[i] = live.version(i);
         }
         long t0 = System.nanoTime();
         HeadIndex hs = newHeadIndex();
@@ -85,8 +85,8 @@ final class SpannBuilder {
             System.arraycopy(core.metric.prepare(v), 0, data, i * dim, dim);
             vids[i] = src.vid(i);
         });
-        byte[] vers = new byte[n];
-        Arrays.fill(vers, (byte) 1);
+        int[] vers = new int[n];
+        Arrays.fill(vers, 1);
         HeadIndex hs = newHeadIndex();
         Assignment a = buildAndAssign(hs, data, n);
         try (WriteBatch versionsBatch = new WriteBatch()) {
@@ -299,7 +299,7 @@ final class SpannBuilder {
      * entries would only cost a probe). With {@code into} non-null everything goes into that
      * one batch; otherwise batches of bounded size are written as they fill.
      */
-    private void writePostings(WriteBatch into, HeadIndex hs, Assignment a, float[] data, long[] vids, byte[] vers) {
+    private void writePostings(WriteBatch into, HeadIndex hs, Assignment a, float[] data, long[] vids, int[] vers) {
         int dim = core.dim;
         WriteBatch b = into != null ? into : new WriteBatch();
         try {
@@ -311,7 +311,7 @@ final class SpannBuilder {
                     continue;
                 }
                 long[] pv = new long[rows.length];
-                byte[] pver = new byte[rows.length];
+                int[] pver = new int[rows.length];
                 float[][] vec = new float[rows.length][];
                 for (int j = 0; j < rows.length; j++) {
                     int r = rows[j];

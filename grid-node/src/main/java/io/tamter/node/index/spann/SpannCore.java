@@ -180,7 +180,7 @@ public final class SpannCore {
 
     /**
      * LIRE's re-placement of a live vector: insert-with-version-bump, dropped when the vid's
-     * version byte is no longer {@code expected} (it was updated or deleted meanwhile), and also
+     * version slot is no longer {@code expected} (it was updated or deleted meanwhile), and also
      * when the replica rules still choose {@code previousHead} (the posting it was found in):
      * then the vector is still where it belongs and a version bump would only make garbage
      * (SPFresh's {@code RNGSelection(..., checkHeadID)}).
@@ -287,7 +287,7 @@ public final class SpannCore {
         float[] c = x.clone();
         try (LockStripes.Held held = headLocks.exclusive(id); WriteBatch b = new WriteBatch()) {
             SpannStorage.putHead(b, db, id, HeadCodec.encode(c, 1));
-            SpannStorage.putPosting(b, db, id, PostingCodec.encode(dim, 1, new long[] {vid}, new byte[] {(byte) version}, new float[][] {x}));
+            SpannStorage.putPosting(b, db, id, PostingCodec.encode(dim, 1, new long[] {vid}, new int[] {version}, new float[][] {x}));
             SpannStorage.putVersion(b, db, vid, version);
             db.write(b);
             versions.set(vid, version);

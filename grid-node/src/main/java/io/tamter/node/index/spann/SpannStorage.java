@@ -18,7 +18,8 @@ import org.rocksdb.WriteBatch;
  *   <li>{@code postings}: key = head id (8 bytes big-endian), value = {@link PostingCodec};
  *       the flat posting of a not-yet-built index is head id {@link #FLAT_HEAD}.</li>
  *   <li>{@code centroids}: key = head id, value = {@link HeadCodec}.</li>
- *   <li>{@code versions}: key = vid (8 bytes big-endian), value = 1 byte (see {@link VersionMap}).</li>
+ *   <li>{@code versions}: key = vid (8 bytes big-endian), value = 2 bytes, the vid's 16-bit version slot little-endian
+ *       ({@link VersionMap#encode}/{@link VersionMap#decode}; 1-byte values of 8-bit-version stores are rejected).</li>
  *   <li>{@code meta}: key {@code "spfresh"} = {@link IndexMetaCodec}.</li>
  * </ul>
  * Big-endian keys so that iteration order is numeric order.
@@ -129,7 +130,7 @@ public final class SpannStorage {
     }
 
     public static void putVersion(WriteBatch b, ShardDb db, long vid, int value) {
-        put(b, db.versions(), key(vid), new byte[] {(byte) value});
+        put(b, db.versions(), key(vid), VersionMap.encode(value));
     }
 
     public static void putMeta(WriteBatch b, ShardDb db, byte[] meta) {

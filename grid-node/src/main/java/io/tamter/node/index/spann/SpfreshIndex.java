@@ -95,8 +95,9 @@ public final class SpfreshIndex implements AutoCloseable {
         long t0 = System.nanoTime();
         long[] live = {0};
         storage.forEachVersion((vid, v) -> {
-            core.versions.set(vid, v[0] & 0xFF);
-            if (!VersionMap.isDeleted(v[0] & 0xFF)) live[0]++;
+            int slot = VersionMap.decode(vid, v);
+            core.versions.set(vid, slot);
+            if (!VersionMap.isDeleted(slot)) live[0]++;
         });
         core.liveCount.set(live[0]);
         if (meta.state() == State.BUILT) {

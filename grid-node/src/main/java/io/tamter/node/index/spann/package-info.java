@@ -10,7 +10,7 @@
  *       persisted in the {@code centroids} column family ({@link io.tamter.node.index.spann.HeadCodec}).</li>
  *   <li><b>Postings</b> — one RocksDB value per head ({@link io.tamter.node.index.spann.PostingCodec}), appended by a
  *       concatenating merge operator so an insert never reads a posting.</li>
- *   <li><b>Versions</b> — vid → 7-bit version + deleted bit ({@link io.tamter.node.index.spann.VersionMap}); an entry
+ *   <li><b>Versions</b> — vid → 15-bit version + deleted bit (16 bits) ({@link io.tamter.node.index.spann.VersionMap}); an entry
  *       whose version is not the current one is stale: skipped by search, dropped by the next rewrite.</li>
  * </ul>
  *

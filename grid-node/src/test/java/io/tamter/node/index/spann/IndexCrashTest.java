@@ -141,7 +141,7 @@ class IndexCrashTest {
         static Stored read(ShardDb db) {
             SpannStorage st = new SpannStorage(db);
             VersionMap vm = new VersionMap(4096);
-            st.forEachVersion((vid, v) -> vm.set(vid, v[0] & 0xFF));
+            st.forEachVersion((vid, v) -> vm.set(vid, VersionMap.decode(vid, v)));
             java.util.Set<Long> heads = new java.util.HashSet<>();
             st.forEachHead((id, v) -> heads.add(id));
             Map<Long, List<float[]>> cur = new HashMap<>();

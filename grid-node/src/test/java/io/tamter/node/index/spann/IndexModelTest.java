@@ -42,7 +42,7 @@ class IndexModelTest {
             assertThat(IntegrityCheck.run(db).problems()).isEmpty();
             SpannStorage st = new SpannStorage(db);
             VersionMap vm = new VersionMap(4096);
-            st.forEachVersion((vid, v) -> vm.set(vid, v[0] & 0xFF));
+            st.forEachVersion((vid, v) -> vm.set(vid, VersionMap.decode(vid, v)));
             for (int v = 0; v < CrashWorker.VIDS; v++) {
                 assertThat(!VersionMap.isDeleted(vm.get(v))).as("vid %d", v).isEqualTo(live.containsKey(v));
             }
