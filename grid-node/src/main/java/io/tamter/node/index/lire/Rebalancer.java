@@ -157,12 +157,18 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
 
     @Override
     public void close() {
-        closed = true;
-        pool.shutdown();
+        closed = true; // no new jobs from here on (every request checks it)
+        // clear before shutdown: shut down first, and a worker that saw the queue non-empty could
+        // block in take() after the clear with nobody left to wake it (a close hung for minutes
+        // in the long crash test); in this order shutdown's interrupt finds an empty queue
         pool.getQueue().clear();
+        pool.shutdown();
         // a running split or merge finishes its write batch; RocksDB must not close under it
         try {
-            while (!pool.awaitTermination(10, TimeUnit.SECONDS)) LOG.warn("waiting for a running split/merge to finish");
+            while (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("waiting for a running split/merge to finish");
+                pool.getQueue().clear();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
