@@ -1,15 +1,13 @@
 package io.tamter.node.crypto;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static io.tamter.node.GoldenFiles.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tamter.node.objectstore.CorruptObjectException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -38,17 +36,6 @@ class EncryptionGoldenTest {
         return b;
     }
 
-    private static byte[] golden(String name, byte[] current) throws Exception {
-        if (Boolean.getBoolean("tamter.writeGolden")) {
-            Path dir = Path.of(System.getProperty("tamter.root", "..")).resolve("grid-node/src/test/resources/golden");
-            Files.write(dir.resolve(name), current);
-            return current;
-        }
-        try (InputStream in = EncryptionGoldenTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
     private static byte[] plaintext() {
         byte[] text = "hello, encrypted tamter".getBytes(UTF_8);

@@ -1,12 +1,10 @@
 package io.tamter.node.shard;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static io.tamter.node.GoldenFiles.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,16 +23,6 @@ class CheckpointManifestTest {
             List.of(new CheckpointManifest.FileEntry("segments_2", "golden-ns/shards/3/fulltext/bm25-index/segments_2.ckpt-7-00112233aabbccdd", 0,
                     "00000000")));
 
-    private static byte[] golden(String name, byte[] current) throws Exception {
-        if (Boolean.getBoolean("tamter.writeGolden")) {
-            Path dir = Path.of(System.getProperty("tamter.root", "..")).resolve("grid-node/src/test/resources/golden");
-            Files.write(dir.resolve(name), current);
-        }
-        try (InputStream in = CheckpointManifestTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
     @Test
     void manifestV1() throws Exception {

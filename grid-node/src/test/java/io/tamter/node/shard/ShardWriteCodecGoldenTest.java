@@ -1,17 +1,15 @@
 package io.tamter.node.shard;
 
+import static io.tamter.node.GoldenFiles.assertEveryBitFlipRejected;
+import static io.tamter.node.GoldenFiles.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tamter.node.doc.DocId;
 import io.tamter.node.doc.DocumentCodec;
 import io.tamter.node.doc.DocumentCodecGoldenTest;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,16 +20,6 @@ import org.junit.jupiter.api.Test;
  */
 class ShardWriteCodecGoldenTest {
 
-    private static byte[] golden(String name, byte[] current) throws Exception {
-        if (Boolean.getBoolean("tamter.writeGolden")) {
-            Path dir = Path.of(System.getProperty("tamter.root", "..")).resolve("grid-node/src/test/resources/golden");
-            Files.write(dir.resolve(name), current);
-        }
-        try (InputStream in = ShardWriteCodecGoldenTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
     private static List<ShardWrite> sample() throws Exception {
         return List.of(
@@ -70,7 +58,7 @@ class ShardWriteCodecGoldenTest {
         DocumentCodecGoldenTest.assertStringId(new DocumentCodec.Stored(p4.vid(), p4.doc()));
         assertThat(ws).isEqualTo(sample());
         assertThat(now).isEqualTo(g);
-        assertRejectsEveryFlippedByte(g);
+        assertEveryBitFlipRejected(g, ShardWriteCodec::decode, "corrupt");
     }
 
     @Test
@@ -80,7 +68,7 @@ class ShardWriteCodecGoldenTest {
         assertThat(g).hasSize(13);
         assertThat(ShardWriteCodec.decode(g)).isEmpty();
         assertThat(now).isEqualTo(g);
-        assertRejectsEveryFlippedByte(g);
+        assertEveryBitFlipRejected(g, ShardWriteCodec::decode, "corrupt");
     }
 
     @Test
@@ -96,20 +84,4 @@ class ShardWriteCodecGoldenTest {
         assertThatThrownBy(() -> ShardWriteCodec.decode(Arrays.copyOf(g, g.length - 1))).hasMessageContaining("corrupt shard write batch");
     }
 
-    private static void assertRejectsEveryFlippedByte(byte[] g) {
-        List<Integer> accepted = new ArrayList<>();
-        for (int i = 0; i < g.length; i++) {
-            for (int bit = 0; bit < 8; bit++) {
-                byte[] f = g.clone();
-                f[i] ^= (byte) (1 << bit);
-                try {
-                    ShardWriteCodec.decode(f);
-                    accepted.add(i * 8 + bit);
-                } catch (IllegalStateException e) {
-                    assertThat(e).hasMessageStartingWith("corrupt");
-                }
-            }
-        }
-        assertThat(accepted).as("bit positions whose flip was accepted").isEmpty();
-    }
 }

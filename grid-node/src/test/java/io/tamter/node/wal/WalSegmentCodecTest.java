@@ -1,15 +1,13 @@
 package io.tamter.node.wal;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
+import static io.tamter.node.GoldenFiles.golden;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.zip.CRC32C;
@@ -27,16 +25,6 @@ class WalSegmentCodecTest {
     private static final long WRITER = 0x0123456789ABCDEFL;
     private static final List<byte[]> PAYLOADS = List.of("hello".getBytes(UTF_8), new byte[0], new byte[] {0, 1, 2, (byte) 0xFF});
 
-    private static byte[] golden(String name, byte[] current) throws Exception {
-        if (Boolean.getBoolean("tamter.writeGolden")) {
-            Path dir = Path.of(System.getProperty("tamter.root", "..")).resolve("grid-node/src/test/resources/golden");
-            Files.write(dir.resolve(name), current);
-        }
-        try (InputStream in = WalSegmentCodecTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
     @Test
     void segmentV1() throws Exception {

@@ -1,12 +1,11 @@
 package io.tamter.node.index.spann;
 
+import static io.tamter.node.GoldenFiles.golden;
+import static io.tamter.node.GoldenFiles.frozen;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tamter.node.vector.VectorMetric;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -20,24 +19,7 @@ class CodecGoldenTest {
     private static final float[] V0 = {1f, 2f, 3f};
     private static final float[] V1 = {-1.5f, 0f, 3.25f};
 
-    private static byte[] golden(String name, byte[] current) throws Exception {
-        if (Boolean.getBoolean("tamter.writeGolden")) {
-            Path dir = Path.of(System.getProperty("tamter.root", "..")).resolve("grid-node/src/test/resources/golden");
-            Files.write(dir.resolve(name), current);
-        }
-        try (InputStream in = CodecGoldenTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
-    /** A golden file of a format this build no longer writes: read as is, never regenerated. */
-    private static byte[] frozen(String name) throws Exception {
-        try (InputStream in = CodecGoldenTest.class.getResourceAsStream("/golden/" + name)) {
-            assertThat(in).as("golden file " + name).isNotNull();
-            return in.readAllBytes();
-        }
-    }
 
     @Test
     void postingV1IsRejected() throws Exception {
