@@ -61,10 +61,8 @@ class ClusteredStreamTest {
         int[][] gt = io.tamter.bench.data.GroundTruth.compute(d.base(), queries, 10, VectorMetric.EUCLIDEAN_SQUARED);
         double sum = 0;
         for (int q = 0; q < queries.length; q++) {
-            long[] got = idx.search(queries[q], 10).matches().stream().mapToLong(SpfreshIndex.Match::vid).toArray();
-            int hit = 0;
-            for (int i = 0; i < 10; i++) for (long g : got) if (g == gt[q][i]) hit++;
-            sum += hit / 10.0;
+            int[] got = idx.search(queries[q], 10).matches().stream().mapToInt(m -> (int) m.vid()).toArray();
+            sum += io.tamter.bench.data.GroundTruth.recall(got, gt[q], 10);
         }
         return sum / queries.length;
     }

@@ -106,13 +106,7 @@ public final class Settings {
     }
 
     public Settings withText(String key, String text) {
-        Param<?> p = Params.byKey(key);
-        if (p == null) throw new IllegalArgumentException("unknown setting '" + key + "'");
-        Map<Param<?>, Object> v = new HashMap<>(values);
-        v.put(p, p.parse(text));
-        Settings out = new Settings(Map.copyOf(v));
-        out.validate();
-        return out;
+        return withTexts(Map.of(key, text));
     }
 
     /** Checks that span several parameters. */

@@ -188,9 +188,9 @@ final class LireOps {
             int part = assignment[i];
             float dAssigned = dist(x, newCentroids[part]);
             boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
-            for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = dist(x, newCentroids[c]) >= dAssigned;
+            for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = c == part || dist(x, newCentroids[c]) >= dAssigned;
             if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
-                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers);
+                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers, true);
             }
         }
         if (params.reassignK() == 0) return;
@@ -214,7 +214,7 @@ final class LireOps {
                 float dNew = Float.POSITIVE_INFINITY;
                 for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
                 if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew)) {
-                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours);
+                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours, true);
                 }
             }
         }
@@ -239,13 +239,16 @@ final class LireOps {
         return dTarget > dOld;
     }
 
-    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause) {
+    /**
+     * @param sticky whether the closure hysteresis of {@code SpannCore#place} applies: not for a
+     *               vector a merge moved, since the target's centroid does not describe it
+     *               (clustered-shift delete phase: final recall 0.663 with it, 0.786 without;
+     *               without it for split and neighbour moves too: 0.761)
+     */
+    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause, boolean sticky) {
         if (!done.add(vid)) return;
         reassignChecks.incrementAndGet();
-        // a vector a merge moved is not kept by the closure hysteresis: the target's centroid does
-        // not describe it (measured on the clustered-shift runbook's delete phase: final recall
-        // 0.663 with the hysteresis on merges, 0.786 without; without it on splits too: 0.761)
-        if (core.replace(vid, version, x, previousHead, cause != movedMerged)) {
+        if (core.replace(vid, version, x, previousHead, sticky)) {
             reassigned.incrementAndGet();
             cause.incrementAndGet();
         }
@@ -322,7 +325,7 @@ final class LireOps {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < moved.count(); i++) {
             float[] x = moved.vector(i);
-            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done, movedMerged);
+            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done, movedMerged, false);
         }
         if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
         heads.compactIfWorthIt();
