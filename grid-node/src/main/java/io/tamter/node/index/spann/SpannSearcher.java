@@ -21,6 +21,9 @@ import java.util.Set;
  * </ol>
  * A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
+ * Not covered (known, as in SPFresh): a vector that LIRE re-places between this search's
+ * multi-get and its scan is missed by that one search — the fetched entry is already stale by
+ * the version map and the new entry was written after the fetch.
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
  * Every posting read also feeds the rebalancer ({@link SpannCore#observe}).
  */
