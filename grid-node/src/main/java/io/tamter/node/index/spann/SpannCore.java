@@ -247,11 +247,15 @@ public final class SpannCore {
                 // moved 135k vectors (85k of them members of split postings, each move
                 // overfilling a neighbour that then split) and ended with 1.7x the heads of a
                 // static build. SPFresh moves whenever the rules pick another head.
-                HeadIndex.Head cur = hs.get(unlessChosen);
+                // The posting must also be one of the vector's replica_count nearest heads: the
+                // closure alone let vectors stay where a search for themselves with a small nprobe
+                // did not look (IndexBehaviourTest, nprobe 8, flaked on it).
+                int rank = 0;
+                int near = Math.min(n, params.replicaCount());
+                while (rank < near && ids[rank] != unlessChosen) rank++;
+                HeadIndex.Head cur = rank < near ? hs.get(unlessChosen) : null; // null: not near, or removed
                 HeadIndex.Head first = hs.get(ids[0]);
-                if (cur != null && first != null && hs.isAlive(unlessChosen) && selector.withinClosure(x, ds[0], first.centroid, cur.centroid)) {
-                    return false;
-                }
+                if (cur != null && first != null && selector.withinClosure(x, ds[0], first.centroid, cur.centroid)) return false;
             }
             int m = selector.select(x, ids, ds, n, id -> {
                 HeadIndex.Head h = hs.get(id);
