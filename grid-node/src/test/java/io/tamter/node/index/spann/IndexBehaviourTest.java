@@ -64,12 +64,21 @@ class IndexBehaviourTest {
             for (int i = 0; i < data.length; i++) index.insert(i, data[i]);
             assertThat(index.core().state()).isEqualTo(IndexMetaCodec.State.BUILT);
             assertThat(index.core().heads().size()).isGreaterThan(1);
-            // every vector is found by a search for itself, once the rebalancer is idle: while a
-            // vector is being moved, a search that fetched its postings before the move and reads
-            // the version map after it misses the vector (the old entry is stale, the new one was
-            // not fetched). SPFresh has the same window; it failed this test 2 times in ~20 CI runs.
+            // once the rebalancer is idle, every vector is found by a search for itself that reads
+            // every posting, and nearly every one at the configured nprobe (8): SPFresh keeps each
+            // vector near its heads, not always among its 8 nearest (a split far away can push
+            // them out), so an exact "always" holds only for the exhaustive search. (While a vector
+            // is being moved, a search that fetched its postings before the move and reads the
+            // version map after it misses it: the window documented in SpannSearcher.)
             index.awaitQuiescent();
-            for (int i = 0; i < data.length; i += 7) assertThat(vids(index.search(data[i], 3))).contains((long) i);
+            int found = 0, tried = 0;
+            for (int i = 0; i < data.length; i += 7, tried++) {
+                SpfreshIndex.SearchOptions all = index.defaults(3).withNprobe(index.core().heads().size()).withEpsilon(1e9);
+                assertThat(vids(index.search(data[i], all))).contains((long) i);
+                long self = i;
+                if (Arrays.stream(vids(index.search(data[i], 3))).anyMatch(v -> v == self)) found++;
+            }
+            assertThat(found / (double) tried).as("self-recall at nprobe 8").isGreaterThanOrEqualTo(0.95);
             IntegrityCheck.Report r = IntegrityCheck.run(index.core().db());
             assertThat(r.problems()).isEmpty();
             assertThat(r.liveVectors()).isEqualTo(1000);
