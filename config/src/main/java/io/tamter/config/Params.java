@@ -125,6 +125,44 @@ public final class Params {
             "Password of the keystore and of its entries; set it in the environment (TAMTER_CRYPTO_KEYSTORE_PASSWORD) "
             + "rather than in the config file; never logged (shown as ***)");
 
+    // ---- the grid (Apache Ignite 2.x; grid-node io.tamter.node.cluster) ----
+
+    public static final Param<String> GRID_HOST = Param.ofString("grid.host", "127.0.0.1",
+            "Address the node's discovery, communication and thin-client ports bind to (loopback by default: "
+            + "an embedded server never talks to the network unless told to)");
+    public static final Param<String> GRID_DISCOVERY_ADDRESSES = Param.ofString("grid.discovery_addresses", "",
+            "Static IP finder: comma-separated host:port[..port] of the grid's nodes; empty = grid.host with the "
+            + "discovery port range (nodes on one machine find each other)");
+    public static final Param<Integer> GRID_DISCOVERY_PORT = Param.ofInt("grid.discovery_port", 47500, 1, 65535, "port",
+            "First discovery port of this node");
+    public static final Param<Integer> GRID_DISCOVERY_PORT_RANGE = Param.ofInt("grid.discovery_port_range", 0, 0, 1000, "ports",
+            "Ports after grid.discovery_port the node may take (and the IP finder scans) when the first is busy; 0 (the default) "
+            + "keeps `tamter serve` a one-node grid that never joins another server started on the same machine");
+    public static final Param<Integer> GRID_COMMUNICATION_PORT = Param.ofInt("grid.communication_port", 47100, 1, 65535, "port",
+            "First port of node-to-node communication (compute jobs)");
+    public static final Param<Integer> GRID_CLIENT_PORT = Param.ofInt("grid.client_port", 10800, 0, 65535, "port",
+            "Thin-client port (TamterClient); 0 = no thin-client connector");
+    public static final Param<Integer> GRID_SHARD_BACKUPS = Param.ofInt("grid.shard_backups", 1, 0, 16, "nodes",
+            "Backups of the shard-ownership cache: the warm standbys of each shard");
+
+    // ---- the HTTP frontend (http-frontend io.tamter.http) ----
+
+    public static final Param<String> HTTP_HOST = Param.ofString("http.host", "127.0.0.1",
+            "Address the REST server binds to; any address but loopback needs http.api_keys");
+    public static final Param<Integer> HTTP_PORT = Param.ofInt("http.port", 8080, 0, 65535, "port",
+            "Port of the REST server (0 = any free port, printed at start)");
+    public static final Param<Long> HTTP_MAX_BODY_BYTES = Param.ofLong("http.max_body_bytes", 64L << 20, 1024, 1L << 31, "bytes",
+            "Largest request body; a bigger one gets 413 before it is read");
+    public static final Param<String> HTTP_API_KEYS = Param.ofSecret("http.api_keys",
+            "API keys and their scopes: 'KEY=SCOPE[,SCOPE...];KEY2=...' where a scope is admin, read:PREFIX or "
+            + "write:PREFIX (PREFIX a namespace name prefix, empty = all); empty = no auth, loopback only");
+    public static final Param<Double> HTTP_RATE_LIMIT = Param.ofDouble("http.rate_limit_per_second", 0.0, 0.0, 1e9, "requests/s",
+            "Requests per second per API key (per client address without keys); 0 = no limit");
+    public static final Param<Integer> HTTP_RATE_LIMIT_BURST = Param.ofInt("http.rate_limit_burst", 100, 1, 1_000_000_000, "requests",
+            "Requests a key may send at once before the per-second rate applies");
+    public static final Param<Long> HTTP_DRAIN_MS = Param.ofLong("http.drain_ms", 30_000, 0, 3_600_000, "ms",
+            "On SIGTERM, how long in-flight requests get to finish before the server stops");
+
     // ---- kernels ----
 
     public static final Param<String> KERNELS = Param.ofString("kernels", "auto",

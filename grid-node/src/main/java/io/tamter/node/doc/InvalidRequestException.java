@@ -8,7 +8,7 @@ package io.tamter.node.doc;
  * ({@link io.tamter.node.schema.SchemaException}, {@link io.tamter.node.filter.FilterException}),
  * which are also {@link IllegalArgumentException}s with a code and a path.
  */
-public class InvalidRequestException extends IllegalArgumentException {
+public class InvalidRequestException extends IllegalArgumentException implements RequestError {
     private final String code;
     private final String path;
 

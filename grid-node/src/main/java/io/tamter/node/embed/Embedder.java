@@ -106,6 +106,37 @@ public final class Embedder implements AutoCloseable {
      *     a token-level encoder of the expected dimension
      */
     public static Embedder open(EmbeddingModel model, Settings settings) {
+        // The Rust tokenizer and ONNX Runtime run on the calling thread while loading and need more
+        // stack than some callers have: `tamter serve` died with SIGSEGV (no hs_err) loading the
+        // tokenizer on an Ignite job thread, and lived with -Xss8m. So loading gets its own thread.
+        Embedder[] out = new Embedder[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread loader = new Thread(null, () -> {
+            try {
+                out[0] = load(model, settings);
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "tamter-embed-load-" + model.settingName(), NATIVE_STACK_BYTES);
+        loader.start();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                loader.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // finish loading: abandoning it would leak the native session
+            }
+        }
+        if (interrupted) Thread.currentThread().interrupt();
+        if (failure[0] != null) throw failure[0];
+        return out[0];
+    }
+
+    /** Stack of the threads that run native tokenizer and ONNX code (see {@link #open(EmbeddingModel, Settings)}). */
+    static final long NATIVE_STACK_BYTES = 16L << 20;
+
+    private static Embedder load(EmbeddingModel model, Settings settings) {
         long t0 = System.nanoTime();
         byte[] onnx = readResource(model, model.modelResource());
         HuggingFaceTokenizer tokenizer = loadTokenizer(model);
@@ -425,7 +456,7 @@ public final class Embedder implements AutoCloseable {
         int poolId = POOLS.incrementAndGet();
         AtomicInteger n = new AtomicInteger();
         return r -> {
-            Thread t = new Thread(r, "tamter-embed-" + model.settingName() + "-" + poolId + "-" + n.incrementAndGet());
+            Thread t = new Thread(null, r, "tamter-embed-" + model.settingName() + "-" + poolId + "-" + n.incrementAndGet(), NATIVE_STACK_BYTES);
             t.setDaemon(true);
             return t;
         };

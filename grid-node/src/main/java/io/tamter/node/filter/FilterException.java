@@ -5,7 +5,7 @@ package io.tamter.node.filter;
  * value whose type does not fit the attribute. The message starts with the offending path (e.g.
  * {@code filter.price.$lt}) and {@link #path()} returns it alone, for the error body.
  */
-public class FilterException extends IllegalArgumentException {
+public class FilterException extends IllegalArgumentException implements io.tamter.node.doc.RequestError {
     private static final long serialVersionUID = 1L;
 
     private final String code;

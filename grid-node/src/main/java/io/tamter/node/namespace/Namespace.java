@@ -389,6 +389,18 @@ public final class Namespace {
         });
     }
 
+    /**
+     * Adds attributes to the schema or changes their index options (API.md's schema route); a type
+     * change is a {@link io.tamter.node.schema.SchemaException}. Returns the schema now in force.
+     */
+    public JsonNode updateSchema(JsonNode request) throws IOException {
+        if (request == null || !request.isObject())
+            throw new InvalidRequestException("invalid_request", "", "a schema update is a JSON object of attribute name -> options");
+        settings.schema().update(request); // validate before touching meta.json
+        updateSettings(cur -> cur.withSchema(cur.schema().update(request), System.currentTimeMillis()));
+        return settings.schema().toJson();
+    }
+
     /** Read-modify-write of {@code <ns>/meta.json} by compare-and-set, then pushes the result to the shards. */
     synchronized void updateSettings(UnaryOperator<NamespaceSettings> change) throws IOException {
         String key = NamespaceSettings.key(name);

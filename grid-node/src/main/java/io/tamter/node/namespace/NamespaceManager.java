@@ -96,6 +96,11 @@ public final class NamespaceManager implements AutoCloseable {
         return Optional.of(ns);
     }
 
+    /** The namespaces open on this node now (metrics). */
+    public java.util.Collection<Namespace> openNamespaces() {
+        return List.copyOf(open.values());
+    }
+
     /**
      * Names of the namespaces whose name starts with {@code prefix}, sorted. Lists the object
      * store under the prefix (fine for a local directory; a GCS listing with a delimiter is a TODO).

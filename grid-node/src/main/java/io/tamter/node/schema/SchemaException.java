@@ -5,7 +5,7 @@ package io.tamter.node.schema;
  * message names the offending attribute; {@link #path()} is the JSON path of the bad part of the
  * request (for the error body's {@code path}), relative to the object that was parsed.
  */
-public class SchemaException extends IllegalArgumentException {
+public class SchemaException extends IllegalArgumentException implements io.tamter.node.doc.RequestError {
     private static final long serialVersionUID = 1L;
 
     private final String path;

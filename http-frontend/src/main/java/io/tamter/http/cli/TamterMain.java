@@ -14,15 +14,23 @@ public final class TamterMain {
         String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (cmd) {
             case "check" -> System.exit(io.tamter.node.cli.CheckCommand.run(rest));
-            case "serve", "node", "frontend" -> {
-                System.err.println("tamter " + cmd + ": not yet: the REST server lands with issue 4 (see README)");
+            case "serve" -> {
+                try {
+                    System.exit(ServeCommand.run(rest));
+                } catch (IllegalArgumentException e) {
+                    System.err.println("tamter serve: " + e.getMessage());
+                    System.exit(2);
+                }
+            }
+            case "node", "frontend" -> {
+                System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
                 System.exit(2);
             }
             default -> {
                 System.err.println("""
                         usage: ./tamter <command>
                           test                       run the test suite
-                          serve                      start the server (not yet: issue 4)
+                          serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
                           check --index DIR          integrity check of a vector index directory
                           bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
                           jmh [regexp]               JMH micro-benchmarks""");

@@ -1,0 +1,339 @@
+package io.tamter.compute;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tamter.node.crypto.KeyUnavailableException;
+import io.tamter.node.doc.DocId;
+import io.tamter.node.doc.Document;
+import io.tamter.node.doc.InvalidRequestException;
+import io.tamter.node.doc.RequestError;
+import io.tamter.node.embed.EmbeddingRejectedException;
+import io.tamter.node.namespace.Namespace;
+import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.namespace.NamespaceNotFoundException;
+import io.tamter.node.namespace.NamespaceSettings;
+import io.tamter.node.namespace.SearchRequest;
+import io.tamter.node.namespace.SearchResult;
+import io.tamter.node.namespace.WriteResult;
+import io.tamter.node.wal.WalBackpressureException;
+import io.tamter.node.wal.WalFencedException;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs an {@link OpRequest} against a node's engine and turns the outcome, including every
+ * failure, into an {@link OpResponse} with API.md's body and status. This is the one place that
+ * knows both the request formats of API.md and the engine's methods; HTTP controllers and
+ * thin-client callers only move JSON.
+ *
+ * <p>Writes create a missing namespace (API.md), but a write that is rejected must change nothing,
+ * so a namespace created for a write that then fails validation is removed again. Creating writes
+ * hold a per-name write lock and all other writes the read lock of the same name, so a concurrent
+ * write never lands in a namespace that is about to be removed.
+ */
+public final class EngineOps {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineOps.class);
+    static final int DEFAULT_PAGE = 100;
+    static final int MAX_PAGE = 1000;
+
+    private final NamespaceManager engine;
+    private final Map<String, ReentrantReadWriteLock> creating = new ConcurrentHashMap<>();
+
+    public EngineOps(NamespaceManager engine) {
+        this.engine = engine;
+    }
+
+    public OpResponse execute(OpRequest r) {
+        try {
+            if (r.op().namespaced()) NamespaceSettings.checkName(r.namespace());
+            return run(r);
+        } catch (IllegalArgumentException e) {
+            if (e instanceof RequestError re) return OpResponse.error(400, re.code(), e.getMessage(), re.path(), 0);
+            return OpResponse.error(400, "invalid_request", e.getMessage(), null, 0);
+        } catch (NamespaceNotFoundException e) {
+            return OpResponse.error(404, "namespace_not_found", "namespace not found: " + e.namespace(), null, 0);
+        } catch (WalBackpressureException | EmbeddingRejectedException e) {
+            return OpResponse.error(429, "backpressure", e.getMessage() + "; retry later", null, 1);
+        } catch (WalFencedException e) {
+            return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
+        } catch (KeyUnavailableException e) {
+            return OpResponse.error(500, "key_unavailable", e.getMessage(), null, 0);
+        } catch (IOException e) {
+            LOG.warn("trace {}: {} on {} failed: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
+            return OpResponse.error(503, "storage_unavailable", "storage unavailable: " + e.getMessage(), null, 5);
+        } catch (RuntimeException e) {
+            LOG.error("trace {}: {} on {} failed", r.traceId(), r.op().wire(), r.namespace(), e);
+            return OpResponse.error(500, "internal", "internal error (trace " + r.traceId() + "): " + e, null, 0);
+        }
+    }
+
+    private OpResponse run(OpRequest r) throws IOException {
+        JsonNode b = r.body();
+        return switch (r.op()) {
+            case UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), null), Set.of("upsert_rows"), false);
+            case CONDITIONAL_UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), field(b, "condition", true)),
+                    Set.of("upsert_rows", "condition"), true);
+            case UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), null), Set.of("patch_rows"), false);
+            case CONDITIONAL_UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), field(b, "condition", true)),
+                    Set.of("patch_rows", "condition"), true);
+            case BATCH_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), null), Set.of("deletes"), false);
+            case CONDITIONAL_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), field(b, "condition", true)),
+                    Set.of("deletes", "condition"), true);
+            case FILTER_DELETE -> write(r, ns -> ns.deleteByFilter(field(b, "filter", true)), Set.of("filter"), false);
+            case SET_SCHEMA -> {
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                withNamespaceForWrite(r, ns -> {
+                    out.set("schema", ns.updateSchema(b));
+                    return null;
+                });
+                out.put("operation_id", r.operationId());
+                yield OpResponse.ok(out);
+            }
+            case GET_SCHEMA -> {
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                out.set("schema", engine.get(r.namespace()).settings().schema().toJson());
+                yield OpResponse.ok(out);
+            }
+            case SEARCH -> search(r);
+            case LIST_NAMESPACES -> list(r);
+            case GET_NAMESPACE -> info(engine.get(r.namespace()));
+            case DELETE_NAMESPACE -> deleteNamespace(r);
+            case GET_DOCUMENT -> getDocument(r);
+            case UPSERT_COLUMNS, UPDATE_COLUMNS, CONFIGURE_METRIC, GET_ENCRYPTION, SET_ENCRYPTION, COPY, EXPORT, WARM, DEBUG_RECALL ->
+                    OpResponse.error(501, "not_implemented", r.op().wire() + " is not implemented yet", null, 0);
+        };
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    @FunctionalInterface
+    interface NsCall<T> {
+        T apply(Namespace ns) throws IOException;
+    }
+
+    private OpResponse write(OpRequest r, NsCall<WriteResult> call, Set<String> allowed, boolean conditional) throws IOException {
+        checkFields(r.body(), allowed);
+        WriteResult w = withNamespaceForWrite(r, call);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("inserted", w.inserted());
+        out.put("updated", w.updated());
+        out.put("deleted", w.deleted());
+        if (conditional) {
+            out.put("condition_met", w.conditionMet());
+            out.put("skipped", w.skipped());
+        }
+        ArrayNode errors = out.putArray("errors");
+        for (WriteResult.RowError e : w.errors()) {
+            ObjectNode o = errors.addObject();
+            o.set("id", e.id());
+            o.put("code", e.code());
+            o.put("message", e.message());
+        }
+        out.put("operation_id", r.operationId());
+        LOG.info("trace {} op {}: {} on {}: inserted {}, updated {}, deleted {}, skipped {}, errors {}", r.traceId(), r.operationId(),
+                r.op().wire(), r.namespace(), w.inserted(), w.updated(), w.deleted(), w.skipped(), w.errors().size());
+        return OpResponse.ok(out);
+    }
+
+    /** Runs a write on the namespace, creating it first if needed and removing it again if the write is rejected. */
+    private <T> T withNamespaceForWrite(OpRequest r, NsCall<T> call) throws IOException {
+        String name = r.namespace();
+        ReentrantReadWriteLock lock = creating.computeIfAbsent(name, k -> new ReentrantReadWriteLock());
+        lock.readLock().lock();
+        try {
+            Optional<Namespace> ns = engine.find(name);
+            if (ns.isPresent()) return call.apply(ns.get());
+        } finally {
+            lock.readLock().unlock();
+        }
+        lock.writeLock().lock();
+        try {
+            Optional<Namespace> existing = engine.find(name);
+            if (existing.isPresent()) return call.apply(existing.get());
+            Namespace created = engine.getOrCreate(name);
+            try {
+                return call.apply(created);
+            } catch (IllegalArgumentException e) {
+                engine.delete(name); // rejected: the request changes nothing, not even the namespace list
+                throw e;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private OpResponse deleteNamespace(OpRequest r) throws IOException {
+        ReentrantReadWriteLock lock = creating.computeIfAbsent(r.namespace(), k -> new ReentrantReadWriteLock());
+        lock.writeLock().lock();
+        try {
+            if (!engine.delete(r.namespace())) throw new NamespaceNotFoundException(r.namespace());
+        } finally {
+            lock.writeLock().unlock();
+        }
+        LOG.info("trace {} op {}: deleted namespace {}", r.traceId(), r.operationId(), r.namespace());
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("namespace", r.namespace());
+        out.put("deleted", true);
+        out.put("operation_id", r.operationId());
+        return OpResponse.ok(out);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    private OpResponse search(OpRequest r) throws IOException {
+        long t0 = System.nanoTime();
+        SearchRequest req = SearchRequest.fromJson(r.body());
+        SearchResult res = engine.get(r.namespace()).search(req);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode matches = out.putArray("matches");
+        for (SearchResult.Match m : res.matches()) {
+            ObjectNode o = matches.addObject();
+            o.set("id", m.id());
+            o.put("score", m.score());
+            if (m.dist() != null) o.put("dist", m.dist());
+            if (req.includeMetadata() == null || !req.includeMetadata().isEmpty()) {
+                ObjectNode meta = o.putObject("metadata");
+                m.metadata().forEach(meta::set);
+            }
+            if (m.vector() != null) putVector(o, m.vector());
+            if (m.text() != null) o.put("text", m.text());
+        }
+        out.put("found", res.matches().size());
+        out.put("search_time_ms", (System.nanoTime() - t0) / 1_000_000);
+        return OpResponse.ok(out);
+    }
+
+    private OpResponse list(OpRequest r) throws IOException {
+        String prefix = r.param("prefix") == null ? "" : r.param("prefix");
+        String cursor = r.param("cursor");
+        int size = pageSize(r.param("page_size"), "page_size");
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode names = out.putArray("namespaces");
+        String last = null;
+        boolean more = false;
+        for (String n : engine.list(prefix)) {
+            if (cursor != null && !cursor.isEmpty() && n.compareTo(cursor) <= 0) continue;
+            if (names.size() == size) {
+                more = true;
+                break;
+            }
+            names.addObject().put("name", n);
+            last = n;
+        }
+        if (more) out.put("next_cursor", last);
+        else out.putNull("next_cursor");
+        return OpResponse.ok(out);
+    }
+
+    static int pageSize(String v, String field) {
+        if (v == null || v.isEmpty()) return DEFAULT_PAGE;
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= 1 && n <= MAX_PAGE) return n;
+        } catch (NumberFormatException ignored) {
+            // falls through to the error
+        }
+        throw new InvalidRequestException("invalid_request", field, field + ": must be an integer in 1.." + MAX_PAGE + "; got '" + v + "'");
+    }
+
+    private OpResponse info(Namespace ns) throws IOException {
+        Namespace.Info i = ns.info();
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("name", i.name());
+        out.put("approx_row_count", i.approxRowCount());
+        out.put("dimensions", i.dimensions());
+        out.put("distance_metric", i.metric());
+        out.set("schema", i.schema());
+        out.put("num_shards", i.numShards());
+        if (i.embeddingModel() == null) out.putNull("embedding_model");
+        else out.put("embedding_model", i.embeddingModel());
+        out.put("created_at", java.time.Instant.ofEpochMilli(i.createdAt()).toString());
+        out.put("updated_at", java.time.Instant.ofEpochMilli(i.updatedAt()).toString());
+        return OpResponse.ok(out);
+    }
+
+    private OpResponse getDocument(OpRequest r) throws IOException {
+        Namespace ns = engine.get(r.namespace());
+        String raw = r.param("id");
+        if (raw == null || raw.isEmpty()) throw new InvalidRequestException("invalid_id", "id", "id: missing document id");
+        Document d = null;
+        for (JsonNode candidate : idCandidates(raw)) {
+            d = ns.get(candidate);
+            if (d != null) break;
+        }
+        if (d == null) return OpResponse.error(404, "document_not_found", "document not found: " + raw, "id", 0);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ObjectNode doc = documentJson(d);
+        if (!"true".equals(r.param("include_vectors"))) doc.remove("vector"); // as in search: vectors on request
+        out.set("document", doc);
+        return OpResponse.ok(out);
+    }
+
+    /**
+     * A document id taken from a URL path has lost its JSON type: "42" may be the integer id 42 or
+     * the string id "42". Integers are tried first, then the string (UUIDs parse as UUIDs either way).
+     */
+    static List<JsonNode> idCandidates(String raw) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        if (raw.matches("[0-9]{1,20}")) {
+            try {
+                return List.of(f.numberNode(new java.math.BigInteger(raw)), f.textNode(raw));
+            } catch (RuntimeException ignored) {
+                // not a u64: a string id
+            }
+        }
+        DocId.fromJson(f.textNode(raw), "id"); // validates (length) with the engine's message
+        return List.of(f.textNode(raw));
+    }
+
+    static ObjectNode documentJson(Document d) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.set("id", d.id().toJson());
+        if (d.vector() != null) putVector(o, d.vector());
+        if (d.text() != null) o.put("text", d.text());
+        ObjectNode meta = o.putObject("metadata");
+        d.attributes().forEach(meta::set);
+        return o;
+    }
+
+    static void putVector(ObjectNode o, float[] v) {
+        ArrayNode a = o.putArray("vector");
+        for (float x : v) a.add(x);
+    }
+
+    // ------------------------------------------------------------------ request checks
+
+    /** The body's field {@code name}; a missing required one is a 400 naming it. */
+    static JsonNode field(JsonNode body, String name, boolean required) {
+        JsonNode n = body == null ? null : body.get(name);
+        if ((n == null || n.isNull()) && required)
+            throw new InvalidRequestException("invalid_request", name, name + ": required");
+        return n;
+    }
+
+    /** Rejects fields the route does not know: a misspelt {@code condition} must not turn a conditional write into a plain one. */
+    static void checkFields(JsonNode body, Set<String> allowed) {
+        if (body == null || !body.isObject()) throw new InvalidRequestException("invalid_request", "", "the request body must be a JSON object");
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k))
+                throw new InvalidRequestException("invalid_request", k, k + ": unknown field; this route takes " + new java.util.TreeSet<>(allowed));
+        }
+    }
+
+    /** A fresh operation id ({@code op-} + a random UUID). */
+    public static String newOperationId() {
+        return "op-" + UUID.randomUUID();
+    }
+}

@@ -1,0 +1,61 @@
+package io.tamter.compute;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Map;
+import org.apache.ignite.Ignition;
+import org.apache.ignite.client.IgniteClient;
+import org.apache.ignite.configuration.ClientConfiguration;
+
+/**
+ * Tamter for JVM applications, over the Ignite thin client (port 10800 by default): the same
+ * operations and the same JSON request and response bodies as the REST API, run as
+ * {@link TamterTask} on the grid. Errors come back as {@link OpResponse}s with API.md's error body.
+ */
+public final class TamterClient implements AutoCloseable {
+    private final IgniteClient client;
+
+    private TamterClient(IgniteClient client) {
+        this.client = client;
+    }
+
+    /** Connects to the grid through any of {@code addresses} ({@code host:port}). */
+    public static TamterClient connect(String... addresses) {
+        return new TamterClient(Ignition.startClient(new ClientConfiguration().setAddresses(addresses)));
+    }
+
+    /** Runs {@code op} on namespace {@code ns} (null for listing) with a JSON body and parameters. */
+    public OpResponse execute(Op op, String ns, JsonNode body, Map<String, String> params) {
+        String opId = op.mutates() ? EngineOps.newOperationId() : null;
+        OpRequest r = new OpRequest(op, ns, body, params, "thin-" + java.util.UUID.randomUUID(), opId);
+        try {
+            String res = client.compute().execute(TamterTask.NAME, r.encode());
+            return OpResponse.decode(res);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + op.wire(), e);
+        }
+    }
+
+    /** {@link #execute} with a body given as JSON text. */
+    public OpResponse execute(Op op, String ns, String jsonBody) {
+        try {
+            return execute(op, ns, OpRequest.JSON.readTree(jsonBody), Map.of());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public OpResponse upsert(String ns, String upsertBody) {
+        return execute(Op.UPSERT, ns, upsertBody);
+    }
+
+    public OpResponse search(String ns, String searchBody) {
+        return execute(Op.SEARCH, ns, searchBody);
+    }
+
+    @Override
+    public void close() throws Exception {
+        client.close();
+    }
+}

@@ -1,0 +1,195 @@
+package io.tamter.node.cluster;
+
+import io.tamter.config.Params;
+import io.tamter.config.Settings;
+import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.objectstore.LocalDirectoryObjectStore;
+import io.tamter.node.objectstore.ObjectStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.Ignition;
+import org.apache.ignite.cache.CacheMode;
+import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
+import org.apache.ignite.configuration.CacheConfiguration;
+import org.apache.ignite.configuration.ClientConnectorConfiguration;
+import org.apache.ignite.configuration.DataStorageConfiguration;
+import org.apache.ignite.configuration.IgniteConfiguration;
+import org.apache.ignite.configuration.ThinClientConfiguration;
+import org.apache.ignite.logger.slf4j.Slf4jLogger;
+import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
+import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Tamter grid node: an Ignite server node plus this node's storage engine (a
+ * {@link NamespaceManager} over the object store), published in the node-local map so compute
+ * jobs that land here find it ({@link #engineOf}).
+ *
+ * <p>Ownership: the PARTITIONED cache {@value #SHARDS_CACHE} is keyed by {@link #shardKey}; the
+ * primary node of a key's partition owns that shard. Jobs are routed to the primary and check that
+ * they still run on it before touching the engine. Until the grid issue splits a namespace's
+ * shards over nodes, the engine opens all shards of a namespace together, so a namespace lives on
+ * the owner of its shard 0 (with one node, everything is local).
+ *
+ * <p>Layout under the data directory: {@code objects/} (the local-directory object store, the
+ * source of truth), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
+ * store), {@code ignite/} (Ignite's work directory; no Ignite persistence is used).
+ */
+public final class GridNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(GridNode.class);
+
+    /** The shard-ownership cache. */
+    public static final String SHARDS_CACHE = "tamter-shards";
+    /** Key of this node's {@link NamespaceManager} in Ignite's node-local map. */
+    public static final String ENGINE_KEY = "tamter.engine";
+
+    private final Ignite ignite;
+    private final NamespaceManager engine;
+    private final Path dataDir;
+
+    private GridNode(Ignite ignite, NamespaceManager engine, Path dataDir) {
+        this.ignite = ignite;
+        this.engine = engine;
+        this.dataDir = dataDir;
+    }
+
+    /** The ownership key of shard {@code shard} of namespace {@code ns}. */
+    public static String shardKey(String ns, int shard) {
+        return ns + "/" + shard;
+    }
+
+    /** The engine of the node a job runs on, or null on a node without one (a client node). */
+    public static NamespaceManager engineOf(Ignite ignite) {
+        return (NamespaceManager) ignite.cluster().nodeLocalMap().get(ENGINE_KEY);
+    }
+
+    /**
+     * Starts a server node with its data under {@code dataDir} (created if missing).
+     *
+     * @param consistentId the node's fixed identity across restarts (STACK.md: give every node one)
+     */
+    public static GridNode start(Path dataDir, String consistentId, Settings settings) throws IOException {
+        Files.createDirectories(dataDir);
+        Path absolute = dataDir.toAbsolutePath().normalize();
+        ObjectStore store = new LocalDirectoryObjectStore(absolute.resolve("objects"));
+        NamespaceManager engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
+        // Ignite's console banner and tuning hints are not for Tamter's users
+        System.setProperty("IGNITE_NO_ASCII", "true");
+        System.setProperty("IGNITE_QUIET", "false"); // Ignite's console lines go to the logger (warn and up)
+        System.setProperty("IGNITE_PERFORMANCE_SUGGESTIONS_DISABLED", "true");
+        System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
+        Ignite ignite;
+        try {
+            ignite = Ignition.start(configuration(absolute, consistentId, settings, false));
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);
+        ignite.getOrCreateCache(shardsCache(settings));
+        LOG.info("grid node {} started: data {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
+                settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
+        return new GridNode(ignite, engine, absolute);
+    }
+
+    static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {
+        CacheConfiguration<String, Boolean> c = new CacheConfiguration<>(SHARDS_CACHE);
+        c.setCacheMode(CacheMode.PARTITIONED);
+        c.setBackups(settings.getInt(Params.GRID_SHARD_BACKUPS));
+        // few partitions: the cache holds no data, only decides ownership; 1024 would make every
+        // node join rebalance a thousand empty partitions
+        c.setAffinity(new RendezvousAffinityFunction(false, 64));
+        return c;
+    }
+
+    /** The Ignite configuration of a Tamter node (server, or client for an HTTP-only frontend). */
+    public static IgniteConfiguration configuration(Path dataDir, String consistentId, Settings settings, boolean client) {
+        String host = settings.get(Params.GRID_HOST);
+        int discoveryPort = settings.getInt(Params.GRID_DISCOVERY_PORT);
+        int range = settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE);
+        List<String> addresses = new ArrayList<>();
+        String configured = settings.get(Params.GRID_DISCOVERY_ADDRESSES);
+        if (configured.isBlank()) addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
+        else for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
+
+        TcpDiscoveryVmIpFinder finder = new TcpDiscoveryVmIpFinder();
+        finder.setAddresses(addresses);
+        TcpDiscoverySpi discovery = new TcpDiscoverySpi();
+        discovery.setIpFinder(finder);
+        discovery.setLocalAddress(host);
+        discovery.setLocalPort(discoveryPort);
+        discovery.setLocalPortRange(range);
+
+        TcpCommunicationSpi communication = new TcpCommunicationSpi();
+        communication.setLocalAddress(host);
+        communication.setLocalPort(settings.getInt(Params.GRID_COMMUNICATION_PORT));
+        communication.setLocalPortRange(100);
+
+        IgniteConfiguration c = new IgniteConfiguration();
+        c.setIgniteInstanceName("tamter-" + consistentId + "-" + UUID.randomUUID().toString().substring(0, 8));
+        c.setConsistentId(consistentId);
+        c.setClientMode(client);
+        c.setDiscoverySpi(discovery);
+        c.setCommunicationSpi(communication);
+        c.setGridLogger(new Slf4jLogger());
+        c.setWorkDirectory(dataDir.resolve("ignite").toString());
+        c.setMetricsLogFrequency(0);
+        c.setPeerClassLoadingEnabled(false);
+        // Tamter keeps no data in Ignite caches (the ownership cache is empty): a small default region
+        DataStorageConfiguration ds = new DataStorageConfiguration();
+        ds.getDefaultDataRegionConfiguration().setInitialSize(16L << 20).setMaxSize(64L << 20);
+        c.setDataStorageConfiguration(ds);
+        int clientPort = settings.getInt(Params.GRID_CLIENT_PORT);
+        if (clientPort > 0 && !client) {
+            ClientConnectorConfiguration cc = new ClientConnectorConfiguration();
+            cc.setHost(host);
+            cc.setPort(clientPort);
+            cc.setPortRange(10);
+            // thin-client compute is off by default (STACK.md); TamterClient runs tasks by name
+            cc.setThinClientConfiguration(new ThinClientConfiguration().setMaxActiveComputeTasksPerConnection(64));
+            c.setClientConnectorConfiguration(cc);
+        } else {
+            c.setClientConnectorConfiguration(null);
+        }
+        return c;
+    }
+
+    public Ignite ignite() {
+        return ignite;
+    }
+
+    public NamespaceManager engine() {
+        return engine;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Whether the node is in a grid with its shard cache started (the {@code /ready} check). */
+    public boolean ready() {
+        try {
+            return ignite.cluster().active() && ignite.cache(SHARDS_CACHE) != null;
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** Leaves the grid, then closes the engine (pending WAL writes are written, final checkpoints taken). */
+    @Override
+    public void close() throws IOException {
+        ignite.cluster().nodeLocalMap().remove(ENGINE_KEY);
+        try {
+            ignite.close();
+        } finally {
+            engine.close();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package io.tamter.http.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tamter.config.Params;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** API keys with scopes (401/403) and rate limiting (429 + Retry-After) against a real server. */
+class AuthAndLimitsTest {
+    static final String ADMIN = "admin-key-0123456789";
+    static final String READER = "reader-key-0123456789";
+    static final String WRITER = "writer-key-0123456789";
+
+    @TempDir
+    Path dir;
+
+    static String[] bearer(String key) {
+        return new String[] {"Authorization", "Bearer " + key};
+    }
+
+    @Test
+    void scopesDecideWhoMayDoWhat() throws Exception {
+        String keys = ADMIN + "=admin;" + READER + "=read:shop-;" + WRITER + "=write:shop-";
+        try (TestServer s = TestServer.start(dir.resolve("n"), Map.of(Params.HTTP_API_KEYS.key(), keys))) {
+            String up = "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]}]}";
+            JsonNode none = s.expect(401, "POST", "/v1/namespaces/shop-a/upsert", up);
+            assertThat(none.get("error").get("code").asText()).isEqualTo("unauthorized");
+            s.expect(401, "POST", "/v1/namespaces/shop-a/upsert", up, bearer("not-a-key-at-all-xx"));
+            s.expect(401, "POST", "/v1/namespaces/shop-a/upsert", up, "Authorization", "Basic abc");
+
+            s.ok("POST", "/v1/namespaces/shop-a/upsert", up, bearer(WRITER));
+            JsonNode forbidden = s.expect(403, "POST", "/v1/namespaces/shop-a/search", "{\"vector\":[1,2]}", bearer(WRITER));
+            assertThat(forbidden.get("error").get("code").asText()).isEqualTo("forbidden");
+            s.expect(403, "POST", "/v1/namespaces/other/upsert", up, bearer(WRITER));
+
+            s.ok("POST", "/v1/namespaces/shop-a/search", "{\"vector\":[1,2]}", bearer(READER));
+            s.expect(403, "POST", "/v1/namespaces/shop-a/upsert", up, bearer(READER));
+            s.expect(403, "DELETE", "/v1/namespaces/shop-a", null, bearer(READER));
+
+            s.ok("POST", "/v1/namespaces/other/upsert", up, bearer(ADMIN));
+            // listing shows a key only what it may read
+            List<String> forReader = new ArrayList<>();
+            s.ok("GET", "/v1/namespaces", null, bearer(READER)).get("namespaces").forEach(n -> forReader.add(n.get("name").asText()));
+            assertThat(forReader).containsExactly("shop-a");
+            List<String> forAdmin = new ArrayList<>();
+            s.ok("GET", "/v1/namespaces", null, bearer(ADMIN)).get("namespaces").forEach(n -> forAdmin.add(n.get("name").asText()));
+            assertThat(forAdmin).containsExactly("other", "shop-a");
+            // metrics are for admins; health and ready for anyone (probes)
+            s.expect(403, "GET", "/metrics", null, bearer(READER));
+            assertThat(s.call("GET", "/metrics", null, bearer(ADMIN)).statusCode()).isEqualTo(200);
+            s.ok("GET", "/health", null);
+            s.ok("GET", "/ready", null);
+        }
+    }
+
+    @Test
+    void rateLimitAnswers429WithRetryAfter() throws Exception {
+        try (TestServer s = TestServer.start(dir.resolve("n"),
+                Map.of(Params.HTTP_RATE_LIMIT.key(), "0.5", Params.HTTP_RATE_LIMIT_BURST.key(), "3"))) {
+            int ok = 0;
+            HttpResponse<String> limited = null;
+            for (int i = 0; i < 10 && limited == null; i++) {
+                HttpResponse<String> r = s.call("GET", "/v1/namespaces", null);
+                if (r.statusCode() == 200) ok++;
+                else limited = r;
+            }
+            assertThat(ok).isEqualTo(3);
+            assertThat(limited).isNotNull();
+            assertThat(limited.statusCode()).isEqualTo(429);
+            assertThat(limited.body()).contains("\"code\":\"rate_limited\"");
+            assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 2L);
+        }
+    }
+}

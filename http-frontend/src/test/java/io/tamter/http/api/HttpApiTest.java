@@ -1,0 +1,244 @@
+package io.tamter.http.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tamter.config.Params;
+import io.tamter.config.Settings;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The REST API against a real server (Ignite node + engine + Javalin) through a real HTTP client. */
+class HttpApiTest {
+    @TempDir
+    static Path dir;
+    static TestServer s;
+
+    @BeforeAll
+    static void start() throws Exception {
+        s = TestServer.start(dir.resolve("node"));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (s != null) s.close();
+    }
+
+    static String rows(int from, int to) {
+        StringBuilder sb = new StringBuilder("{\"upsert_rows\":[");
+        for (int i = from; i < to; i++) {
+            if (i > from) sb.append(',');
+            sb.append("{\"id\":").append(i).append(",\"vector\":[").append(1 + i % 7).append(',').append(1 + i % 5).append(',')
+              .append(1 + i % 3).append(',').append(i).append("],\"metadata\":{\"group\":\"g").append(i % 3).append("\",\"n\":").append(i)
+              .append("}}");
+        }
+        return sb.append("]}").toString();
+    }
+
+    @Test
+    void writeRoutesChangeWhatReadRoutesSee() {
+        String ns = "/v1/namespaces/crud";
+        JsonNode w = s.ok("POST", ns + "/upsert", rows(0, 30));
+        assertThat(w.get("inserted").asInt()).isEqualTo(30);
+        assertThat(w.get("operation_id").asText()).startsWith("op-");
+        assertThat(w.get("errors")).isEmpty();
+
+        JsonNode info = s.ok("GET", ns, null);
+        assertThat(info.get("approx_row_count").asLong()).isEqualTo(30);
+        assertThat(info.get("dimensions").asInt()).isEqualTo(4);
+        assertThat(info.get("distance_metric").asText()).isEqualTo("cosine_distance");
+
+        JsonNode doc = s.ok("GET", ns + "/documents/7", null).get("document");
+        assertThat(doc.get("id").isIntegralNumber()).isTrue();
+        assertThat(doc.get("metadata").get("n").asInt()).isEqualTo(7);
+        s.expect(404, "GET", ns + "/documents/999", null);
+
+        // search: vector + filter + include_metadata list; /query is the same route
+        String q = "{\"vector\":[1,2,3,4],\"top_k\":5,\"filter\":{\"group\":\"g1\"},\"include_metadata\":[\"n\"],\"include_vectors\":true}";
+        JsonNode r = s.ok("POST", ns + "/search", q);
+        assertThat(r.get("found").asInt()).isEqualTo(5);
+        for (JsonNode m : r.get("matches")) {
+            assertThat(m.get("id").asInt() % 3).isEqualTo(1);
+            assertThat(m.get("metadata").fieldNames()).toIterable().containsExactly("n");
+            assertThat(m.get("vector")).hasSize(4);
+            assertThat(m.get("score").asDouble()).isCloseTo(1 - m.get("dist").asDouble(), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        assertThat(s.ok("POST", ns + "/query", q).get("matches")).isEqualTo(r.get("matches"));
+
+        // patch: one existing id, one missing (listed in errors, not created)
+        JsonNode p = s.ok("PATCH", ns + "/update", "{\"patch_rows\":[{\"id\":1,\"n\":100},{\"id\":555,\"n\":1}]}");
+        assertThat(p.get("updated").asInt()).isEqualTo(1);
+        assertThat(p.get("errors")).hasSize(1);
+        assertThat(p.get("errors").get(0).get("code").asText()).isEqualTo("not_found");
+        assertThat(s.ok("GET", ns + "/documents/1", null).get("document").get("metadata").get("n").asInt()).isEqualTo(100);
+        s.expect(404, "GET", ns + "/documents/555", null);
+
+        // conditional upsert: optimistic concurrency with $ref_new
+        String cond = "\"condition\":{\"n\":{\"$lt\":{\"$ref_new\":\"n\"}}}";
+        JsonNode c1 = s.ok("POST", ns + "/conditional-upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,1,1,1],\"n\":1}]," + cond + "}");
+        assertThat(c1.get("condition_met").asBoolean()).isFalse();
+        assertThat(c1.get("skipped").asInt()).isEqualTo(1);
+        JsonNode c2 = s.ok("POST", ns + "/conditional-upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,1,1,1],\"n\":50}]," + cond + "}");
+        assertThat(c2.get("updated").asInt()).isEqualTo(1);
+        assertThat(c2.get("condition_met").asBoolean()).isTrue();
+        // the short condition form of API.md
+        JsonNode cu = s.ok("PATCH", ns + "/conditional-update",
+                "{\"patch_rows\":[{\"id\":3,\"n\":7},{\"id\":4,\"n\":7}],\"condition\":{\"field\":\"n\",\"operator\":\"gt\",\"value\":3}}");
+        assertThat(cu.get("updated").asInt()).isEqualTo(1);
+        assertThat(cu.get("skipped").asInt()).isEqualTo(1);
+        JsonNode cd = s.ok("DELETE", ns + "/conditional-delete", "{\"deletes\":[5,6],\"condition\":{\"n\":{\"$eq\":5}}}");
+        assertThat(cd.get("deleted").asInt()).isEqualTo(1);
+
+        // batch delete by DELETE and by POST
+        assertThat(s.ok("DELETE", ns + "/batch-delete", "{\"deletes\":[8,9]}").get("deleted").asInt()).isEqualTo(2);
+        assertThat(s.ok("POST", ns + "/batch-delete", "{\"deletes\":[10]}").get("deleted").asInt()).isEqualTo(1);
+        s.expect(404, "GET", ns + "/documents/8", null);
+        // filter delete
+        JsonNode fd = s.ok("POST", ns + "/filter-delete", "{\"filter\":{\"group\":\"g2\"}}");
+        assertThat(fd.get("deleted").asInt()).isGreaterThan(0);
+        JsonNode after = s.ok("POST", ns + "/search", "{\"vector\":[1,2,3,4],\"top_k\":100,\"filter\":{\"group\":\"g2\"}}");
+        assertThat(after.get("found").asInt()).isZero();
+        assertThat(s.ok("GET", ns, null).get("approx_row_count").asLong()).isEqualTo(30 - 1 - 3 - fd.get("deleted").asInt());
+    }
+
+    @Test
+    void schemaRoutes() {
+        String ns = "/v1/namespaces/schema-ns";
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":\"a\",\"vector\":[1,0],\"title\":\"red fox\"}]}");
+        JsonNode schema = s.ok("GET", ns + "/schema", null).get("schema");
+        assertThat(schema.get("title").get("type").asText()).isEqualTo("string");
+        JsonNode set = s.ok("PUT", ns + "/schema", "{\"title\":{\"type\":\"string\",\"full_text_search\":true}}");
+        assertThat(set.get("schema").get("title").get("full_text_search")).isNotNull();
+        JsonNode bad = s.expect(400, "POST", ns + "/schema", "{\"title\":{\"type\":\"int\"}}");
+        assertThat(bad.get("error").get("message").asText()).contains("title");
+        assertThat(s.ok("GET", ns + "/schema", null).get("schema").get("title").get("type").asText()).isEqualTo("string");
+        s.expect(404, "GET", "/v1/namespaces/never-written/schema", null);
+    }
+
+    @Test
+    void listingPagesThroughNamespacesAndDeleteRemovesThem() {
+        for (String n : List.of("page-a", "page-b", "page-c"))
+            s.ok("POST", "/v1/namespaces/" + n + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]}]}");
+        List<String> seen = new ArrayList<>();
+        String cursor = "";
+        for (int i = 0; i < 10; i++) {
+            JsonNode page = s.ok("GET", "/v1/namespaces?prefix=page-&page_size=2&cursor=" + cursor, null);
+            page.get("namespaces").forEach(x -> seen.add(x.get("name").asText()));
+            if (page.get("next_cursor").isNull()) break;
+            cursor = page.get("next_cursor").asText();
+        }
+        assertThat(seen).containsExactly("page-a", "page-b", "page-c");
+        s.expect(400, "GET", "/v1/namespaces?page_size=0", null);
+        JsonNode del = s.ok("DELETE", "/v1/namespaces/page-b", null);
+        assertThat(del.get("operation_id").asText()).startsWith("op-");
+        s.expect(404, "GET", "/v1/namespaces/page-b", null);
+        s.expect(404, "DELETE", "/v1/namespaces/page-b", null);
+        s.expect(404, "POST", "/v1/namespaces/page-b/search", "{\"vector\":[1,2]}");
+    }
+
+    @Test
+    void badRequestsAre4xxWithCodeAndChangeNothing() {
+        String ns = "/v1/namespaces/strict";
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2,3]}]}");
+        record Case(String method, String path, String body, int status, String code) {}
+        List<Case> cases = List.of(
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "[1,2]", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[]} trailing", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"id\":3,\"vector\":[1,2,3]}]}", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,NaN,3]}]}", 400, "invalid_json"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,1e999,3]}]}", 400, "invalid_vector"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2]}]}", 400, "invalid_vector_dimensions"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2,3]},{\"id\":2,\"vector\":[1,2,3]}]}", 400, "duplicate_id"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rowz\":[]}", 400, "invalid_request"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2,3],\"$bad\":1}]}", 400, null),
+                new Case("POST", ns + "/conditional-upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2,3]}]}", 400, "invalid_request"),
+                new Case("POST", ns + "/search", "{\"vector\":[1,2,3],\"filter\":{\"x\":{\"$regex\":\"a\"}}}", 400, null),
+                new Case("POST", ns + "/search", "{\"vector\":[1,2,3],\"top_k\":100000}", 400, "invalid_request"),
+                new Case("POST", ns + "/search", "{\"vector\":[1,2,3],\"bogus\":1}", 400, "invalid_request"),
+                new Case("POST", "/v1/namespaces/bad%20name/upsert", "{\"upsert_rows\":[]}", 400, "invalid_namespace"),
+                new Case("POST", "/v1/namespaces/..%2F..%2Fetc/upsert", "{\"upsert_rows\":[]}", 400, "invalid_namespace"),
+                new Case("POST", "/v1/namespaces/" + "x".repeat(129) + "/upsert", "{\"upsert_rows\":[]}", 400, "invalid_namespace"),
+                new Case("POST", "/v1/namespaces/missing-ns/search", "{\"vector\":[1,2,3]}", 404, "namespace_not_found"),
+                new Case("PUT", ns + "/upsert", "{}", 405, "method_not_allowed"),
+                new Case("GET", "/v1/nothing-here", null, 404, "not_found"));
+        for (Case c : cases) {
+            JsonNode b = s.expect(c.status, c.method, c.path, c.body);
+            assertThat(b.get("status").asText()).as(c.toString()).isEqualTo("error");
+            assertThat(b.get("error").get("message").asText()).as(c.toString()).isNotBlank();
+            assertThat(b.get("error").get("trace_id").asText()).as(c.toString()).isNotBlank();
+            if (c.code != null) assertThat(b.get("error").get("code").asText()).as(c.toString()).isEqualTo(c.code);
+            else assertThat(b.get("error").get("code").asText()).as(c.toString()).isNotBlank();
+        }
+        // nothing changed: one document, and no namespace was created by the rejected writes
+        assertThat(s.ok("GET", ns, null).get("approx_row_count").asLong()).isEqualTo(1);
+        s.expect(404, "GET", ns + "/documents/2", null);
+        JsonNode names = s.ok("GET", "/v1/namespaces?prefix=missing", null).get("namespaces");
+        assertThat(names).isEmpty();
+        // a rejected first write to a new namespace does not leave the namespace behind
+        s.expect(400, "POST", "/v1/namespaces/born-bad/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]},{\"id\":1,\"vector\":[1,2]}]}");
+        s.expect(404, "GET", "/v1/namespaces/born-bad", null);
+        // the path of a row error names the row
+        JsonNode dims = s.expect(400, "POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":5,\"vector\":[1,2,3]},{\"id\":6,\"vector\":[1]}]}");
+        assertThat(dims.get("error").get("path").asText()).isEqualTo("upsert_rows[1].vector");
+    }
+
+    @Test
+    void oversizedBodiesGet413() throws Exception {
+        try (TestServer small = TestServer.start(dir.resolve("small"), Map.of(Params.HTTP_MAX_BODY_BYTES.key(), "2048"))) {
+            JsonNode b = small.expect(413, "POST", "/v1/namespaces/big/upsert", "{\"upsert_rows\":[" + "1,".repeat(2000) + "1]}");
+            assertThat(b.get("error").get("code").asText()).isEqualTo("payload_too_large");
+            small.expect(404, "GET", "/v1/namespaces/big", null);
+        }
+    }
+
+    @Test
+    void everyResponseCarriesATraceId() {
+        HttpResponse<String> r = s.call("GET", "/health", null, "X-Trace-Id", "abc-123");
+        assertThat(r.headers().firstValue("X-Trace-Id")).contains("abc-123");
+        HttpResponse<String> r2 = s.call("GET", "/v1/namespaces/none-such", null);
+        assertThat(r2.headers().firstValue("X-Trace-Id")).isPresent();
+        assertThat(r2.body()).contains(r2.headers().firstValue("X-Trace-Id").get());
+    }
+
+    @Test
+    void serviceRoutes() {
+        s.ok("GET", "/health", null);
+        s.ok("GET", "/ready", null);
+        s.ok("POST", "/v1/namespaces/metered/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]}]}");
+        HttpResponse<String> m = s.call("GET", "/metrics", null);
+        assertThat(m.statusCode()).isEqualTo(200);
+        assertThat(m.body()).contains("tamter_http_requests_seconds_bucket").contains("route=\"/v1/namespaces/{ns}/upsert\"")
+                .contains("jvm_memory_used_bytes");
+    }
+
+    @Test
+    void openApiDescribesExactlyTheServedRoutes() {
+        JsonNode spec = s.expect(200, "GET", "/openapi.json", null);
+        Set<String> documented = new HashSet<>();
+        spec.get("paths").fields().forEachRemaining(p -> p.getValue().fieldNames()
+                .forEachRemaining(m -> documented.add(m.toUpperCase(java.util.Locale.ROOT) + " " + p.getKey())));
+        Set<String> served = new HashSet<>(s.http.servedRoutes());
+        assertThat(documented).isEqualTo(served);
+        assertThat(served).contains("POST /v1/namespaces/{ns}/upsert", "DELETE /v1/namespaces/{ns}/batch-delete",
+                "POST /v1/namespaces/{ns}/batch-delete", "GET /v1/namespaces/{ns}/documents/{id}");
+    }
+
+    @Test
+    void aServerWithoutKeysRefusesToBindBeyondLoopback() {
+        Settings open = Settings.defaults().withText(Params.HTTP_HOST.key(), "0.0.0.0");
+        assertThatThrownBy(() -> new HttpServer(open, r -> null, () -> true, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("api_keys");
+    }
+}

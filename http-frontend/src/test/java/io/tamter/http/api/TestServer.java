@@ -1,0 +1,109 @@
+package io.tamter.http.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tamter.config.Params;
+import io.tamter.config.Settings;
+import io.tamter.node.cluster.GridNode;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A real server for HTTP tests: an Ignite server node with the engine (free ports, so test
+ * servers never join each other) and the Javalin server on a free port, driven by the JDK's
+ * HTTP client.
+ */
+final class TestServer implements AutoCloseable {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final GridNode node;
+    final HttpServer http;
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    final String base;
+    final int clientPort;
+
+    private TestServer(GridNode node, HttpServer http, int clientPort) {
+        this.node = node;
+        this.http = http;
+        this.base = "http://127.0.0.1:" + http.port();
+        this.clientPort = clientPort;
+    }
+
+    static TestServer start(Path dir) throws IOException {
+        return start(dir, Map.of());
+    }
+
+    static TestServer start(Path dir, Map<String, String> overrides) throws IOException {
+        int clientPort = freePort();
+        Map<String, String> s = new HashMap<>();
+        s.put(Params.GRID_DISCOVERY_PORT.key(), Integer.toString(freePort()));
+        s.put(Params.GRID_COMMUNICATION_PORT.key(), Integer.toString(freePort()));
+        s.put(Params.GRID_CLIENT_PORT.key(), Integer.toString(clientPort));
+        s.put(Params.HTTP_PORT.key(), "0");
+        s.put(Params.HTTP_DRAIN_MS.key(), "5000");
+        s.putAll(overrides);
+        Settings settings = Settings.defaults().withTexts(s);
+        GridNode node = GridNode.start(dir, "test-" + dir.getFileName(), settings);
+        HttpServer http;
+        try {
+            http = new HttpServer(settings, new GridExecutor(node.ignite()), node::ready, null);
+            http.start();
+        } catch (RuntimeException e) {
+            node.close();
+            throw e;
+        }
+        return new TestServer(node, http, clientPort);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    HttpResponse<String> call(String method, String path, String body, String... headers) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
+        for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        try {
+            return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new IllegalStateException(method + " " + path + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The JSON body of a call that must answer {@code status}. */
+    JsonNode expect(int status, String method, String path, String body, String... headers) {
+        HttpResponse<String> r = call(method, path, body, headers);
+        if (r.statusCode() != status)
+            throw new AssertionError(method + " " + path + ": expected " + status + ", got " + r.statusCode() + ": " + r.body());
+        try {
+            return JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new AssertionError(method + " " + path + ": not JSON: " + r.body(), e);
+        }
+    }
+
+    JsonNode ok(String method, String path, String body, String... headers) {
+        JsonNode n = expect(200, method, path, body, headers);
+        if (!"ok".equals(n.path("status").asText())) throw new AssertionError(method + " " + path + ": status not ok: " + n);
+        return n;
+    }
+
+    @Override
+    public void close() throws IOException {
+        http.drainAndStop();
+        node.close();
+    }
+}
