@@ -82,7 +82,9 @@ final class BeirBench {
 
     static void run(String[] argv) throws Exception {
         Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("dataset", "mode", "modes", "model", "k", "split", "queries", "batch", "work"));
+        a.checkKnown(Set.of("dataset", "mode", "modes", "model", "k", "split", "queries", "batch", "work", "via", "url"));
+        String via = a.get("via", "engine");
+        if (!via.equals("engine") && !via.equals("http")) throw new IllegalArgumentException("--via must be engine or http; got " + via);
         if (a.get("mode", null) != null && a.get("modes", null) != null) throw new IllegalArgumentException("give --mode or --modes, not both");
         List<String> modes = List.of(a.get("modes", a.get("mode", "bm25")).split(","));
         for (String m : modes) if (!MODES.contains(m)) throw new IllegalArgumentException("unknown mode '" + m + "'; known: " + String.join(", ", MODES));
@@ -92,6 +94,11 @@ final class BeirBench {
         int batch = a.getInt("batch", 256);
         boolean embed = modes.contains("dense") || modes.contains("hybrid");
         EmbeddingModel model = embed ? EmbeddingModel.fromName(a.get("model", EmbeddingModel.DEFAULT.settingName())) : null;
+        if (via.equals("http") && a.get("model", null) != null && model != EmbeddingModel.DEFAULT)
+            throw new IllegalArgumentException("--via http: namespaces created over HTTP use the default model; --model is for --via engine");
+        // over HTTP a namespace is created by its first write, with the default settings: it embeds
+        // every document even for bm25 alone
+        if (via.equals("http")) model = EmbeddingModel.DEFAULT;
         Settings settings = Engines.settings(a.sets());
         Path work = Path.of(a.get("work", System.getProperty("java.io.tmpdir")));
 
@@ -106,24 +113,25 @@ final class BeirBench {
         ObjectNode options = M.createObjectNode().put("num_shards", 1);
         if (model == null) options.putNull("embedding_model");
         else options.put("embedding_model", model.settingName());
-        try (EngineNamespace e = new EngineNamespace(work, "tamter-beir", settings, options)) {
+        try (BeirTarget e = via.equals("http") ? BeirTarget.http(a.get("url", null), work, settings)
+                : BeirTarget.engine(new EngineNamespace(work, "tamter-beir", settings, options))) {
             long t0 = System.nanoTime();
             ArrayNode rows = M.createArrayNode();
             int done = 0;
             for (String[] doc : data.corpus()) {
                 rows.addObject().put("id", doc[0]).put("text", doc[1]);
                 if (rows.size() == batch) {
-                    e.ns.upsert(rows, null);
+                    e.upsert(rows);
                     done += rows.size();
                     rows = M.createArrayNode();
                     if (done % (batch * 4) == 0) AnnBench.log("loaded %d/%d (%.0f docs/s)", done, data.corpus().size(), done / AnnBench.secs(t0));
                 }
             }
-            if (!rows.isEmpty()) e.ns.upsert(rows, null);
+            if (!rows.isEmpty()) e.upsert(rows);
             double writeS = AnnBench.secs(t0);
-            e.awaitQuiescent();
+            e.settle();
             double loadS = AnnBench.secs(t0);
-            AnnBench.log("loaded %d documents in %.1f s (%.1f s writing)", data.corpus().size(), loadS, writeS);
+            AnnBench.log("loaded %d documents in %.1f s (%.1f s writing) via %s", data.corpus().size(), loadS, writeS, via);
 
             Map<String, Object> perMode = new LinkedHashMap<>();
             for (String mode : modes) {
@@ -150,6 +158,7 @@ final class BeirBench {
                 line.put("bench", "beir");
                 line.put("dataset", data.name());
                 line.put("mode", mode);
+                line.put("via", via);
                 line.put("ndcg_at_" + k, Json.round(ndcg / scored, 4));
                 line.put("recall_at_100", Json.round(recall / scored, 4));
                 line.put("qps", Json.round(scored / searchS, 1));
@@ -163,6 +172,7 @@ final class BeirBench {
             s.put("bench", "beir");
             s.put("summary", true);
             s.put("dataset", data.name());
+            s.put("via", via);
             s.put("documents", data.corpus().size());
             s.put("queries", qids.size());
             s.put("model", model == null ? null : model.settingName());
@@ -175,15 +185,10 @@ final class BeirBench {
         }
     }
 
-    private static List<String> search(EngineNamespace e, String text, SearchRequest.Mode mode, int top) throws IOException {
-        SearchRequest r = new SearchRequest(null, text, mode, null, top, List.of(), false, false, Float.NaN);
-        SearchResult res = e.ns.search(r);
-        List<String> ids = new ArrayList<>(res.matches().size());
-        List<Float> scores = new ArrayList<>(res.matches().size());
-        for (SearchResult.Match m : res.matches()) {
-            ids.add(m.id().asText());
-            scores.add(m.score());
-        }
+    private static List<String> search(BeirTarget e, String text, SearchRequest.Mode mode, int top) throws IOException {
+        List<String> ids = new ArrayList<>();
+        List<Float> scores = new ArrayList<>();
+        e.search(text, mode, top, ids, scores);
         return IrMetrics.trecOrder(ids, scores);
     }
 }

@@ -1,21 +1,14 @@
 package io.tamter.http.cli;
 
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
-import io.tamter.http.api.GridExecutor;
-import io.tamter.http.api.HttpServer;
-import io.tamter.node.cluster.GridNode;
-import io.tamter.node.namespace.Namespace;
-import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.http.api.TamterServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.function.ToDoubleFunction;
 
 /**
  * {@code tamter serve [--port N] [--host H] [--data DIR] [--config FILE]}: one JVM with an Ignite
@@ -56,32 +49,21 @@ public final class ServeCommand {
         Files.createDirectories(data);
         String nodeId = nodeId(data);
         long t0 = System.nanoTime();
-        GridNode node = GridNode.start(data, nodeId, settings);
-        HttpServer http;
-        try {
-            http = new HttpServer(settings, new GridExecutor(node.ignite()), node::ready, reg -> gauges(reg, node.engine()));
-            http.start();
-        } catch (RuntimeException e) {
-            node.close();
-            throw e;
-        }
+        TamterServer server = TamterServer.start(data, nodeId, settings);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("tamter: stopping: draining requests, flushing ...");
             try {
-                http.drainAndStop();
+                server.close();
+            } catch (IOException | RuntimeException e) {
+                System.err.println("tamter: error while closing: " + e);
             } finally {
-                try {
-                    node.close();
-                } catch (IOException e) {
-                    System.err.println("tamter: error while closing: " + e);
-                }
                 System.err.println("tamter: stopped");
                 stopped.countDown();
             }
         }, "tamter-shutdown"));
         System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
-                settings.get(Params.HTTP_HOST), http.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
+                settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
                 settings.getInt(Params.GRID_CLIENT_PORT), (System.nanoTime() - t0) / 1_000_000);
         System.out.flush();
         stopped.await();
@@ -100,38 +82,5 @@ public final class ServeCommand {
         String id = "node-" + UUID.randomUUID().toString().substring(0, 8);
         Files.writeString(f, id + "\n", StandardCharsets.UTF_8);
         return id;
-    }
-
-    /** Engine gauges for /metrics: open namespaces, documents, and WAL records not yet covered by a checkpoint. */
-    static void gauges(PrometheusMeterRegistry reg, NamespaceManager engine) {
-        Gauge.builder("tamter.namespaces.open", engine, e -> e.openNamespaces().size()).register(reg);
-        Gauge.builder("tamter.documents", engine, sum(ns -> {
-            long n = 0;
-            for (int i = 0; i < ns.settings().numShards(); i++) n += ns.shard(i).count();
-            return n;
-        })).description("documents in the open namespaces").register(reg);
-        Gauge.builder("tamter.wal.uncheckpointed.records", engine, sum(ns -> {
-            long n = 0;
-            for (int i = 0; i < ns.settings().numShards(); i++) n += Math.max(0, ns.shard(i).appliedSeq() - ns.shard(i).checkpointSeq());
-            return n;
-        })).description("WAL segments applied but not yet covered by a checkpoint").register(reg);
-    }
-
-    interface NsLong {
-        long apply(Namespace ns) throws IOException;
-    }
-
-    private static ToDoubleFunction<NamespaceManager> sum(NsLong f) {
-        return e -> {
-            double total = 0;
-            for (Namespace ns : e.openNamespaces()) {
-                try {
-                    total += f.apply(ns);
-                } catch (IOException | RuntimeException ex) {
-                    // a namespace closing under the scrape: skip it this time
-                }
-            }
-            return total;
-        };
     }
 }

@@ -22,6 +22,14 @@ public final class TamterMain {
                     System.exit(2);
                 }
             }
+            case "load" -> {
+                try {
+                    System.exit(LoadCommand.run(rest));
+                } catch (IllegalArgumentException e) {
+                    System.err.println("tamter load: " + e.getMessage());
+                    System.exit(2);
+                }
+            }
             case "node", "frontend" -> {
                 System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
                 System.exit(2);
@@ -31,6 +39,7 @@ public final class TamterMain {
                         usage: ./tamter <command>
                           test                       run the test suite
                           serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
+                          load --namespace NS FILE   bulk-load .fvecs or .jsonl over HTTP (--url, --batch)
                           check --index DIR          integrity check of a vector index directory
                           bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
                           jmh [regexp]               JMH micro-benchmarks""");

@@ -24,15 +24,17 @@ import java.util.Map;
 final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
+    final TamterServer server;
     final GridNode node;
     final HttpServer http;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     final String base;
     final int clientPort;
 
-    private TestServer(GridNode node, HttpServer http, int clientPort) {
-        this.node = node;
-        this.http = http;
+    private TestServer(TamterServer server, int clientPort) {
+        this.server = server;
+        this.node = server.node();
+        this.http = server.http();
         this.base = "http://127.0.0.1:" + http.port();
         this.clientPort = clientPort;
     }
@@ -51,16 +53,7 @@ final class TestServer implements AutoCloseable {
         s.put(Params.HTTP_DRAIN_MS.key(), "5000");
         s.putAll(overrides);
         Settings settings = Settings.defaults().withTexts(s);
-        GridNode node = GridNode.start(dir, "test-" + dir.getFileName(), settings);
-        HttpServer http;
-        try {
-            http = new HttpServer(settings, new GridExecutor(node.ignite()), node::ready, null);
-            http.start();
-        } catch (RuntimeException e) {
-            node.close();
-            throw e;
-        }
-        return new TestServer(node, http, clientPort);
+        return new TestServer(TamterServer.start(dir, "test-" + dir.getFileName(), settings), clientPort);
     }
 
     static int freePort() throws IOException {
@@ -103,7 +96,6 @@ final class TestServer implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        http.drainAndStop();
-        node.close();
+        server.close();
     }
 }

@@ -1,0 +1,219 @@
+package io.tamter.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tamter.bench.data.Datasets;
+import io.tamter.node.vector.VectorFiles;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * {@code tamter bench http} (BENCHMARKS.md): a closed-loop load of {@code --concurrency} clients
+ * against a running server for {@code --duration}, each request drawn from {@code --mix}
+ * ({@code search}: a vector query of {@code query.fvecs} from {@code --dataset}, or a random one
+ * of the namespace's dimension; {@code upsert}: one new document). Latency is measured per request
+ * from send to the last byte of the answer; a warm-up period is not counted. Load only ever goes
+ * to loopback addresses.
+ */
+final class HttpBench {
+    private HttpBench() {}
+
+    private static final ObjectMapper M = new ObjectMapper();
+
+    static void run(String[] argv) throws Exception {
+        Args a = new Args(argv, Set.of());
+        a.checkKnown(Set.of("url", "namespace", "mix", "concurrency", "duration", "warmup", "dataset", "k", "api-key"));
+        String url = a.get("url", "http://127.0.0.1:8080").replaceAll("/+$", "");
+        URI u = URI.create(url);
+        if (u.getHost() == null || !InetAddress.getByName(u.getHost()).isLoopbackAddress())
+            throw new IllegalArgumentException("--url " + url + ": bench http only loads loopback addresses");
+        String ns = a.require("namespace");
+        int concurrency = a.getInt("concurrency", 32);
+        double duration = seconds(a.get("duration", "60s"));
+        double warmup = seconds(a.get("warmup", "5s"));
+        int k = a.getInt("k", 10);
+        String key = a.get("api-key", System.getenv("TAMTER_API_KEY"));
+        Map<String, Double> mix = mix(a.get("mix", "search=1.0"));
+
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        JsonNode info = M.readTree(send(client, url + "/v1/namespaces/" + ns, "GET", null, key).body());
+        if (!"ok".equals(info.path("status").asText())) throw new IllegalStateException("namespace " + ns + ": " + info);
+        int dims = info.path("dimensions").asInt();
+        if (dims <= 0) throw new IllegalStateException("namespace " + ns + " has no vectors yet; load it first (tamter load)");
+        float[][] queries = null;
+        if (a.get("dataset", null) != null) {
+            Path q = Datasets.locate(a.get("dataset", null), null).resolve("query.fvecs");
+            if (Files.exists(q)) queries = VectorFiles.readFvecs(q);
+        }
+        AnnBench.log("bench http: %s namespace %s (%d dims, %d docs), mix %s, concurrency %d, %.0f s (+%.0f s warm-up)", url, ns, dims,
+                info.path("approx_row_count").asLong(), mix, concurrency, duration, warmup);
+
+        long t0 = System.nanoTime();
+        long measureFrom = t0 + (long) (warmup * 1e9);
+        long end = measureFrom + (long) (duration * 1e9);
+        AtomicLong errors = new AtomicLong();
+        AtomicLong ids = new AtomicLong(1_000_000_000L + (System.nanoTime() & 0xffffff) * 1000);
+        List<Thread> threads = new ArrayList<>();
+        List<Map<String, long[]>> perThread = new ArrayList<>();
+        List<int[]> counts = new ArrayList<>();
+        final float[][] qs = queries;
+        for (int t = 0; t < concurrency; t++) {
+            Map<String, long[]> mine = new LinkedHashMap<>();
+            int[] n = new int[mix.size()];
+            for (String op : mix.keySet()) mine.put(op, new long[1 << 16]);
+            perThread.add(mine);
+            counts.add(n);
+            long seed = 17L * t + 1;
+            Thread th = new Thread(() -> {
+                Random r = new Random(seed);
+                List<String> ops = new ArrayList<>(mix.keySet());
+                while (true) {
+                    long now = System.nanoTime();
+                    if (now >= end) break;
+                    String op = pick(mix, r.nextDouble());
+                    String body;
+                    String path;
+                    if (op.equals("search")) {
+                        float[] q = qs != null ? qs[r.nextInt(qs.length)] : random(r, dims);
+                        body = "{\"vector\":" + Arrays.toString(q) + ",\"top_k\":" + k + ",\"include_metadata\":false}";
+                        path = "/search";
+                    } else {
+                        body = "{\"upsert_rows\":[{\"id\":" + ids.incrementAndGet() + ",\"vector\":" + Arrays.toString(random(r, dims)) + "}]}";
+                        path = "/upsert";
+                    }
+                    long s0 = System.nanoTime();
+                    boolean ok;
+                    try {
+                        ok = send(client, url + "/v1/namespaces/" + ns + path, "POST", body, key).statusCode() == 200;
+                    } catch (Exception e) {
+                        ok = false;
+                    }
+                    long s1 = System.nanoTime();
+                    if (s0 < measureFrom) continue;
+                    if (!ok) errors.incrementAndGet();
+                    int oi = ops.indexOf(op);
+                    long[] buf = mine.get(op);
+                    if (n[oi] == buf.length) mine.put(op, buf = Arrays.copyOf(buf, buf.length * 2));
+                    buf[n[oi]++] = s1 - s0;
+                }
+            }, "bench-http-" + t);
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) th.join();
+        double secs = (System.nanoTime() - measureFrom) / 1e9;
+
+        List<String> ops = new ArrayList<>(mix.keySet());
+        long[] all = new long[0];
+        long total = 0;
+        for (int oi = 0; oi < ops.size(); oi++) {
+            String op = ops.get(oi);
+            long[] merged = new long[0];
+            for (int t = 0; t < concurrency; t++) {
+                long[] b = perThread.get(t).get(op);
+                int n = counts.get(t)[oi];
+                long[] m2 = Arrays.copyOf(merged, merged.length + n);
+                System.arraycopy(b, 0, m2, merged.length, n);
+                merged = m2;
+            }
+            Arrays.sort(merged);
+            total += merged.length;
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("bench", "http");
+            line.put("op", op);
+            line.put("requests", merged.length);
+            line.put("rps", Json.round(merged.length / secs, 1));
+            line.put("p50_ms", Json.round(pct(merged, 0.50) / 1e6, 3));
+            line.put("p99_ms", Json.round(pct(merged, 0.99) / 1e6, 3));
+            Json.line(line);
+            long[] m3 = Arrays.copyOf(all, all.length + merged.length);
+            System.arraycopy(merged, 0, m3, all.length, merged.length);
+            all = m3;
+        }
+        Arrays.sort(all);
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("bench", "http");
+        s.put("summary", true);
+        s.put("url", url);
+        s.put("namespace", ns);
+        s.put("mix", mix);
+        s.put("concurrency", concurrency);
+        s.put("duration_s", Json.round(secs, 1));
+        s.put("rps", Json.round(total / secs, 1));
+        s.put("p50_ms", Json.round(pct(all, 0.50) / 1e6, 3));
+        s.put("p99_ms", Json.round(pct(all, 0.99) / 1e6, 3));
+        s.put("errors", errors.get());
+        s.put("machine", Json.machine());
+        Json.line(s);
+    }
+
+    static HttpResponse<String> send(HttpClient c, String url, String method, String body, String key) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) b.header("Content-Type", "application/json");
+        if (key != null && !key.isBlank()) b.header("Authorization", "Bearer " + key);
+        return c.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static double pct(long[] sorted, double p) {
+        if (sorted.length == 0) return Double.NaN;
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    static float[] random(Random r, int dims) {
+        float[] v = new float[dims];
+        for (int i = 0; i < dims; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    static String pick(Map<String, Double> mix, double x) {
+        double acc = 0;
+        String last = null;
+        for (Map.Entry<String, Double> e : mix.entrySet()) {
+            acc += e.getValue();
+            last = e.getKey();
+            if (x < acc) return last;
+        }
+        return last;
+    }
+
+    /** {@code search=0.7,upsert=0.3}: weights normalised to sum 1. */
+    static Map<String, Double> mix(String spec) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        double sum = 0;
+        for (String part : spec.split(",")) {
+            String[] kv = part.split("=");
+            String op = kv[0].trim().toLowerCase(Locale.ROOT);
+            if (!op.equals("search") && !op.equals("upsert")) throw new IllegalArgumentException("--mix: unknown operation '" + op + "'; known: search, upsert");
+            double w = kv.length > 1 ? Double.parseDouble(kv[1]) : 1.0;
+            if (!(w > 0)) throw new IllegalArgumentException("--mix: weight of " + op + " must be > 0");
+            m.put(op, w);
+            sum += w;
+        }
+        for (Map.Entry<String, Double> e : m.entrySet()) e.setValue(e.getValue() / sum);
+        return m;
+    }
+
+    static double seconds(String s) {
+        String t = s.trim().toLowerCase(Locale.ROOT);
+        if (t.endsWith("ms")) return Double.parseDouble(t.substring(0, t.length() - 2)) / 1000;
+        if (t.endsWith("s")) return Double.parseDouble(t.substring(0, t.length() - 1));
+        if (t.endsWith("m")) return Double.parseDouble(t.substring(0, t.length() - 1)) * 60;
+        return Double.parseDouble(t);
+    }
+}
