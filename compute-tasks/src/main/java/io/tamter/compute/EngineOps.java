@@ -49,9 +49,35 @@ public final class EngineOps {
 
     private final NamespaceManager engine;
     private final Map<String, ReentrantReadWriteLock> creating = new ConcurrentHashMap<>();
+    private final long maxUnapplied;
+    private final java.util.concurrent.atomic.AtomicLong unapplied = new java.util.concurrent.atomic.AtomicLong();
 
-    public EngineOps(NamespaceManager engine) {
+    public EngineOps(NamespaceManager engine, long maxUnappliedBytes) {
         this.engine = engine;
+        this.maxUnapplied = maxUnappliedBytes;
+    }
+
+    /** Bytes of write requests taken in and not yet applied (a gauge). */
+    public long unappliedBytes() {
+        return unapplied.get();
+    }
+
+    /**
+     * Runs {@code r}, whose encoded size is {@code bytes}. Writes count against
+     * {@code write.max_unapplied_bytes} while they wait for their shard and the WAL: past it a write is
+     * refused with 429 instead of queueing without bound behind the shard's write lock.
+     */
+    public OpResponse execute(OpRequest r, long bytes) {
+        if (!r.op().mutates()) return execute(r);
+        long now = unapplied.addAndGet(bytes);
+        try {
+            if (now > maxUnapplied && now != bytes)
+                return OpResponse.error(429, "backpressure", "the node holds " + (now - bytes) + " bytes of writes not yet applied; "
+                        + "this one of " + bytes + " bytes would pass write.max_unapplied_bytes=" + maxUnapplied + "; retry later", null, 1);
+            return execute(r);
+        } finally {
+            unapplied.addAndGet(-bytes);
+        }
     }
 
     public OpResponse execute(OpRequest r) {

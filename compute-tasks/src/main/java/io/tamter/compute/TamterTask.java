@@ -1,5 +1,6 @@
 package io.tamter.compute;
 
+import io.tamter.config.Params;
 import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.NamespaceManager;
 import java.util.List;
@@ -85,8 +86,9 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
                 LOG.info("trace {}: shard {} moved away from this node; answering 503", r.traceId(), shardKey);
                 return OpResponse.error(503, "shard_moved", "shard " + shardKey + " is moving to another node; retry", null, 1).encode();
             }
-            EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY, k -> new EngineOps(engine));
-            return ops.execute(r).encode();
+            EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
+                    k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
+            return ops.execute(r, request.length()).encode();
         }
     }
 }

@@ -145,6 +145,10 @@ public final class Params {
     public static final Param<Integer> GRID_SHARD_BACKUPS = Param.ofInt("grid.shard_backups", 1, 0, 16, "nodes",
             "Backups of the shard-ownership cache: the warm standbys of each shard");
 
+    public static final Param<Long> WRITE_MAX_UNAPPLIED_BYTES = Param.ofLong("write.max_unapplied_bytes", 256L << 20, 1024, 1L << 40, "bytes",
+            "Bytes of write requests a node holds that are not applied yet (waiting for their shard or for the WAL); a write "
+            + "that would pass it gets 429 backpressure with Retry-After (one write alone always goes ahead)");
+
     // ---- the HTTP frontend (http-frontend io.tamter.http) ----
 
     public static final Param<String> HTTP_HOST = Param.ofString("http.host", "127.0.0.1",

@@ -96,6 +96,11 @@ public final class NamespaceManager implements AutoCloseable {
         return Optional.of(ns);
     }
 
+    /** The settings this engine runs with. */
+    public Settings settings() {
+        return settings;
+    }
+
     /** The namespaces open on this node now (metrics). */
     public java.util.Collection<Namespace> openNamespaces() {
         return List.copyOf(open.values());

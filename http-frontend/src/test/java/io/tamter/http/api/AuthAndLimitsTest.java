@@ -78,4 +78,35 @@ class AuthAndLimitsTest {
             assertThat(Long.parseLong(limited.headers().firstValue("Retry-After").orElseThrow())).isBetween(1L, 2L);
         }
     }
+
+    @Test
+    void writesBeyondTheWalBoundGet429AndAreNotApplied() throws Exception {
+        // a tiny bound on unapplied write bytes and a long group-commit window: concurrent writes pile up
+        try (TestServer s = TestServer.start(dir.resolve("n"), Map.of("write.max_unapplied_bytes", "3000",
+                "wal.group_commit_max_delay_ms", "400"))) {
+            s.ok("POST", "/v1/namespaces/bp/upsert", "{\"upsert_rows\":[{\"id\":0,\"vector\":[1,2]}]}");
+            int n = 12;
+            List<HttpResponse<String>> res = java.util.Collections.synchronizedList(new ArrayList<>());
+            List<Thread> ts = new ArrayList<>();
+            for (int i = 1; i <= n; i++) {
+                int id = i;
+                String pad = "x".repeat(800);
+                Thread t = new Thread(() -> res.add(s.call("POST", "/v1/namespaces/bp/upsert",
+                        "{\"upsert_rows\":[{\"id\":" + id + ",\"vector\":[1," + id + "],\"pad\":\"" + pad + "\"}]}")));
+                ts.add(t);
+                t.start();
+            }
+            for (Thread t : ts) t.join();
+            List<HttpResponse<String>> limited = res.stream().filter(r -> r.statusCode() == 429).toList();
+            assertThat(limited).as("some writes refused by backpressure").isNotEmpty();
+            for (HttpResponse<String> r : limited) {
+                assertThat(r.body()).contains("\"code\":\"backpressure\"");
+                assertThat(r.headers().firstValue("Retry-After")).isPresent();
+            }
+            assertThat(res.stream().filter(r -> r.statusCode() != 200 && r.statusCode() != 429)).isEmpty();
+            long okCount = res.stream().filter(r -> r.statusCode() == 200).count();
+            // exactly the acked writes are there
+            assertThat(s.ok("GET", "/v1/namespaces/bp", null).get("approx_row_count").asLong()).isEqualTo(1 + okCount);
+        }
+    }
 }
