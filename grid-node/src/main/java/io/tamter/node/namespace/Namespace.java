@@ -14,6 +14,8 @@ import io.tamter.node.objectstore.StoredObject;
 import io.tamter.node.schema.Schema;
 import io.tamter.node.shard.Shard;
 import io.tamter.node.shard.ShardWrite;
+import io.tamter.node.shard.VectorIndexRebuild;
+import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.text.Hit;
 import io.tamter.node.text.VidBitSet;
 import io.tamter.node.vector.VectorMetric;
@@ -29,6 +31,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.search.Query;
 
 /**
@@ -42,19 +45,62 @@ public final class Namespace {
     static final int RRF_K = 60;
 
     private final String name;
+    /** The node's store: {@code meta.json} (always plaintext). */
     private final ObjectStore store;
+    /** What the shards write through (encrypting for customer-managed encryption). */
+    private final SwitchableObjectStore dataStore;
     private final Function<EmbeddingModel, Embedder> embedders;
     private final Shard[] shards;
     private volatile NamespaceSettings settings;
     private long generation;
+    /**
+     * Writes hold the read lock from validation to ack; changes that must not interleave with a
+     * write (metric, encryption) hold the write lock, so a write is validated and applied under one
+     * metric and one store.
+     */
+    private final ReentrantReadWriteLock adminLock = new ReentrantReadWriteLock();
 
-    Namespace(NamespaceSettings settings, long generation, ObjectStore store, Shard[] shards, Function<EmbeddingModel, Embedder> embedders) {
+    Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
+            Function<EmbeddingModel, Embedder> embedders) {
         this.name = settings.name();
         this.settings = settings;
         this.generation = generation;
         this.store = store;
+        this.dataStore = dataStore;
         this.shards = shards;
         this.embedders = embedders;
+    }
+
+    /** The encryption settings (mode and key name; never key material). */
+    public EncryptionSettings encryption() {
+        return settings.encryption();
+    }
+
+    /** Number of shards. */
+    public int numShards() {
+        return shards.length;
+    }
+
+    SwitchableObjectStore dataStore() {
+        return dataStore;
+    }
+
+    ReentrantReadWriteLock adminLock() {
+        return adminLock;
+    }
+
+    @FunctionalInterface
+    private interface Op<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T underWriteAdmission(Op<T> op) throws IOException {
+        adminLock.readLock().lock();
+        try {
+            return op.run();
+        } finally {
+            adminLock.readLock().unlock();
+        }
     }
 
     public String name() {
@@ -182,6 +228,10 @@ public final class Namespace {
 
     /** Upserts whole documents (API.md {@code upsert_rows}); with a {@code condition}, a conditional upsert. */
     public WriteResult upsert(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> upsertAdmitted(rows, condition));
+    }
+
+    private WriteResult upsertAdmitted(JsonNode rows, JsonNode condition) throws IOException {
         List<Row> parsed = parseRows(rows, "upsert_rows", false);
         NamespaceSettings s = settings;
         // dimensions and embedding
@@ -250,6 +300,10 @@ public final class Namespace {
 
     /** Changes only the given attributes of existing documents (API.md {@code patch_rows}); null removes one. */
     public WriteResult patch(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> patchAdmitted(rows, condition));
+    }
+
+    private WriteResult patchAdmitted(JsonNode rows, JsonNode condition) throws IOException {
         List<Row> parsed = parseRows(rows, "patch_rows", true);
         Schema schema = settings.schema();
         for (Row r : parsed) {
@@ -300,6 +354,10 @@ public final class Namespace {
 
     /** Deletes documents by id (API.md {@code deletes}); with a {@code condition}, a conditional delete. Missing ids are ignored. */
     public WriteResult delete(JsonNode ids, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> deleteAdmitted(ids, condition));
+    }
+
+    private WriteResult deleteAdmitted(JsonNode ids, JsonNode condition) throws IOException {
         List<DocId> parsed = parseIds(ids, "deletes");
         Query cond = condition == null || condition.isNull() ? null
                 : new FilterParser(settings.schema()).parse(condition, "condition", noRefNew());
@@ -334,6 +392,10 @@ public final class Namespace {
 
     /** Deletes every document matching {@code filter} (API.md {@code filter-delete}). */
     public WriteResult deleteByFilter(JsonNode filter) throws IOException {
+        return underWriteAdmission(() -> deleteByFilterAdmitted(filter));
+    }
+
+    private WriteResult deleteByFilterAdmitted(JsonNode filter) throws IOException {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         int deleted = 0;
@@ -509,16 +571,221 @@ public final class Namespace {
         return new SearchResult(out);
     }
 
-    /** Namespace metadata for {@code GET /v1/namespaces/{ns}}. */
+    /**
+     * Namespace metadata for {@code GET /v1/namespaces/{ns}}. {@code encryption} is
+     * {@link EncryptionSettings#toJson()} (mode and key name, never key material).
+     * {@code indexStatus} is {@code "updating"} while a shard rebuilds its vector index after a
+     * metric change or the LIRE rebalancer has split/merge/reassign jobs queued or running, else
+     * {@code "up-to-date"}. {@code unindexedBytes} is the estimated size of the stored vectors a
+     * running rebuild has not reached yet (0 otherwise: every acked write is in the indexes before
+     * the ack, there is no separate write buffer). {@code pendingIndexTasks} counts the
+     * rebalancer's queued and running jobs.
+     */
     public record Info(String name, long approxRowCount, int dimensions, String metric, JsonNode schema, int numShards,
-            String embeddingModel, long createdAt, long updatedAt) {}
+            String embeddingModel, JsonNode encryption, String indexStatus, long unindexedBytes, long pendingIndexTasks,
+            long createdAt, long updatedAt) {}
 
     public Info info() throws IOException {
         NamespaceSettings s = settings;
+        long n = 0, unindexed = 0, pending = 0;
+        boolean rebuilding = false;
+        for (Shard sh : shards) {
+            n += sh.count();
+            VectorIndexRebuild r = sh.rebuild();
+            if (r != null) {
+                rebuilding = true;
+                unindexed += r.remainingBytes(s.dimensions());
+            }
+            SpfreshIndex idx = sh.vectorIndex();
+            if (idx != null) {
+                Map<String, Long> st = idx.rebalancerStats();
+                pending += st.getOrDefault("queued", 0L) + st.getOrDefault("running", 0L);
+            }
+        }
+        return new Info(name, n, s.dimensions(), s.metric().apiName(), s.schema().toJson(), s.numShards(),
+                s.embeddingModel() == null ? null : s.embeddingModel().settingName(), s.encryption().toJson(),
+                rebuilding || pending > 0 ? "updating" : "up-to-date", unindexed, pending, s.createdAt(), s.updatedAt());
+    }
+
+    // ================================================================== metric
+
+    /**
+     * Sets the distance metric (API.md {@code configure-metric}: {@code {"distance_metric":…}}).
+     * The settings change at once; each shard with a vector index rebuilds it in the background
+     * ({@link VectorIndexRebuild}) and answers vector searches exactly under the new metric until
+     * it is done, so results are correct throughout. Setting the current metric changes nothing.
+     * Under cosine distance, stored zero vectors (written under another metric) are not found by
+     * vector search.
+     *
+     * @return the namespace's metadata after the change ({@code indexStatus} shows the rebuild)
+     */
+    public Info configureMetric(JsonNode body) throws IOException {
+        if (body == null || !body.isObject())
+            throw new InvalidRequestException("invalid_request", "", "the body is an object {\"distance_metric\":…}");
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!k.equals("distance_metric"))
+                throw new InvalidRequestException("invalid_request", k, k + ": unknown field; known: [distance_metric]");
+        }
+        VectorMetric m = NamespaceSettings.parseMetric(body.get("distance_metric"), "distance_metric");
+        adminLock.writeLock().lock();
+        try {
+            if (settings.metric() != m) updateSettings(cur -> cur.withMetric(m, System.currentTimeMillis()));
+            for (Shard sh : shards) sh.changeMetric(m);
+        } finally {
+            adminLock.writeLock().unlock();
+        }
+        return info();
+    }
+
+    /**
+     * Waits until no shard rebuilds its vector index (tests, operations).
+     *
+     * @return whether every shard's index is up to date within {@code timeoutMs}
+     */
+    public boolean awaitIndexRebuilt(long timeoutMs) throws InterruptedException {
+        long end = System.currentTimeMillis() + timeoutMs;
+        for (Shard sh : shards) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
+        return true;
+    }
+
+    // ================================================================== columns
+
+    /** Upserts columns (API.md {@code upsert_columns}): validated and applied exactly as the equivalent rows; errors name the column. */
+    public WriteResult upsertColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
+        try {
+            return upsert(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "upsert_columns");
+        }
+    }
+
+    /** Patches columns (API.md {@code patch_columns}); null = attribute not given; missing ids are listed in {@code errors}. */
+    public WriteResult patchColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
+        WriteResult r;
+        try {
+            r = patch(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "patch_columns");
+        }
+        List<WriteResult.RowError> errors = new ArrayList<>();
+        for (WriteResult.RowError e : r.errors())
+            errors.add(new WriteResult.RowError(e.id(), e.code(), ColumnarRows.rewriteMessage(e.message(), "patch_columns")));
+        return new WriteResult(r.inserted(), r.updated(), r.deleted(), r.skipped(), r.conditionMet(), errors);
+    }
+
+    // ================================================================== export and copy
+
+    /** A page of an export: documents in id order and the cursor of the next page (null after the last). */
+    public record ExportPage(List<Document> documents, String nextCursor) {}
+
+    /**
+     * Exports documents in id order (API.md {@code GET …/documents?cursor=&limit=}), one page per
+     * call; {@code cursor} and {@code limit} are the raw query parameters (null when absent). See
+     * {@link ExportCursor} for the order and the cursor; {@code limit} defaults to
+     * {@value ExportCursor#DEFAULT_LIMIT}, at most {@value ExportCursor#MAX_LIMIT}.
+     */
+    public ExportPage export(String cursor, String limit) {
+        int n = ExportCursor.parseLimit(limit);
+        DocId after = ExportCursor.decode(cursor);
+        List<Document> docs = documentsAfter(after, n + 1);
+        if (docs.size() <= n) return new ExportPage(docs, null);
+        List<Document> page = List.copyOf(docs.subList(0, n));
+        return new ExportPage(page, ExportCursor.encode(page.get(n - 1).id()));
+    }
+
+    /** Up to {@code limit} documents with ids greater than {@code after} (null: from the first), in id order, merged over the shards. */
+    List<Document> documentsAfter(DocId after, int limit) {
+        List<Document> all = new ArrayList<>();
+        for (Shard sh : shards) all.addAll(sh.documentsAfter(after, limit));
+        all.sort((a, b) -> a.id().compareTo(b.id()));
+        return all.size() > limit ? all.subList(0, limit) : all;
+    }
+
+    /**
+     * Writes whole documents (a copy's pages) through the write path: settings grow as for an
+     * upsert (dimensions, inferred attributes), each shard's part is one logged batch.
+     *
+     * @return documents written
+     */
+    int writeDocuments(List<Document> docs) throws IOException {
+        if (docs.isEmpty()) return 0;
+        return underWriteAdmission(() -> {
+            NamespaceSettings s = settings;
+            int dims = s.dimensions();
+            Schema schema = s.schema();
+            for (Document d : docs) {
+                if (d.vector() != null) {
+                    if (dims == 0) dims = d.vector().length;
+                    if (d.vector().length != dims)
+                        throw new InvalidRequestException("invalid_vector_dimensions", "vector", "document " + d.id() + " has "
+                                + d.vector().length + " dimensions, namespace " + name + " has " + dims);
+                }
+                Map<String, JsonNode> a = new LinkedHashMap<>(d.attributes());
+                if (d.text() != null) a.put("text", JsonNodeFactory.instance.textNode(d.text()));
+                schema = schema.withInferred(a, "");
+            }
+            ensureSettings(dims, schema);
+            int written = 0;
+            for (int si = 0; si < shards.length; si++) {
+                final int shard = si;
+                List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
+                if (mine.isEmpty()) continue;
+                written += shards[si].write(view -> {
+                    List<ShardWrite> ws = new ArrayList<>();
+                    for (Document d : mine) {
+                        DocumentCodec.Stored old = view.get(d.id());
+                        ws.add(new ShardWrite.Put(old != null ? old.vid() : view.newVid(), d));
+                    }
+                    return new Shard.Resolution<>(ws, ws.size());
+                });
+            }
+            return written;
+        });
+    }
+
+    /**
+     * Takes over the metric, dimensions, schema and embedding model of {@code src} (a copy into
+     * this existing namespace), which must have no documents.
+     */
+    void adoptSettings(NamespaceSettings src) throws IOException {
+        adminLock.writeLock().lock();
+        try {
+            requireNoDocuments("namespace");
+            NamespaceSettings cur = settings;
+            if (cur.dimensions() != 0 && src.dimensions() != 0 && cur.dimensions() != src.dimensions())
+                throw new NamespaceConflictException("invalid_vector_dimensions", "source_namespace", "source_namespace: namespace "
+                        + src.name() + " has " + src.dimensions() + " dimensions, the target " + name + " has " + cur.dimensions());
+            Schema merged = cur.schema().update(src.schema().toJson());
+            long now = System.currentTimeMillis();
+            updateSettings(c -> new NamespaceSettings(c.name(), src.metric(), c.dimensions() == 0 ? src.dimensions() : c.dimensions(), merged,
+                    src.embeddingModel(), c.numShards(), c.encryption(), c.createdAt(), now));
+            for (Shard sh : shards) sh.changeMetric(src.metric());
+        } finally {
+            adminLock.writeLock().unlock();
+        }
+    }
+
+    /** @throws NamespaceConflictException when the namespace has documents */
+    void requireNoDocuments(String path) throws IOException {
         long n = 0;
         for (Shard sh : shards) n += sh.count();
-        return new Info(name, n, s.dimensions(), s.metric().apiName(), s.schema().toJson(), s.numShards(),
-                s.embeddingModel() == null ? null : s.embeddingModel().settingName(), s.createdAt(), s.updatedAt());
+        if (n > 0)
+            throw new NamespaceConflictException("target_not_empty", path, path + ": namespace " + name + " has " + n
+                    + " documents; copy only into a new or empty namespace");
+    }
+
+    // ================================================================== debug
+
+    /**
+     * API.md {@code _debug/recall}: {@code {"num":25,"top_k":10,"filter":F?}}. Samples {@code num}
+     * stored vectors (of documents matching the filter) and searches each as a query twice, with
+     * the index as a search does and exhaustively; see {@link RecallProbe}.
+     */
+    public RecallProbe.Result recall(JsonNode body) throws IOException {
+        return new RecallProbe(this, shards).run(body);
     }
 
     void close() throws IOException {
