@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * where {@code null} at index i means row i does not have that field. They are turned into the
  * row form and take the row path, so validation and effects are exactly those of rows; errors
  * are reported in column terms: {@code upsert_rows[3].price} becomes {@code upsert_columns.price[3]},
- * {@code upsert_rows[3].vector[5]} becomes {@code upsert_columns.vector[3][5]}.
+ * {@code upsert_rows[3].vector[5]} becomes {@code upsert_columns.vector[3][5]}, and a message about
+ * row 3 as a whole ({@code patch_rows[3]: document 7 does not exist}) names {@code patch_columns.id[3]}.
  *
  * <p>In {@code patch_columns}, null means "not given", so columns cannot remove an attribute
  * (patch rows with a null value do that).
@@ -112,7 +113,7 @@ final class ColumnarRows {
         Matcher m = ROW_PATH.matcher(path);
         if (!m.matches()) return null;
         String field = m.group(3);
-        if (field == null) return list + "[" + m.group(2) + "]" + m.group(4);
+        if (field == null) return list + ".id[" + m.group(2) + "]" + m.group(4); // the row as a whole: named by its id
         return list + "." + field + "[" + m.group(2) + "]" + m.group(4);
     }
 }

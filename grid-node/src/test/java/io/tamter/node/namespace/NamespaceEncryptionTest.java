@@ -284,10 +284,17 @@ class NamespaceEncryptionTest {
         assertThat(engine.get("ns").encryption()).isEqualTo(EncryptionSettings.DEFAULT);
     }
 
+    /** {@code c} throws a request error (InvalidRequestException, SchemaException or FilterException) with this code and path. */
     static void assertError(org.assertj.core.api.ThrowableAssert.ThrowingCallable c, String code, String path) {
-        assertThatThrownBy(c).isInstanceOf(InvalidRequestException.class).satisfies(e -> {
-            assertThat(((InvalidRequestException) e).code()).isEqualTo(code);
-            assertThat(((InvalidRequestException) e).path()).isEqualTo(path);
+        assertThatThrownBy(c).isInstanceOf(IllegalArgumentException.class).satisfies(e -> {
+            String[] cp = switch (e) {
+                case InvalidRequestException x -> new String[] {x.code(), x.path()};
+                case io.tamter.node.schema.SchemaException x -> new String[] {x.code(), x.path()};
+                case io.tamter.node.filter.FilterException x -> new String[] {x.code(), x.path()};
+                default -> throw new AssertionError("not a request error: " + e, e);
+            };
+            assertThat(cp).as(e.getMessage()).containsExactly(code, path);
+            assertThat(e.getMessage()).startsWith(path);
         });
     }
 
