@@ -142,7 +142,7 @@ class NamespaceEncryptionTest {
 
     void assertEveryDataObjectEncrypted(String ns) throws Exception {
         Map<String, byte[]> objs = objects(ns);
-        assertThat(objs.keySet()).anyMatch(k -> k.contains("/wal/"));
+        assertThat(objs.keySet()).anyMatch(k -> k.contains("/shards/"));
         for (Map.Entry<String, byte[]> e : objs.entrySet()) {
             if (e.getKey().equals(ns + "/meta.json") || e.getKey().equals(ns + "/keys/data-key.bin")) continue;
             byte[] magic = java.util.Arrays.copyOfRange(e.getValue(), LOCAL_HEADER, LOCAL_HEADER + 4);
@@ -193,6 +193,20 @@ class NamespaceEncryptionTest {
         assertThat(r.matches().get(0).id().asInt()).isEqualTo(17);
         assertThat(back.search(SearchRequest.ofText(TEXT_MARKER.toLowerCase(), SearchRequest.Mode.BM25, 100)).matches()).hasSize(60);
         assertThat(leaks("secret", 60)).isEmpty(); // the final checkpoint at close was encrypted too
+    }
+
+    @Test
+    void aCopyOfAnEncryptedNamespaceIsEncryptedWithItsOwnDataKey() throws Exception {
+        Namespace ns = createEncrypted("secret", 2);
+        ns.upsert(rows(0, 30), null);
+        assertThat(engine.copy("secret-copy", json("{'source_namespace':'secret'}")).copied()).isEqualTo(30);
+        Namespace copy = engine.get("secret-copy");
+        assertThat(copy.encryption()).isEqualTo(EncryptionSettings.customerManaged("k1"));
+        assertThat(copy.get(json("9")).attributes().get("secret").asText()).isEqualTo(MARKER);
+        for (int i = 0; i < 2; i++) copy.shard(i).checkpoint();
+        assertThat(leaks("secret-copy", 30)).isEmpty();
+        assertEveryDataObjectEncrypted("secret-copy");
+        assertThat(store.get("secret-copy/keys/data-key.bin").orElseThrow()).isNotEqualTo(store.get("secret/keys/data-key.bin").orElseThrow());
     }
 
     @Test
