@@ -342,7 +342,7 @@ public final class Shard implements AutoCloseable {
     }
 
     /**
-     * Waits until no index rebuild runs (or {@code timeoutMs} passed).
+     * Waits until no index rebuild runs (or {@code timeoutMs} passed, or the rebuild failed).
      *
      * @return whether the index is up to date
      */
@@ -351,6 +351,7 @@ public final class Shard implements AutoCloseable {
         for (VectorIndexRebuild r = rebuild; r != null; r = rebuild) {
             long left = end - System.nanoTime();
             if (left <= 0 || !r.await(left / 1_000_000 + 1)) return rebuild == null;
+            if (rebuild == r) return false; // its thread ended without finishing (failed; logged): reopening starts it over
         }
         return true;
     }
