@@ -9,13 +9,13 @@ import io.tamter.node.doc.InvalidRequestException;
 import io.tamter.node.embed.Embedder;
 import io.tamter.node.embed.EmbeddingModel;
 import io.tamter.node.filter.FilterParser;
+import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.objectstore.StoredObject;
 import io.tamter.node.schema.Schema;
 import io.tamter.node.shard.Shard;
 import io.tamter.node.shard.ShardWrite;
 import io.tamter.node.shard.VectorIndexRebuild;
-import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.text.Hit;
 import io.tamter.node.text.VidBitSet;
 import io.tamter.node.vector.VectorMetric;
@@ -23,19 +23,19 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.search.Query;
 
 /**
- * An open namespace: its settings and its shards. Every request is validated as a whole before
+ * An open namespace: its settings and its shards; the operations of API.md on one namespace
+ * (a facade over its shards: row parsing is {@link RowParser}, columns {@link ColumnarRows}, the
+ * export cursor {@link ExportCursor}, recall {@link RecallProbe}). Every request is validated as a whole before
  * anything is written (API.md): a bad row throws an {@link IllegalArgumentException} carrying a
  * code and the JSON path ({@link InvalidRequestException}, {@link io.tamter.node.schema.SchemaException},
  * {@link io.tamter.node.filter.FilterException}) and nothing changes. A request touching several
@@ -116,114 +116,6 @@ public final class Namespace {
         return shards[i];
     }
 
-    // ================================================================== parsing
-
-    /** A parsed row of an upsert or patch. {@code attrs} keeps nulls (a patch removes those). */
-    record Row(int index, String path, DocId id, float[] vector, boolean hasText, String text, Map<String, JsonNode> attrs, JsonNode raw) {}
-
-    static float[] parseVector(JsonNode v, String path) {
-        if (!v.isArray()) throw new InvalidRequestException("invalid_vector", path, path + ": a vector is an array of numbers");
-        if (v.isEmpty()) throw new InvalidRequestException("invalid_vector", path, path + ": a vector must not be empty");
-        float[] out = new float[v.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonNode x = v.get(i);
-            if (!x.isNumber())
-                throw new InvalidRequestException("invalid_vector", path + "[" + i + "]", path + "[" + i + "]: not a number: " + x);
-            float f = (float) x.asDouble();
-            if (!Float.isFinite(f))
-                throw new InvalidRequestException("invalid_vector", path + "[" + i + "]", path + "[" + i + "]: is " + x.asDouble()
-                        + "; vectors must be finite float32 values");
-            out[i] = f;
-        }
-        return out;
-    }
-
-    private static Row parseRow(JsonNode row, int i, String list, boolean patch) {
-        String path = list + "[" + i + "]";
-        if (row == null || !row.isObject()) throw new InvalidRequestException("invalid_row", path, path + ": a row is a JSON object");
-        DocId id = DocId.fromJson(row.get("id"), path + ".id");
-        float[] vector = null;
-        JsonNode vn = row.get("vector");
-        if (vn != null && !vn.isNull()) {
-            if (patch) throw new InvalidRequestException("invalid_row", path + ".vector", path + ".vector: a patch cannot change the vector; upsert the document");
-            vector = parseVector(vn, path + ".vector");
-        }
-        boolean hasText = row.has("text");
-        String text = null;
-        JsonNode tn = row.get("text");
-        if (tn != null && !tn.isNull()) {
-            if (!tn.isTextual()) throw new InvalidRequestException("type_mismatch", path + ".text", path + ".text: must be a string; got " + tn);
-            text = tn.textValue();
-        }
-        Map<String, JsonNode> attrs = new LinkedHashMap<>();
-        JsonNode meta = row.get("metadata");
-        if (meta != null && !meta.isNull()) {
-            if (!meta.isObject()) throw new InvalidRequestException("invalid_row", path + ".metadata", path + ".metadata: must be an object");
-            for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String p = path + ".metadata." + e.getKey();
-                checkAttrName(e.getKey(), p);
-                if (e.getKey().equals("text") || Schema.RESERVED.contains(e.getKey()))
-                    throw new InvalidRequestException("invalid_attribute", p, p + ": '" + e.getKey() + "' is a reserved row field, not an attribute");
-                attrs.put(e.getKey(), e.getValue());
-            }
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = row.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String k = e.getKey();
-            if (k.equals("text") || Schema.RESERVED.contains(k)) continue;
-            String p = path + "." + k;
-            checkAttrName(k, p);
-            if (attrs.containsKey(k))
-                throw new InvalidRequestException("duplicate_attribute", p, p + ": attribute '" + k + "' is given both in metadata and at the top level");
-            attrs.put(k, e.getValue());
-        }
-        return new Row(i, path, id, vector, hasText, text, attrs, row);
-    }
-
-    private static void checkAttrName(String k, String p) {
-        if (k.startsWith("$")) throw new InvalidRequestException("invalid_attribute", p, p + ": attribute names must not start with '$'");
-    }
-
-    private static List<Row> parseRows(JsonNode rows, String list, boolean patch) {
-        if (rows == null || !rows.isArray()) throw new InvalidRequestException("invalid_request", list, list + ": must be an array of rows");
-        List<Row> out = new ArrayList<>(rows.size());
-        Set<DocId> seen = new HashSet<>();
-        for (int i = 0; i < rows.size(); i++) {
-            Row r = parseRow(rows.get(i), i, list, patch);
-            if (!seen.add(r.id()))
-                throw new InvalidRequestException("duplicate_id", r.path() + ".id", r.path() + ".id: id " + r.id() + " appears more than once in the request");
-            out.add(r);
-        }
-        return out;
-    }
-
-    private static List<DocId> parseIds(JsonNode ids, String list) {
-        if (ids == null || !ids.isArray()) throw new InvalidRequestException("invalid_request", list, list + ": must be an array of ids");
-        List<DocId> out = new ArrayList<>();
-        Set<DocId> seen = new HashSet<>();
-        for (int i = 0; i < ids.size(); i++) {
-            String p = list + "[" + i + "]";
-            DocId id = DocId.fromJson(ids.get(i), p);
-            if (!seen.add(id)) throw new InvalidRequestException("duplicate_id", p, p + ": id " + id + " appears more than once in the request");
-            out.add(id);
-        }
-        return out;
-    }
-
-    /** The row's values for {@code $ref_new}: attributes, text and id. */
-    private static Function<String, JsonNode> refNew(Row r) {
-        return attr -> {
-            if (attr.equals("text")) return r.text() == null ? null : JsonNodeFactory.instance.textNode(r.text());
-            if (attr.equals("id")) return r.id().toJson();
-            return r.attrs().get(attr);
-        };
-    }
-
-    private static Function<String, JsonNode> noRefNew() {
-        return attr -> null;
-    }
-
     // ================================================================== writes
 
     /** Upserts whole documents (API.md {@code upsert_rows}); with a {@code condition}, a conditional upsert. */
@@ -232,12 +124,12 @@ public final class Namespace {
     }
 
     private WriteResult upsertAdmitted(JsonNode rows, JsonNode condition) throws IOException {
-        List<Row> parsed = parseRows(rows, "upsert_rows", false);
+        List<RowParser.Row> parsed = RowParser.parseRows(rows, "upsert_rows", false);
         NamespaceSettings s = settings;
         // dimensions and embedding
         int dims = s.dimensions();
         EmbeddingModel model = s.embeddingModel();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             if (r.vector() == null) continue;
             if (dims == 0) dims = r.vector().length;
             if (r.vector().length != dims)
@@ -246,8 +138,8 @@ public final class Namespace {
             if (s.metric() == VectorMetric.COSINE_DISTANCE && isZero(r.vector()))
                 throw new InvalidRequestException("invalid_vector", r.path() + ".vector", r.path() + ".vector: a zero vector has no cosine distance");
         }
-        List<Row> toEmbed = new ArrayList<>();
-        for (Row r : parsed) {
+        List<RowParser.Row> toEmbed = new ArrayList<>();
+        for (RowParser.Row r : parsed) {
             if (r.vector() != null || r.text() == null || model == null) continue;
             if (dims != 0 && dims != model.dimensions())
                 throw new InvalidRequestException("invalid_vector_dimensions", r.path() + ".text", r.path() + ".text: a row without a vector is embedded by "
@@ -258,7 +150,7 @@ public final class Namespace {
         }
         // schema
         Schema schema = s.schema();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
             if (r.text() != null) a.put("text", JsonNodeFactory.instance.textNode(r.text()));
             schema = schema.withInferred(a, r.path());
@@ -268,19 +160,19 @@ public final class Namespace {
         Map<Integer, float[]> embedded = new HashMap<>();
         if (!toEmbed.isEmpty()) {
             List<String> texts = new ArrayList<>();
-            for (Row r : toEmbed) texts.add(r.text());
+            for (RowParser.Row r : toEmbed) texts.add(r.text());
             float[][] vs = embedders.apply(model).embed(texts);
             for (int i = 0; i < vs.length; i++) embedded.put(toEmbed.get(i).index(), vs[i]);
         }
         ensureSettings(dims, schema);
         int[] counts = new int[3]; // inserted, updated, skipped
         for (int si = 0; si < shards.length; si++) {
-            List<Row> mine = rowsOf(parsed, si);
+            List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             int[] c = shards[si].write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[3];
-                for (Row r : mine) {
+                for (RowParser.Row r : mine) {
                     DocumentCodec.Stored old = view.get(r.id());
                     if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
                         out[2]++;
@@ -304,9 +196,9 @@ public final class Namespace {
     }
 
     private WriteResult patchAdmitted(JsonNode rows, JsonNode condition) throws IOException {
-        List<Row> parsed = parseRows(rows, "patch_rows", true);
+        List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
         Schema schema = settings.schema();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
             if (r.hasText()) a.put("text", r.raw().get("text"));
             schema = schema.withInferred(a, r.path());
@@ -316,14 +208,14 @@ public final class Namespace {
         int updated = 0, skipped = 0;
         List<WriteResult.RowError> errors = new ArrayList<>();
         for (int si = 0; si < shards.length; si++) {
-            List<Row> mine = rowsOf(parsed, si);
+            List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
             Out o = shards[si].write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
-                for (Row r : mine) {
+                for (RowParser.Row r : mine) {
                     DocumentCodec.Stored old = view.get(r.id());
                     if (old == null) {
                         if (conditions != null) sk++;
@@ -358,9 +250,9 @@ public final class Namespace {
     }
 
     private WriteResult deleteAdmitted(JsonNode ids, JsonNode condition) throws IOException {
-        List<DocId> parsed = parseIds(ids, "deletes");
+        List<DocId> parsed = RowParser.parseIds(ids, "deletes");
         Query cond = condition == null || condition.isNull() ? null
-                : new FilterParser(settings.schema()).parse(condition, "condition", noRefNew());
+                : new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
         int deleted = 0, skipped = 0;
         for (int si = 0; si < shards.length; si++) {
             final int shardIndex = si;
@@ -417,17 +309,17 @@ public final class Namespace {
         return new WriteResult(0, 0, deleted, 0, true, List.of());
     }
 
-    private Query[] parseConditions(JsonNode condition, List<Row> rows, Schema schema) {
+    private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
         if (condition == null || condition.isNull()) return null;
         FilterParser fp = new FilterParser(schema);
         Query[] out = new Query[rows.size()];
-        for (Row r : rows) out[r.index()] = fp.parse(condition, "condition", refNew(r));
+        for (RowParser.Row r : rows) out[r.index()] = fp.parse(condition, "condition", RowParser.refNew(r));
         return out;
     }
 
-    private List<Row> rowsOf(List<Row> rows, int shard) {
-        List<Row> out = new ArrayList<>();
-        for (Row r : rows) if (r.id().shard(shards.length) == shard) out.add(r);
+    private List<RowParser.Row> rowsOf(List<RowParser.Row> rows, int shard) {
+        List<RowParser.Row> out = new ArrayList<>();
+        for (RowParser.Row r : rows) if (r.id().shard(shards.length) == shard) out.add(r);
         return out;
     }
 
