@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.node.doc.InvalidRequestException;
+import io.tamter.node.doc.RequestError;
 import io.tamter.node.filter.FilterException;
 import io.tamter.node.schema.SchemaException;
 import java.util.ArrayList;
@@ -68,28 +69,17 @@ final class ColumnarRows {
      * same exception type, code and cause. Exceptions without a row path are returned as they are.
      */
     static RuntimeException rewrite(IllegalArgumentException e, String list) {
-        String path;
-        String code;
-        if (e instanceof InvalidRequestException x) {
-            path = x.path();
-            code = x.code();
-        } else if (e instanceof SchemaException x) {
-            path = x.path();
-            code = x.code();
-        } else if (e instanceof FilterException x) {
-            path = x.path();
-            code = x.code();
-        } else {
-            return e;
-        }
+        if (!(e instanceof RequestError re)) return e;
+        String path = re.path();
+        String code = re.code();
         String np = columnPath(path, list);
         if (np == null) return e;
         String msg = e.getMessage() == null ? null : e.getMessage().replace(path, np);
         RuntimeException out;
         if (e instanceof NamespaceConflictException) out = new NamespaceConflictException(code, np, msg);
-        else if (e instanceof InvalidRequestException) out = new InvalidRequestException(code, np, msg);
         else if (e instanceof SchemaException) out = new SchemaException(code, np, msg);
-        else out = new FilterException(code, np, msg);
+        else if (e instanceof FilterException) out = new FilterException(code, np, msg);
+        else out = new InvalidRequestException(code, np, msg);
         out.initCause(e.getCause());
         out.setStackTrace(e.getStackTrace());
         return out;
