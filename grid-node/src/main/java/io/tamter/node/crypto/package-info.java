@@ -52,7 +52,10 @@
  *   <li>Traffic between clients, frontends and nodes (TLS is a separate concern), and namespace
  *       settings in the Ignite caches.</li>
  *   <li>Key rotation and re-encryption of an existing plaintext namespace are not implemented: a
- *       namespace keeps the data key and KEK name it was created with.</li>
+ *       namespace keeps the data key and KEK name it had at its first write
+ *       ({@link io.tamter.node.namespace.NamespaceManager#setEncryption} refuses a change after it).</li>
+ *   <li>Names of checkpoint objects: immutable checkpoint files are keyed by their plaintext size
+ *       and CRC32C (see {@code CheckpointManifest}), which object store readers see.</li>
  * </ul>
  */
 package io.tamter.node.crypto;

@@ -9,11 +9,13 @@ import io.tamter.node.doc.InvalidRequestException;
 import io.tamter.node.embed.Embedder;
 import io.tamter.node.embed.EmbeddingModel;
 import io.tamter.node.filter.FilterParser;
+import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.objectstore.StoredObject;
 import io.tamter.node.schema.Schema;
 import io.tamter.node.shard.Shard;
 import io.tamter.node.shard.ShardWrite;
+import io.tamter.node.shard.VectorIndexRebuild;
 import io.tamter.node.text.Hit;
 import io.tamter.node.text.VidBitSet;
 import io.tamter.node.vector.VectorMetric;
@@ -21,18 +23,19 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.search.Query;
 
 /**
- * An open namespace: its settings and its shards. Every request is validated as a whole before
+ * An open namespace: its settings and its shards; the operations of API.md on one namespace
+ * (a facade over its shards: row parsing is {@link RowParser}, columns {@link ColumnarRows}, the
+ * export cursor {@link ExportCursor}, recall {@link RecallProbe}). Every request is validated as a whole before
  * anything is written (API.md): a bad row throws an {@link IllegalArgumentException} carrying a
  * code and the JSON path ({@link InvalidRequestException}, {@link io.tamter.node.schema.SchemaException},
  * {@link io.tamter.node.filter.FilterException}) and nothing changes. A request touching several
@@ -42,19 +45,62 @@ public final class Namespace {
     static final int RRF_K = 60;
 
     private final String name;
+    /** The node's store: {@code meta.json} (always plaintext). */
     private final ObjectStore store;
+    /** What the shards write through (encrypting for customer-managed encryption). */
+    private final SwitchableObjectStore dataStore;
     private final Function<EmbeddingModel, Embedder> embedders;
     private final Shard[] shards;
     private volatile NamespaceSettings settings;
     private long generation;
+    /**
+     * Writes hold the read lock from validation to ack; changes that must not interleave with a
+     * write (metric, encryption) hold the write lock, so a write is validated and applied under one
+     * metric and one store.
+     */
+    private final ReentrantReadWriteLock adminLock = new ReentrantReadWriteLock();
 
-    Namespace(NamespaceSettings settings, long generation, ObjectStore store, Shard[] shards, Function<EmbeddingModel, Embedder> embedders) {
+    Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
+            Function<EmbeddingModel, Embedder> embedders) {
         this.name = settings.name();
         this.settings = settings;
         this.generation = generation;
         this.store = store;
+        this.dataStore = dataStore;
         this.shards = shards;
         this.embedders = embedders;
+    }
+
+    /** The encryption settings (mode and key name; never key material). */
+    public EncryptionSettings encryption() {
+        return settings.encryption();
+    }
+
+    /** Number of shards. */
+    public int numShards() {
+        return shards.length;
+    }
+
+    SwitchableObjectStore dataStore() {
+        return dataStore;
+    }
+
+    ReentrantReadWriteLock adminLock() {
+        return adminLock;
+    }
+
+    @FunctionalInterface
+    private interface Op<T> {
+        T run() throws IOException;
+    }
+
+    private <T> T underWriteAdmission(Op<T> op) throws IOException {
+        adminLock.readLock().lock();
+        try {
+            return op.run();
+        } finally {
+            adminLock.readLock().unlock();
+        }
     }
 
     public String name() {
@@ -70,124 +116,20 @@ public final class Namespace {
         return shards[i];
     }
 
-    // ================================================================== parsing
-
-    /** A parsed row of an upsert or patch. {@code attrs} keeps nulls (a patch removes those). */
-    record Row(int index, String path, DocId id, float[] vector, boolean hasText, String text, Map<String, JsonNode> attrs, JsonNode raw) {}
-
-    static float[] parseVector(JsonNode v, String path) {
-        if (!v.isArray()) throw new InvalidRequestException("invalid_vector", path, path + ": a vector is an array of numbers");
-        if (v.isEmpty()) throw new InvalidRequestException("invalid_vector", path, path + ": a vector must not be empty");
-        float[] out = new float[v.size()];
-        for (int i = 0; i < out.length; i++) {
-            JsonNode x = v.get(i);
-            if (!x.isNumber())
-                throw new InvalidRequestException("invalid_vector", path + "[" + i + "]", path + "[" + i + "]: not a number: " + x);
-            float f = (float) x.asDouble();
-            if (!Float.isFinite(f))
-                throw new InvalidRequestException("invalid_vector", path + "[" + i + "]", path + "[" + i + "]: is " + x.asDouble()
-                        + "; vectors must be finite float32 values");
-            out[i] = f;
-        }
-        return out;
-    }
-
-    private static Row parseRow(JsonNode row, int i, String list, boolean patch) {
-        String path = list + "[" + i + "]";
-        if (row == null || !row.isObject()) throw new InvalidRequestException("invalid_row", path, path + ": a row is a JSON object");
-        DocId id = DocId.fromJson(row.get("id"), path + ".id");
-        float[] vector = null;
-        JsonNode vn = row.get("vector");
-        if (vn != null && !vn.isNull()) {
-            if (patch) throw new InvalidRequestException("invalid_row", path + ".vector", path + ".vector: a patch cannot change the vector; upsert the document");
-            vector = parseVector(vn, path + ".vector");
-        }
-        boolean hasText = row.has("text");
-        String text = null;
-        JsonNode tn = row.get("text");
-        if (tn != null && !tn.isNull()) {
-            if (!tn.isTextual()) throw new InvalidRequestException("type_mismatch", path + ".text", path + ".text: must be a string; got " + tn);
-            text = tn.textValue();
-        }
-        Map<String, JsonNode> attrs = new LinkedHashMap<>();
-        JsonNode meta = row.get("metadata");
-        if (meta != null && !meta.isNull()) {
-            if (!meta.isObject()) throw new InvalidRequestException("invalid_row", path + ".metadata", path + ".metadata: must be an object");
-            for (Iterator<Map.Entry<String, JsonNode>> it = meta.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                String p = path + ".metadata." + e.getKey();
-                checkAttrName(e.getKey(), p);
-                if (e.getKey().equals("text") || Schema.RESERVED.contains(e.getKey()))
-                    throw new InvalidRequestException("invalid_attribute", p, p + ": '" + e.getKey() + "' is a reserved row field, not an attribute");
-                attrs.put(e.getKey(), e.getValue());
-            }
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = row.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            String k = e.getKey();
-            if (k.equals("text") || Schema.RESERVED.contains(k)) continue;
-            String p = path + "." + k;
-            checkAttrName(k, p);
-            if (attrs.containsKey(k))
-                throw new InvalidRequestException("duplicate_attribute", p, p + ": attribute '" + k + "' is given both in metadata and at the top level");
-            attrs.put(k, e.getValue());
-        }
-        return new Row(i, path, id, vector, hasText, text, attrs, row);
-    }
-
-    private static void checkAttrName(String k, String p) {
-        if (k.startsWith("$")) throw new InvalidRequestException("invalid_attribute", p, p + ": attribute names must not start with '$'");
-    }
-
-    private static List<Row> parseRows(JsonNode rows, String list, boolean patch) {
-        if (rows == null || !rows.isArray()) throw new InvalidRequestException("invalid_request", list, list + ": must be an array of rows");
-        List<Row> out = new ArrayList<>(rows.size());
-        Set<DocId> seen = new HashSet<>();
-        for (int i = 0; i < rows.size(); i++) {
-            Row r = parseRow(rows.get(i), i, list, patch);
-            if (!seen.add(r.id()))
-                throw new InvalidRequestException("duplicate_id", r.path() + ".id", r.path() + ".id: id " + r.id() + " appears more than once in the request");
-            out.add(r);
-        }
-        return out;
-    }
-
-    private static List<DocId> parseIds(JsonNode ids, String list) {
-        if (ids == null || !ids.isArray()) throw new InvalidRequestException("invalid_request", list, list + ": must be an array of ids");
-        List<DocId> out = new ArrayList<>();
-        Set<DocId> seen = new HashSet<>();
-        for (int i = 0; i < ids.size(); i++) {
-            String p = list + "[" + i + "]";
-            DocId id = DocId.fromJson(ids.get(i), p);
-            if (!seen.add(id)) throw new InvalidRequestException("duplicate_id", p, p + ": id " + id + " appears more than once in the request");
-            out.add(id);
-        }
-        return out;
-    }
-
-    /** The row's values for {@code $ref_new}: attributes, text and id. */
-    private static Function<String, JsonNode> refNew(Row r) {
-        return attr -> {
-            if (attr.equals("text")) return r.text() == null ? null : JsonNodeFactory.instance.textNode(r.text());
-            if (attr.equals("id")) return r.id().toJson();
-            return r.attrs().get(attr);
-        };
-    }
-
-    private static Function<String, JsonNode> noRefNew() {
-        return attr -> null;
-    }
-
     // ================================================================== writes
 
     /** Upserts whole documents (API.md {@code upsert_rows}); with a {@code condition}, a conditional upsert. */
     public WriteResult upsert(JsonNode rows, JsonNode condition) throws IOException {
-        List<Row> parsed = parseRows(rows, "upsert_rows", false);
+        return underWriteAdmission(() -> upsertAdmitted(rows, condition));
+    }
+
+    private WriteResult upsertAdmitted(JsonNode rows, JsonNode condition) throws IOException {
+        List<RowParser.Row> parsed = RowParser.parseRows(rows, "upsert_rows", false);
         NamespaceSettings s = settings;
         // dimensions and embedding
         int dims = s.dimensions();
         EmbeddingModel model = s.embeddingModel();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             if (r.vector() == null) continue;
             if (dims == 0) dims = r.vector().length;
             if (r.vector().length != dims)
@@ -196,8 +138,8 @@ public final class Namespace {
             if (s.metric() == VectorMetric.COSINE_DISTANCE && isZero(r.vector()))
                 throw new InvalidRequestException("invalid_vector", r.path() + ".vector", r.path() + ".vector: a zero vector has no cosine distance");
         }
-        List<Row> toEmbed = new ArrayList<>();
-        for (Row r : parsed) {
+        List<RowParser.Row> toEmbed = new ArrayList<>();
+        for (RowParser.Row r : parsed) {
             if (r.vector() != null || r.text() == null || model == null) continue;
             if (dims != 0 && dims != model.dimensions())
                 throw new InvalidRequestException("invalid_vector_dimensions", r.path() + ".text", r.path() + ".text: a row without a vector is embedded by "
@@ -208,7 +150,7 @@ public final class Namespace {
         }
         // schema
         Schema schema = s.schema();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
             if (r.text() != null) a.put("text", JsonNodeFactory.instance.textNode(r.text()));
             schema = schema.withInferred(a, r.path());
@@ -218,19 +160,19 @@ public final class Namespace {
         Map<Integer, float[]> embedded = new HashMap<>();
         if (!toEmbed.isEmpty()) {
             List<String> texts = new ArrayList<>();
-            for (Row r : toEmbed) texts.add(r.text());
+            for (RowParser.Row r : toEmbed) texts.add(r.text());
             float[][] vs = embedders.apply(model).embed(texts);
             for (int i = 0; i < vs.length; i++) embedded.put(toEmbed.get(i).index(), vs[i]);
         }
         ensureSettings(dims, schema);
         int[] counts = new int[3]; // inserted, updated, skipped
         for (int si = 0; si < shards.length; si++) {
-            List<Row> mine = rowsOf(parsed, si);
+            List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             int[] c = shards[si].write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[3];
-                for (Row r : mine) {
+                for (RowParser.Row r : mine) {
                     DocumentCodec.Stored old = view.get(r.id());
                     if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
                         out[2]++;
@@ -250,9 +192,13 @@ public final class Namespace {
 
     /** Changes only the given attributes of existing documents (API.md {@code patch_rows}); null removes one. */
     public WriteResult patch(JsonNode rows, JsonNode condition) throws IOException {
-        List<Row> parsed = parseRows(rows, "patch_rows", true);
+        return underWriteAdmission(() -> patchAdmitted(rows, condition));
+    }
+
+    private WriteResult patchAdmitted(JsonNode rows, JsonNode condition) throws IOException {
+        List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
         Schema schema = settings.schema();
-        for (Row r : parsed) {
+        for (RowParser.Row r : parsed) {
             Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
             if (r.hasText()) a.put("text", r.raw().get("text"));
             schema = schema.withInferred(a, r.path());
@@ -262,14 +208,14 @@ public final class Namespace {
         int updated = 0, skipped = 0;
         List<WriteResult.RowError> errors = new ArrayList<>();
         for (int si = 0; si < shards.length; si++) {
-            List<Row> mine = rowsOf(parsed, si);
+            List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
             Out o = shards[si].write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
-                for (Row r : mine) {
+                for (RowParser.Row r : mine) {
                     DocumentCodec.Stored old = view.get(r.id());
                     if (old == null) {
                         if (conditions != null) sk++;
@@ -300,9 +246,13 @@ public final class Namespace {
 
     /** Deletes documents by id (API.md {@code deletes}); with a {@code condition}, a conditional delete. Missing ids are ignored. */
     public WriteResult delete(JsonNode ids, JsonNode condition) throws IOException {
-        List<DocId> parsed = parseIds(ids, "deletes");
+        return underWriteAdmission(() -> deleteAdmitted(ids, condition));
+    }
+
+    private WriteResult deleteAdmitted(JsonNode ids, JsonNode condition) throws IOException {
+        List<DocId> parsed = RowParser.parseIds(ids, "deletes");
         Query cond = condition == null || condition.isNull() ? null
-                : new FilterParser(settings.schema()).parse(condition, "condition", noRefNew());
+                : new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
         int deleted = 0, skipped = 0;
         for (int si = 0; si < shards.length; si++) {
             final int shardIndex = si;
@@ -334,6 +284,10 @@ public final class Namespace {
 
     /** Deletes every document matching {@code filter} (API.md {@code filter-delete}). */
     public WriteResult deleteByFilter(JsonNode filter) throws IOException {
+        return underWriteAdmission(() -> deleteByFilterAdmitted(filter));
+    }
+
+    private WriteResult deleteByFilterAdmitted(JsonNode filter) throws IOException {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         int deleted = 0;
@@ -355,17 +309,17 @@ public final class Namespace {
         return new WriteResult(0, 0, deleted, 0, true, List.of());
     }
 
-    private Query[] parseConditions(JsonNode condition, List<Row> rows, Schema schema) {
+    private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
         if (condition == null || condition.isNull()) return null;
         FilterParser fp = new FilterParser(schema);
         Query[] out = new Query[rows.size()];
-        for (Row r : rows) out[r.index()] = fp.parse(condition, "condition", refNew(r));
+        for (RowParser.Row r : rows) out[r.index()] = fp.parse(condition, "condition", RowParser.refNew(r));
         return out;
     }
 
-    private List<Row> rowsOf(List<Row> rows, int shard) {
-        List<Row> out = new ArrayList<>();
-        for (Row r : rows) if (r.id().shard(shards.length) == shard) out.add(r);
+    private List<RowParser.Row> rowsOf(List<RowParser.Row> rows, int shard) {
+        List<RowParser.Row> out = new ArrayList<>();
+        for (RowParser.Row r : rows) if (r.id().shard(shards.length) == shard) out.add(r);
         return out;
     }
 
@@ -509,16 +463,221 @@ public final class Namespace {
         return new SearchResult(out);
     }
 
-    /** Namespace metadata for {@code GET /v1/namespaces/{ns}}. */
+    /**
+     * Namespace metadata for {@code GET /v1/namespaces/{ns}}. {@code encryption} is
+     * {@link EncryptionSettings#toJson()} (mode and key name, never key material).
+     * {@code indexStatus} is {@code "updating"} while a shard rebuilds its vector index after a
+     * metric change or the LIRE rebalancer has split/merge/reassign jobs queued or running, else
+     * {@code "up-to-date"}. {@code unindexedBytes} is the estimated size of the stored vectors a
+     * running rebuild has not reached yet (0 otherwise: every acked write is in the indexes before
+     * the ack, there is no separate write buffer). {@code pendingIndexTasks} counts the
+     * rebalancer's queued and running jobs.
+     */
     public record Info(String name, long approxRowCount, int dimensions, String metric, JsonNode schema, int numShards,
-            String embeddingModel, long createdAt, long updatedAt) {}
+            String embeddingModel, JsonNode encryption, String indexStatus, long unindexedBytes, long pendingIndexTasks,
+            long createdAt, long updatedAt) {}
 
     public Info info() throws IOException {
         NamespaceSettings s = settings;
+        long n = 0, unindexed = 0, pending = 0;
+        boolean rebuilding = false;
+        for (Shard sh : shards) {
+            n += sh.count();
+            VectorIndexRebuild r = sh.rebuild();
+            if (r != null) {
+                rebuilding = true;
+                unindexed += r.remainingBytes(s.dimensions());
+            }
+            SpfreshIndex idx = sh.vectorIndex();
+            if (idx != null) {
+                Map<String, Long> st = idx.rebalancerStats();
+                pending += st.getOrDefault("queued", 0L) + st.getOrDefault("running", 0L);
+            }
+        }
+        return new Info(name, n, s.dimensions(), s.metric().apiName(), s.schema().toJson(), s.numShards(),
+                s.embeddingModel() == null ? null : s.embeddingModel().settingName(), s.encryption().toJson(),
+                rebuilding || pending > 0 ? "updating" : "up-to-date", unindexed, pending, s.createdAt(), s.updatedAt());
+    }
+
+    // ================================================================== metric
+
+    /**
+     * Sets the distance metric (API.md {@code configure-metric}: {@code {"distance_metric":…}}).
+     * The settings change at once; each shard with a vector index rebuilds it in the background
+     * ({@link VectorIndexRebuild}) and answers vector searches exactly under the new metric until
+     * it is done, so results are correct throughout. Setting the current metric changes nothing.
+     * Under cosine distance, stored zero vectors (written under another metric) are not found by
+     * vector search.
+     *
+     * @return the namespace's metadata after the change ({@code indexStatus} shows the rebuild)
+     */
+    public Info configureMetric(JsonNode body) throws IOException {
+        if (body == null || !body.isObject())
+            throw new InvalidRequestException("invalid_request", "", "the body is an object {\"distance_metric\":…}");
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!k.equals("distance_metric"))
+                throw new InvalidRequestException("invalid_request", k, k + ": unknown field; known: [distance_metric]");
+        }
+        VectorMetric m = NamespaceSettings.parseMetric(body.get("distance_metric"), "distance_metric");
+        adminLock.writeLock().lock();
+        try {
+            if (settings.metric() != m) updateSettings(cur -> cur.withMetric(m, System.currentTimeMillis()));
+            for (Shard sh : shards) sh.changeMetric(m);
+        } finally {
+            adminLock.writeLock().unlock();
+        }
+        return info();
+    }
+
+    /**
+     * Waits until no shard rebuilds its vector index (tests, operations).
+     *
+     * @return whether every shard's index is up to date within {@code timeoutMs}
+     */
+    public boolean awaitIndexRebuilt(long timeoutMs) throws InterruptedException {
+        long end = System.currentTimeMillis() + timeoutMs;
+        for (Shard sh : shards) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
+        return true;
+    }
+
+    // ================================================================== columns
+
+    /** Upserts columns (API.md {@code upsert_columns}): validated and applied exactly as the equivalent rows; errors name the column. */
+    public WriteResult upsertColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
+        try {
+            return upsert(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "upsert_columns");
+        }
+    }
+
+    /** Patches columns (API.md {@code patch_columns}); null = attribute not given; missing ids are listed in {@code errors}. */
+    public WriteResult patchColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
+        WriteResult r;
+        try {
+            r = patch(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "patch_columns");
+        }
+        List<WriteResult.RowError> errors = new ArrayList<>();
+        for (WriteResult.RowError e : r.errors())
+            errors.add(new WriteResult.RowError(e.id(), e.code(), ColumnarRows.rewriteMessage(e.message(), "patch_columns")));
+        return new WriteResult(r.inserted(), r.updated(), r.deleted(), r.skipped(), r.conditionMet(), errors);
+    }
+
+    // ================================================================== export and copy
+
+    /** A page of an export: documents in id order and the cursor of the next page (null after the last). */
+    public record ExportPage(List<Document> documents, String nextCursor) {}
+
+    /**
+     * Exports documents in id order (API.md {@code GET …/documents?cursor=&limit=}), one page per
+     * call; {@code cursor} and {@code limit} are the raw query parameters (null when absent). See
+     * {@link ExportCursor} for the order and the cursor; {@code limit} defaults to
+     * {@value ExportCursor#DEFAULT_LIMIT}, at most {@value ExportCursor#MAX_LIMIT}.
+     */
+    public ExportPage export(String cursor, String limit) {
+        int n = ExportCursor.parseLimit(limit);
+        DocId after = ExportCursor.decode(cursor);
+        List<Document> docs = documentsAfter(after, n + 1);
+        if (docs.size() <= n) return new ExportPage(docs, null);
+        List<Document> page = List.copyOf(docs.subList(0, n));
+        return new ExportPage(page, ExportCursor.encode(page.get(n - 1).id()));
+    }
+
+    /** Up to {@code limit} documents with ids greater than {@code after} (null: from the first), in id order, merged over the shards. */
+    List<Document> documentsAfter(DocId after, int limit) {
+        List<Document> all = new ArrayList<>();
+        for (Shard sh : shards) all.addAll(sh.documentsAfter(after, limit));
+        all.sort((a, b) -> a.id().compareTo(b.id()));
+        return all.size() > limit ? all.subList(0, limit) : all;
+    }
+
+    /**
+     * Writes whole documents (a copy's pages) through the write path: settings grow as for an
+     * upsert (dimensions, inferred attributes), each shard's part is one logged batch.
+     *
+     * @return documents written
+     */
+    int writeDocuments(List<Document> docs) throws IOException {
+        if (docs.isEmpty()) return 0;
+        return underWriteAdmission(() -> {
+            NamespaceSettings s = settings;
+            int dims = s.dimensions();
+            Schema schema = s.schema();
+            for (Document d : docs) {
+                if (d.vector() != null) {
+                    if (dims == 0) dims = d.vector().length;
+                    if (d.vector().length != dims)
+                        throw new InvalidRequestException("invalid_vector_dimensions", "vector", "document " + d.id() + " has "
+                                + d.vector().length + " dimensions, namespace " + name + " has " + dims);
+                }
+                Map<String, JsonNode> a = new LinkedHashMap<>(d.attributes());
+                if (d.text() != null) a.put("text", JsonNodeFactory.instance.textNode(d.text()));
+                schema = schema.withInferred(a, "");
+            }
+            ensureSettings(dims, schema);
+            int written = 0;
+            for (int si = 0; si < shards.length; si++) {
+                final int shard = si;
+                List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
+                if (mine.isEmpty()) continue;
+                written += shards[si].write(view -> {
+                    List<ShardWrite> ws = new ArrayList<>();
+                    for (Document d : mine) {
+                        DocumentCodec.Stored old = view.get(d.id());
+                        ws.add(new ShardWrite.Put(old != null ? old.vid() : view.newVid(), d));
+                    }
+                    return new Shard.Resolution<>(ws, ws.size());
+                });
+            }
+            return written;
+        });
+    }
+
+    /**
+     * Takes over the metric, dimensions, schema and embedding model of {@code src} (a copy into
+     * this existing namespace), which must have no documents.
+     */
+    void adoptSettings(NamespaceSettings src) throws IOException {
+        adminLock.writeLock().lock();
+        try {
+            requireNoDocuments("namespace");
+            NamespaceSettings cur = settings;
+            if (cur.dimensions() != 0 && src.dimensions() != 0 && cur.dimensions() != src.dimensions())
+                throw new NamespaceConflictException("invalid_vector_dimensions", "source_namespace", "source_namespace: namespace "
+                        + src.name() + " has " + src.dimensions() + " dimensions, the target " + name + " has " + cur.dimensions());
+            Schema merged = cur.schema().update(src.schema().toJson());
+            long now = System.currentTimeMillis();
+            updateSettings(c -> new NamespaceSettings(c.name(), src.metric(), c.dimensions() == 0 ? src.dimensions() : c.dimensions(), merged,
+                    src.embeddingModel(), c.numShards(), c.encryption(), c.createdAt(), now));
+            for (Shard sh : shards) sh.changeMetric(src.metric());
+        } finally {
+            adminLock.writeLock().unlock();
+        }
+    }
+
+    /** @throws NamespaceConflictException when the namespace has documents */
+    void requireNoDocuments(String path) throws IOException {
         long n = 0;
         for (Shard sh : shards) n += sh.count();
-        return new Info(name, n, s.dimensions(), s.metric().apiName(), s.schema().toJson(), s.numShards(),
-                s.embeddingModel() == null ? null : s.embeddingModel().settingName(), s.createdAt(), s.updatedAt());
+        if (n > 0)
+            throw new NamespaceConflictException("target_not_empty", path, path + ": namespace " + name + " has " + n
+                    + " documents; copy only into a new or empty namespace");
+    }
+
+    // ================================================================== debug
+
+    /**
+     * API.md {@code _debug/recall}: {@code {"num":25,"top_k":10,"filter":F?}}. Samples {@code num}
+     * stored vectors (of documents matching the filter) and searches each as a query twice, with
+     * the index as a search does and exhaustively; see {@link RecallProbe}.
+     */
+    public RecallProbe.Result recall(JsonNode body) throws IOException {
+        return new RecallProbe(this, shards).run(body);
     }
 
     void close() throws IOException {

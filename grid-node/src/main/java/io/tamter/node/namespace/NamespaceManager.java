@@ -2,6 +2,12 @@ package io.tamter.node.namespace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tamter.config.Settings;
+import io.tamter.node.crypto.EncryptingObjectStore;
+import io.tamter.node.crypto.KeyEncryptionKeys;
+import io.tamter.node.crypto.KeyUnavailableException;
+import io.tamter.node.crypto.NamespaceDataKeys;
+import io.tamter.node.doc.Document;
+import io.tamter.node.doc.InvalidRequestException;
 import io.tamter.node.embed.Embedders;
 import io.tamter.node.objectstore.ObjectInfo;
 import io.tamter.node.objectstore.ObjectStore;
@@ -13,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,7 +29,19 @@ import java.util.stream.Stream;
 /**
  * The namespace engine of one node: opens namespaces from the object store
  * ({@code <ns>/meta.json}) with their shards' local state under {@code dataDir/<ns>/shards/<s>/},
- * creates them on first write, lists and deletes them. Thread-safe.
+ * creates them on first write, lists, copies and deletes them, and changes their encryption.
+ * Thread-safe.
+ *
+ * <h2>Encryption</h2>
+ * A namespace with customer-managed encryption ({@link EncryptionSettings}) is opened only with
+ * its data key, unwrapped by the named key-encryption key of the node's keystore
+ * ({@code crypto.keystore_path}): its shards read and write through an
+ * {@link EncryptingObjectStore} for {@code <ns>/}, so WAL segments, manifests and every
+ * checkpoint file are ciphertext in the object store. {@code meta.json} stays plaintext (it
+ * names the key; it holds attribute names and types, no values), as does the wrapped data key
+ * record {@code <ns>/keys/data-key.bin}. Without the key (not in the keystore, another key under
+ * that name, no keystore) opening fails with a {@link KeyUnavailableException} naming the key,
+ * before any shard is opened, so nothing of the namespace is served.
  */
 public final class NamespaceManager implements AutoCloseable {
     private final Path dataDir;
@@ -30,10 +49,21 @@ public final class NamespaceManager implements AutoCloseable {
     private final Settings settings;
     private final Embedders embedders;
     private final boolean ownsEmbedders;
+    private final KeyEncryptionKeys keks;
     private final Map<String, Namespace> open = new ConcurrentHashMap<>();
 
-    /** @param embedders shared embedders, or null to create (and close) its own */
+    /**
+     * Key-encryption keys from {@code crypto.keystore_path} and {@code crypto.keystore_password}.
+     *
+     * @param embedders shared embedders, or null to create (and close) its own
+     */
     public NamespaceManager(Path dataDir, ObjectStore store, Settings settings, Embedders embedders) {
+        this(dataDir, store, settings, embedders, KeyEncryptionKeys.fromSettings(settings));
+    }
+
+    /** With the given key-encryption keys. */
+    public NamespaceManager(Path dataDir, ObjectStore store, Settings settings, Embedders embedders, KeyEncryptionKeys keks) {
+        this.keks = keks;
         this.dataDir = dataDir;
         this.store = store;
         this.settings = settings;
@@ -43,16 +73,169 @@ public final class NamespaceManager implements AutoCloseable {
 
     /**
      * Creates a namespace with options ({@code distance_metric}, {@code num_shards},
-     * {@code embedding_model}, {@code schema}) or opens it if it exists already (its stored
-     * settings win; options are then ignored).
+     * {@code embedding_model}, {@code schema}, {@code encryption}) or opens it if it exists
+     * already (its stored settings win; options are then ignored). With customer-managed
+     * encryption the data key is created (wrapped by the named key) before the settings are
+     * written; a key the keystore does not have is an {@link InvalidRequestException}
+     * ({@code key_unavailable}, path {@code encryption.key_name}).
      */
     public synchronized Namespace create(String name, JsonNode options) throws IOException {
         NamespaceSettings.checkName(name);
-        Namespace ns = open.get(name);
-        if (ns != null) return ns;
+        Optional<Namespace> existing = openExisting(name);
+        if (existing.isPresent()) return existing.get();
         NamespaceSettings s = NamespaceSettings.create(name, options, System.currentTimeMillis());
+        return createWith(s, "encryption.key_name");
+    }
+
+    private Namespace createWith(NamespaceSettings s, String keyPath) throws IOException {
+        String name = s.name();
+        if (s.encryption().customerManaged()) prepareDataKey(name, s.encryption().keyName(), keyPath);
         store.compareAndSet(NamespaceSettings.key(name), ObjectStore.NO_GENERATION, s.encode());
         return openExisting(name).orElseThrow(() -> new NamespaceNotFoundException(name));
+    }
+
+    /** Checks the KEK (a 400 naming {@code keyPath} when unavailable) and creates a fresh data key for a namespace without data. */
+    private void prepareDataKey(String name, String keyName, String keyPath) throws IOException {
+        try {
+            keks.key(keyName);
+        } catch (KeyUnavailableException e) {
+            throw new InvalidRequestException("key_unavailable", keyPath, keyPath + ": " + e.getMessage());
+        }
+        if (hasData(name))
+            throw new NamespaceConflictException("namespace_not_empty", keyPath, keyPath + ": namespace " + name
+                    + " has data in the object store; its encryption cannot change");
+        // a record left by an earlier namespace of this name, or by a create that crashed: replace it
+        store.delete(NamespaceDataKeys.recordKey(name));
+        NamespaceDataKeys.createOrLoad(store, name, keyName, keks);
+    }
+
+    /** Whether the namespace has written any object under {@code <ns>/shards/} (a WAL segment, a manifest, a checkpoint file). */
+    private boolean hasData(String name) throws IOException {
+        return !store.list(name + "/shards/").isEmpty();
+    }
+
+    /** The store the shards of a namespace with {@code enc} write through. */
+    private ObjectStore dataStore(String name, EncryptionSettings enc) throws IOException {
+        if (!enc.customerManaged()) return store;
+        String record = NamespaceDataKeys.recordKey(name);
+        if (store.stat(record).isEmpty() && hasData(name))
+            throw new KeyUnavailableException(enc.keyName(), "namespace '" + name + "' has data but its data key record " + record
+                    + " is missing; its data cannot be decrypted");
+        return EncryptingObjectStore.forNamespace(store, name, enc.keyName(), keks);
+    }
+
+    /**
+     * Sets the encryption of a namespace (API.md {@code POST/PUT …/encryption}: {@code {"mode":"default"}}
+     * or {@code {"mode":"customer-managed","key_name":"…"}}), creating the namespace if it does
+     * not exist (writes create namespaces). Setting the current encryption changes nothing.
+     * <b>A change is allowed only while the namespace has no data objects</b> (no WAL segment,
+     * manifest or checkpoint file has been written: it never had a write); otherwise it is a
+     * {@link NamespaceConflictException} {@code namespace_not_empty} and nothing changes.
+     * Re-encrypting existing data is not implemented: copy the namespace into a new one created
+     * with the wanted encryption instead. A key the keystore does not have is an
+     * {@link InvalidRequestException} {@code key_unavailable} (path {@code key_name}).
+     *
+     * @return the namespace's encryption settings afterwards
+     */
+    public EncryptionSettings setEncryption(String name, JsonNode body) throws IOException {
+        EncryptionSettings want = EncryptionSettings.fromJson(body, "");
+        NamespaceSettings.checkName(name);
+        Namespace ns;
+        synchronized (this) {
+            Optional<Namespace> found = openExisting(name);
+            if (found.isEmpty()) {
+                NamespaceSettings s = NamespaceSettings.create(name, null, System.currentTimeMillis());
+                createWith(s.withEncryption(want, s.createdAt()), "key_name");
+                return want;
+            }
+            ns = found.get();
+            if (ns.encryption().equals(want)) return want;
+            ns.adminLock().writeLock().lock();
+            try {
+                if (ns.encryption().equals(want)) return want;
+                if (hasData(name))
+                    throw new NamespaceConflictException("namespace_not_empty", "mode", "mode: namespace " + name + " has data ("
+                            + ns.encryption().mode().apiName() + " encryption); the encryption of a namespace can change only before its "
+                            + "first write. Copy it into a new namespace created with the wanted encryption instead");
+                ObjectStore target;
+                if (want.customerManaged()) {
+                    prepareDataKey(name, want.keyName(), "key_name");
+                    target = dataStore(name, want);
+                } else {
+                    store.delete(NamespaceDataKeys.recordKey(name));
+                    target = store;
+                }
+                ns.updateSettings(cur -> cur.withEncryption(want, System.currentTimeMillis()));
+                ns.dataStore().switchTo(target);
+            } finally {
+                ns.adminLock().writeLock().unlock();
+            }
+        }
+        return want;
+    }
+
+    /** What a copy did. */
+    public record CopyResult(String sourceNamespace, String namespace, long copied) {}
+
+    /** Documents read from the source and written to the target per step of a copy. */
+    static final int COPY_PAGE = 1000;
+
+    /**
+     * Copies a namespace server-side (API.md {@code POST /v1/namespaces/{ns}/copy}
+     * {@code {"source_namespace":"…"}}) into {@code target}, which must be new or have no documents.
+     * A new target is created with the source's settings: metric, dimensions, schema, embedding
+     * model, number of shards and encryption (same mode and key name, its own data key). An
+     * existing empty target keeps its shard count and encryption and takes over the source's
+     * metric, dimensions (unless it has others: a conflict), schema (merged; a type clash is a 400)
+     * and embedding model. Documents are read from the source in id order and written to the target
+     * through its write path (WAL, then apply), a page of {@value #COPY_PAGE} per logged batch; vectors
+     * are copied, not re-embedded.
+     *
+     * <p>Not atomic: writes to the source during the copy may or may not be copied; a copy that
+     * fails half-way leaves the documents copied so far (copy again into a new namespace, or delete
+     * the target). Two concurrent copies into one empty target are not prevented.
+     *
+     * @throws NamespaceNotFoundException the source does not exist
+     * @throws NamespaceConflictException {@code target_not_empty}, or dimensions that differ
+     */
+    public CopyResult copy(String target, JsonNode body) throws IOException {
+        if (body == null || !body.isObject())
+            throw new InvalidRequestException("invalid_request", "", "the body is an object {\"source_namespace\":…}");
+        for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!k.equals("source_namespace")) throw new InvalidRequestException("invalid_request", k, k + ": unknown field; known: [source_namespace]");
+        }
+        JsonNode sn = body.get("source_namespace");
+        if (sn == null || !sn.isTextual())
+            throw new InvalidRequestException("invalid_request", "source_namespace", "source_namespace: is required, a namespace name");
+        String source = sn.textValue();
+        try {
+            NamespaceSettings.checkName(source);
+        } catch (InvalidRequestException e) {
+            throw new InvalidRequestException(e.code(), "source_namespace", e.getMessage().replaceFirst("^namespace:", "source_namespace:"));
+        }
+        NamespaceSettings.checkName(target);
+        if (source.equals(target))
+            throw new InvalidRequestException("invalid_request", "source_namespace", "source_namespace: is the target namespace itself");
+        Namespace src = get(source);
+        Namespace dst;
+        synchronized (this) {
+            Optional<Namespace> t = openExisting(target);
+            if (t.isEmpty()) {
+                NamespaceSettings ss = src.settings();
+                dst = createWith(ss.renamed(target, ss.numShards(), ss.encryption(), System.currentTimeMillis()), "source_namespace");
+            } else {
+                dst = t.get();
+                dst.adoptSettings(src.settings());
+            }
+        }
+        dst.requireNoDocuments("namespace");
+        long copied = 0;
+        for (List<Document> page = src.documentsAfter(null, COPY_PAGE); !page.isEmpty();
+                page = src.documentsAfter(page.get(page.size() - 1).id(), COPY_PAGE)) {
+            copied += dst.writeDocuments(page);
+        }
+        return new CopyResult(source, target, copied);
     }
 
     /** The namespace, created with default settings if it does not exist (writes create namespaces). */
@@ -81,17 +264,18 @@ public final class NamespaceManager implements AutoCloseable {
         Optional<StoredObject> o = store.getObject(NamespaceSettings.key(name));
         if (o.isEmpty()) return Optional.empty();
         NamespaceSettings s = NamespaceSettings.decode(o.get().bytes());
+        SwitchableObjectStore data = new SwitchableObjectStore(dataStore(name, s.encryption()));
         Shard[] shards = new Shard[s.numShards()];
         try {
             for (int i = 0; i < shards.length; i++) {
-                shards[i] = Shard.open(dataDir.resolve(name).resolve("shards").resolve(Integer.toString(i)), store,
+                shards[i] = Shard.open(dataDir.resolve(name).resolve("shards").resolve(Integer.toString(i)), data,
                         new WalShard(name, i), s.metric(), s.dimensions(), s.schema(), settings);
             }
         } catch (IOException | RuntimeException e) {
             for (Shard sh : shards) if (sh != null) try { sh.close(); } catch (IOException ignored) { /* first error wins */ }
             throw e;
         }
-        ns = new Namespace(s, o.get().generation(), store, shards, embedders::get);
+        ns = new Namespace(s, o.get().generation(), store, data, shards, embedders::get);
         open.put(name, ns);
         return Optional.of(ns);
     }

@@ -18,20 +18,28 @@ import java.util.regex.Pattern;
  * The settings of a namespace, stored as {@code <ns>/meta.json} in the object store and updated
  * by compare-and-set:
  * <pre>
- * {"format_version":1, "name":"…", "distance_metric":"cosine_distance", "dimensions":0,
+ * {"format_version":2, "name":"…", "distance_metric":"cosine_distance", "dimensions":0,
  *  "schema":{…}, "embedding_model":"all-minilm-l6-v2" | null, "num_shards":1,
+ *  "encryption":{"mode":"default"} | {"mode":"customer-managed","key_name":"…"},
  *  "created_at":epoch ms, "updated_at":epoch ms}
  * </pre>
  * {@code dimensions} is 0 until the first vector is written, then fixed. {@code embedding_model}
  * null means embedding is off (text-only rows are stored and BM25-indexed without a vector).
+ * meta.json stays plaintext even for an encrypted namespace (it says how to find the key); it
+ * holds names and types of attributes, never their values.
+ *
+ * <p>Format history: 1 — first version; 2 — adds {@code encryption} (a version-1 file reads as
+ * {@code {"mode":"default"}}). Version 2 is always written, so a build that reads only 1 refuses
+ * an encrypted namespace instead of reading its ciphertext as data.
  */
 public record NamespaceSettings(String name, VectorMetric metric, int dimensions, Schema schema, EmbeddingModel embeddingModel,
-        int numShards, long createdAt, long updatedAt) {
-    public static final int FORMAT_VERSION = 1;
+        int numShards, EncryptionSettings encryption, long createdAt, long updatedAt) {
+    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION_START = 1;
     public static final int MAX_SHARDS = 1024;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> OPTIONS = Set.of("distance_metric", "num_shards", "embedding_model", "schema");
+    private static final Set<String> OPTIONS = Set.of("distance_metric", "num_shards", "embedding_model", "schema", "encryption");
 
     /** @throws InvalidRequestException unless the name matches {@code [A-Za-z0-9_.-]{1,128}} and is not {@code .} or {@code ..} */
     public static void checkName(String name) {
@@ -47,7 +55,8 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
 
     /**
      * Settings of a new namespace from creation options ({@code distance_metric}, {@code num_shards},
-     * {@code embedding_model} (a model name or null for none), {@code schema}); null options = defaults.
+     * {@code embedding_model} (a model name or null for none), {@code schema}, {@code encryption}
+     * ({@link EncryptionSettings#fromJson})); null options = defaults.
      */
     public static NamespaceSettings create(String name, JsonNode options, long now) {
         checkName(name);
@@ -55,6 +64,7 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
         int shards = 1;
         EmbeddingModel model = EmbeddingModel.DEFAULT;
         Schema schema = Schema.empty();
+        EncryptionSettings encryption = EncryptionSettings.DEFAULT;
         if (options != null && !options.isNull()) {
             if (!options.isObject()) throw new InvalidRequestException("invalid_request", "", "namespace options must be an object");
             for (Iterator<String> it = options.fieldNames(); it.hasNext(); ) {
@@ -89,16 +99,42 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
             }
             JsonNode sc = options.get("schema");
             if (sc != null && !sc.isNull()) schema = Schema.fromJson(sc);
+            JsonNode en = options.get("encryption");
+            if (en != null && !en.isNull()) encryption = EncryptionSettings.fromJson(en, "encryption");
         }
-        return new NamespaceSettings(name, metric, 0, schema, model, shards, now, now);
+        return new NamespaceSettings(name, metric, 0, schema, model, shards, encryption, now, now);
+    }
+
+    /** Parses a {@code distance_metric} value; errors name {@code path}. */
+    public static VectorMetric parseMetric(JsonNode m, String path) {
+        if (m == null || m.isNull() || !m.isTextual())
+            throw new InvalidRequestException("invalid_request", path, path + ": must be one of cosine_distance, euclidean_squared, dot_product; got " + m);
+        try {
+            return VectorMetric.fromApiName(m.textValue());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRequestException("invalid_request", path, path + ": " + e.getMessage());
+        }
     }
 
     public NamespaceSettings withDimensions(int d, long now) {
-        return new NamespaceSettings(name, metric, d, schema, embeddingModel, numShards, createdAt, now);
+        return new NamespaceSettings(name, metric, d, schema, embeddingModel, numShards, encryption, createdAt, now);
     }
 
     public NamespaceSettings withSchema(Schema s, long now) {
-        return new NamespaceSettings(name, metric, dimensions, s, embeddingModel, numShards, createdAt, now);
+        return new NamespaceSettings(name, metric, dimensions, s, embeddingModel, numShards, encryption, createdAt, now);
+    }
+
+    public NamespaceSettings withMetric(VectorMetric m, long now) {
+        return new NamespaceSettings(name, m, dimensions, schema, embeddingModel, numShards, encryption, createdAt, now);
+    }
+
+    public NamespaceSettings withEncryption(EncryptionSettings e, long now) {
+        return new NamespaceSettings(name, metric, dimensions, schema, embeddingModel, numShards, e, createdAt, now);
+    }
+
+    /** These settings under another name (copy), with its own times. */
+    public NamespaceSettings renamed(String newName, int shards, EncryptionSettings e, long now) {
+        return new NamespaceSettings(newName, metric, dimensions, schema, embeddingModel, shards, e, now, now);
     }
 
     public ObjectNode toJson() {
@@ -111,6 +147,7 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
         if (embeddingModel == null) o.putNull("embedding_model");
         else o.put("embedding_model", embeddingModel.settingName());
         o.put("num_shards", numShards);
+        o.set("encryption", encryption.toJson());
         o.put("created_at", createdAt);
         o.put("updated_at", updatedAt);
         return o;
@@ -129,12 +166,15 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
         try {
             JsonNode o = JSON.readTree(bytes);
             int v = o.path("format_version").asInt(-1);
-            if (v != FORMAT_VERSION)
-                throw new IllegalStateException("namespace settings have format_version " + v + "; this build reads " + FORMAT_VERSION);
+            if (v < FORMAT_VERSION_START || v > FORMAT_VERSION)
+                throw new IllegalStateException("namespace settings have format_version " + v + "; this build reads "
+                        + FORMAT_VERSION_START + ".." + FORMAT_VERSION);
             JsonNode em = o.get("embedding_model");
+            JsonNode en = o.get("encryption");
+            EncryptionSettings enc = v < 2 || en == null || en.isNull() ? EncryptionSettings.DEFAULT : EncryptionSettings.fromJson(en, "encryption");
             return new NamespaceSettings(o.get("name").asText(), VectorMetric.fromApiName(o.get("distance_metric").asText()),
                     o.get("dimensions").asInt(), Schema.fromJson(o.get("schema")),
-                    em == null || em.isNull() ? null : EmbeddingModel.fromName(em.asText()), o.get("num_shards").asInt(),
+                    em == null || em.isNull() ? null : EmbeddingModel.fromName(em.asText()), o.get("num_shards").asInt(), enc,
                     o.get("created_at").asLong(), o.get("updated_at").asLong());
         } catch (IOException | RuntimeException e) {
             if (e instanceof IllegalStateException ise) throw ise;

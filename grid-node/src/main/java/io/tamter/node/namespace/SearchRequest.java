@@ -59,7 +59,7 @@ public record SearchRequest(float[] vector, String text, Mode mode, JsonNode fil
         }
         float[] v = null;
         JsonNode vn = o.get("vector");
-        if (vn != null && !vn.isNull()) v = Namespace.parseVector(vn, "vector");
+        if (vn != null && !vn.isNull()) v = RowParser.parseVector(vn, "vector");
         String text = null;
         JsonNode tn = o.get("text");
         if (tn != null && !tn.isNull()) {

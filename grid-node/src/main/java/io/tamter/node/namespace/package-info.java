@@ -1,7 +1,9 @@
 /**
- * The namespace engine: {@link io.tamter.node.namespace.NamespaceManager} opens, creates, lists and
- * deletes namespaces; {@link io.tamter.node.namespace.Namespace} runs the operations of API.md
- * (upsert, patch, delete, conditional variants with {@code $ref_new}, filter-delete, get, search).
+ * The namespace engine: {@link io.tamter.node.namespace.NamespaceManager} opens, creates, lists,
+ * copies and deletes namespaces and sets their encryption; {@link io.tamter.node.namespace.Namespace}
+ * runs the operations of API.md (upsert, patch, delete, conditional variants with {@code $ref_new},
+ * filter-delete, columnar upsert and patch, get, export, search, configure-metric, _debug/recall,
+ * metadata).
  *
  * <h2>Settings</h2>
  * {@code <ns>/meta.json} ({@link io.tamter.node.namespace.NamespaceSettings}), created and updated by
@@ -26,8 +28,25 @@
  * shard has its own statistics, as in Elasticsearch's default query-then-fetch).
  * {@code include_metadata} defaults to all attributes.
  *
+ * <h2>Encryption</h2>
+ * {@code {"mode":"customer-managed","key_name":…}} puts every object of the namespace but
+ * {@code meta.json} and the wrapped data key through {@link io.tamter.node.crypto.EncryptingObjectStore}
+ * (WAL, manifests, checkpoint files); opening it needs the key ({@link io.tamter.node.namespace.NamespaceManager}).
+ * The encryption of a namespace can change only before its first write (else {@code namespace_not_empty});
+ * re-encryption is not implemented (copy into a namespace created with the wanted encryption).
+ *
+ * <h2>Export, copy, metric</h2>
+ * Export pages through documents in id order with an opaque cursor ({@link io.tamter.node.namespace.ExportCursor}:
+ * u64 ids numerically, then UUIDs, then strings by UTF-8 bytes, the same for any shard count). Copy
+ * reads the source in that order and writes through the target's write path. A metric change on a
+ * namespace with vectors rebuilds each shard's index in the background
+ * ({@link io.tamter.node.shard.VectorIndexRebuild}); its vector searches are exact meanwhile.
+ *
  * <h2>Limits</h2>
- * A multi-shard request is atomic per shard, not across shards. Not implemented yet: configure-metric,
- * encryption, copy, export with a cursor, the query result cache, warm.
+ * A multi-shard request is atomic per shard, not across shards; so is a copy. Not implemented yet:
+ * the query result cache, warm, re-encryption / key rotation of a namespace with data. Settings
+ * changes (metric, encryption) are made by the node that runs them; other nodes of a grid that
+ * have the namespace open learn of them only when they reopen it (the replicated settings cache
+ * of ARCHITECTURE.md is not there yet).
  */
 package io.tamter.node.namespace;

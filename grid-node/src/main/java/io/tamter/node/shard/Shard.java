@@ -35,6 +35,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
@@ -70,13 +71,18 @@ public final class Shard implements AutoCloseable {
 
     private final WalShard walShard;
     private final Settings settings;
-    private final VectorMetric metric;
+    /** The namespace's metric; changed only under the write lock ({@link #changeMetric}). */
+    private volatile VectorMetric metric;
     private final ShardDb db;
     private final TextIndex text;
     /** Set once after replay; never null afterwards. */
     private WalWriter wal;
     private final ReentrantLock writeLock = new ReentrantLock();
     private volatile SpfreshIndex vectors;
+    /** Held by searches of {@link #vectors}; its write lock is held while the index is replaced. */
+    private final ReentrantReadWriteLock indexLock = new ReentrantReadWriteLock();
+    /** The background rebuild of the vector index under a new metric, or null when the index is up to date. */
+    private volatile VectorIndexRebuild rebuild;
     private long nextVid;
     /** Written under the write lock; volatile for the background checkpoint trigger. */
     private volatile long appliedSeq;
@@ -196,9 +202,13 @@ public final class Shard implements AutoCloseable {
                     from = Math.max(checkpointSeq, Math.min(docsSeq, textSeq));
                 }
             }
+            // an index of another metric, or a rebuild that a restart interrupted: start it over
+            boolean rebuildIndex = VectorIndexRebuild.needed(db, metric);
+            if (rebuildIndex) VectorIndexRebuild.reset(db);
             if (dims > 0) vectors = SpfreshIndex.open(db, metric, dims, settings);
             long nextVid = getLong(db, NEXT_VID_KEY);
             s = new Shard(store, walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
+            if (rebuildIndex) s.rebuild = new VectorIndexRebuild(s);
             s.lastCheckpointSeq = checkpointSeq;
             if (restored) s.checkpointer.seed(manifest);
             long[] replayed = {0};
@@ -211,6 +221,7 @@ public final class Shard implements AutoCloseable {
             s.commitText();
             s.wal = WalWriter.start(store, walShard, reader.nextSeq(checkpointSeq), WalWriter.Config.from(settings));
             s.startCheckpointTicker();
+            if (s.rebuild != null) s.rebuild.start();
             LOG.info("opened shard {}: applied seq {} (text {}), checkpoint seq {}{}, replayed {} entries from {} to {}", walShard, docsSeq,
                     textSeq, checkpointSeq, restored ? " (restored)" : "", replayed[0], from, last);
             return s;
@@ -281,9 +292,121 @@ public final class Shard implements AutoCloseable {
     /** Opens the vector index with {@code dims} if it is not open yet. */
     public void ensureVectorIndex(int dims) {
         if (vectors != null) return;
-        synchronized (this) {
+        writeLock.lock();
+        try {
             if (vectors == null) vectors = SpfreshIndex.open(db, metric, dims, settings);
+        } finally {
+            writeLock.unlock();
         }
+    }
+
+    /**
+     * Uses {@code m} from now on. With a vector index of another metric, the index is emptied and
+     * rebuilt from the stored vectors in the background ({@link VectorIndexRebuild}); until that
+     * is done, vector searches of this shard are exact over the stored vectors under {@code m}, so
+     * their results are correct throughout. The rebuild is recorded in the shard's RocksDB, so a
+     * restart (or a restore from a checkpoint taken meanwhile) starts it over.
+     */
+    public void changeMetric(VectorMetric m) throws IOException {
+        writeLock.lock();
+        try {
+            if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
+            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            if (m == metric) return;
+            metric = m;
+            if (vectors == null) return; // created with m on the first vector
+            VectorIndexRebuild previous = rebuild;
+            if (previous != null) previous.cancel();
+            rebuild = new VectorIndexRebuild(this); // searches are exact from here on
+            indexLock.writeLock().lock();
+            try {
+                int dims = vectors.dim();
+                vectors.close();
+                VectorIndexRebuild.reset(db);
+                vectors = SpfreshIndex.open(db, m, dims, settings);
+            } catch (RuntimeException e) {
+                failed = e;
+                throw e;
+            } finally {
+                indexLock.writeLock().unlock();
+            }
+            rebuild.start();
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /** The running index rebuild, or null when the vector index is up to date. */
+    public VectorIndexRebuild rebuild() {
+        return rebuild;
+    }
+
+    /**
+     * Waits until no index rebuild runs (or {@code timeoutMs} passed, or the rebuild failed).
+     *
+     * @return whether the index is up to date
+     */
+    public boolean awaitIndexRebuilt(long timeoutMs) throws InterruptedException {
+        long end = System.nanoTime() + timeoutMs * 1_000_000;
+        for (VectorIndexRebuild r = rebuild; r != null; r = rebuild) {
+            long left = end - System.nanoTime();
+            if (left <= 0 || !r.await(left / 1_000_000 + 1)) return rebuild == null;
+            if (rebuild == r) return false; // its thread ended without finishing (failed; logged): reopening starts it over
+        }
+        return true;
+    }
+
+    /**
+     * One step of {@code r}: under the write lock, inserts the vectors of up to {@code batch}
+     * stored documents from vid {@code fromVid} on that the new index does not hold yet.
+     *
+     * @return the vid to continue from, or -1 when every document has been visited (the rebuild is
+     *         then finished and recorded as such), or -2 when {@code r} is no longer this shard's
+     *         rebuild (cancelled, closed, failed)
+     */
+    long rebuildStep(VectorIndexRebuild r, long fromVid, int batch) throws IOException {
+        writeLock.lock();
+        try {
+            if (rebuild != r || closed || failed != null) return -2;
+            SpfreshIndex idx = vectors;
+            VectorMetric m = metric;
+            long next = -1;
+            try (org.rocksdb.RocksIterator it = db.db().newIterator(db.docs(), db.readOptions())) {
+                int n = 0;
+                for (it.seek(vidKey(fromVid)); it.isValid() && it.key()[0] == 'v'; it.next()) {
+                    if (n == batch) {
+                        next = ByteBuffer.wrap(it.key(), 1, 8).getLong();
+                        break;
+                    }
+                    n++;
+                    DocumentCodec.Stored d = DocumentCodec.decode(it.value());
+                    float[] v = d.doc().vector();
+                    r.visited(v == null ? 0 : v.length);
+                    if (v == null || v.length != idx.dim() || idx.contains(d.vid())) continue;
+                    if (m == VectorMetric.COSINE_DISTANCE && isZero(v)) {
+                        r.skippedZero();
+                        continue; // stored under another metric; it has no cosine distance
+                    }
+                    idx.insert(d.vid(), v);
+                }
+            }
+            if (next < 0) {
+                try {
+                    db.db().delete(db.meta(), db.writeOptions(), VectorIndexRebuild.REBUILD_KEY);
+                } catch (RocksDBException e) {
+                    throw new IOException("cannot record the end of the index rebuild of shard " + walShard + ": " + e.getMessage(), e);
+                }
+                rebuild = null;
+            }
+            return next;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    static boolean isZero(float[] v) {
+        for (float x : v) if (x != 0) return false;
+        return true;
     }
 
     // ------------------------------------------------------------------ reads
@@ -301,6 +424,26 @@ public final class Shard implements AutoCloseable {
     public Document byVid(long vid) {
         byte[] d = rocksGet(vidKey(vid));
         return d == null ? null : DocumentCodec.decode(d).doc();
+    }
+
+    /**
+     * Up to {@code limit} stored documents in id order ({@link DocId#compareTo}: the byte order of
+     * {@link DocId#key()}) whose id is greater than {@code after} (null: from the first). Reads
+     * the document store directly; a document deleted while the page is read is left out.
+     */
+    public List<Document> documentsAfter(DocId after, int limit) {
+        List<Document> out = new ArrayList<>(Math.min(limit, 1024));
+        byte[] from = after == null ? new byte[] {'i'} : idKey(after);
+        try (org.rocksdb.RocksIterator it = db.db().newIterator(db.docs(), db.readOptions())) {
+            for (it.seek(from); it.isValid() && out.size() < limit; it.next()) {
+                byte[] k = it.key();
+                if (k[0] != 'i') break;
+                if (after != null && java.util.Arrays.equals(k, from)) continue;
+                Document d = byVid(ByteBuffer.wrap(it.value()).getLong());
+                if (d != null) out.add(d);
+            }
+        }
+        return out;
     }
 
     /** Live documents (as the text index counts them). */
@@ -322,8 +465,23 @@ public final class Shard implements AutoCloseable {
      * documents) is answered exactly from the stored vectors of its matches (SPFRESH.md).
      */
     public List<VectorHit> searchVector(float[] query, int k, Query filter, float maxDistance) throws IOException {
-        SpfreshIndex idx = vectors;
-        if (idx == null) return List.of();
+        indexLock.readLock().lock();
+        try {
+            SpfreshIndex idx = vectors;
+            if (idx == null) return List.of();
+            if (rebuild != null) return exact(query, k, text.matchingVids(filter), maxDistance);
+            return searchIndex(idx, query, k, filter, maxDistance);
+        } finally {
+            indexLock.readLock().unlock();
+        }
+    }
+
+    /** The {@code k} nearest by exact search over every stored vector matching {@code filter} (null: all). */
+    public List<VectorHit> searchExact(float[] query, int k, Query filter, float maxDistance) throws IOException {
+        return exact(query, k, text.matchingVids(filter), maxDistance);
+    }
+
+    private List<VectorHit> searchIndex(SpfreshIndex idx, float[] query, int k, Query filter, float maxDistance) throws IOException {
         if (filter != null) {
             VidBitSet bits = text.matchingVids(filter);
             double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);
@@ -345,6 +503,7 @@ public final class Shard implements AutoCloseable {
 
     /** Exact search over the stored vectors of the vids in {@code bits}. */
     List<VectorHit> exact(float[] query, int k, VidBitSet bits, float maxDistance) {
+        VectorMetric metric = this.metric;
         float[] q = metric.prepare(query);
         boolean l2 = metric.kernelMetric() == Metric.L2;
         PriorityQueue<VectorHit> top = new PriorityQueue<>((a, b) -> Float.compare(b.distance(), a.distance()));
@@ -356,6 +515,7 @@ public final class Shard implements AutoCloseable {
                 word &= word - 1;
                 Document d = byVid(vid);
                 if (d == null || d.vector() == null || d.vector().length != q.length) continue;
+                if (metric == VectorMetric.COSINE_DISTANCE && isZero(d.vector())) continue; // stored under another metric
                 float[] v = metric.prepare(d.vector());
                 double acc = 0;
                 for (int i = 0; i < q.length; i++) {
@@ -672,6 +832,8 @@ public final class Shard implements AutoCloseable {
      */
     public void close(boolean finalCheckpoint) throws IOException {
         if (checkpointTicker != null) checkpointTicker.cancel(false);
+        VectorIndexRebuild r = rebuild;
+        if (r != null) r.cancel();
         ckptLock.lock();
         writeLock.lock();
         try {

@@ -137,6 +137,15 @@ public final class SpannStorage {
         put(b, db.meta(), META_KEY, meta);
     }
 
+    /** Deletes the index's meta record (the shard empties its index to rebuild it under another metric). */
+    public static void deleteMeta(WriteBatch b, ShardDb db) {
+        try {
+            b.delete(db.meta(), META_KEY);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static void put(WriteBatch b, ColumnFamilyHandle cf, byte[] k, byte[] v) {
         try {
             b.put(cf, k, v);
