@@ -12,7 +12,9 @@ import io.tamter.node.doc.RequestError;
 import io.tamter.node.embed.EmbeddingRejectedException;
 import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.namespace.NamespaceConflictException;
 import io.tamter.node.namespace.NamespaceNotFoundException;
+import io.tamter.node.namespace.RecallProbe;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
@@ -85,6 +87,7 @@ public final class EngineOps {
             if (r.op().namespaced()) NamespaceSettings.checkName(r.namespace());
             return run(r);
         } catch (IllegalArgumentException e) {
+            if (e instanceof NamespaceConflictException c) return OpResponse.error(409, c.code(), e.getMessage(), c.path(), 0);
             if (e instanceof RequestError re) return OpResponse.error(400, re.code(), e.getMessage(), re.path(), 0);
             return OpResponse.error(400, "invalid_request", e.getMessage(), null, 0);
         } catch (NamespaceNotFoundException e) {
@@ -133,11 +136,60 @@ public final class EngineOps {
             }
             case SEARCH -> search(r);
             case LIST_NAMESPACES -> list(r);
-            case GET_NAMESPACE -> info(engine.get(r.namespace()));
+            case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
             case DELETE_NAMESPACE -> deleteNamespace(r);
             case GET_DOCUMENT -> getDocument(r);
-            case UPSERT_COLUMNS, UPDATE_COLUMNS, CONFIGURE_METRIC, GET_ENCRYPTION, SET_ENCRYPTION, COPY, EXPORT, WARM, DEBUG_RECALL ->
-                    OpResponse.error(501, "not_implemented", r.op().wire() + " is not implemented yet", null, 0);
+            case UPSERT_COLUMNS -> write(r, ns -> ns.upsertColumns(field(b, "upsert_columns", true)), Set.of("upsert_columns"), false);
+            case UPDATE_COLUMNS -> write(r, ns -> ns.patchColumns(field(b, "patch_columns", true)), Set.of("patch_columns"), false);
+            case CONFIGURE_METRIC -> {
+                checkFields(b, Set.of("distance_metric"));
+                Namespace.Info i = withNamespaceForWrite(r, ns -> ns.configureMetric(b));
+                LOG.info("trace {} op {}: {} metric set to {}", r.traceId(), r.operationId(), r.namespace(), i.metric());
+                OpResponse res = info(i);
+                res.body().put("operation_id", r.operationId());
+                yield res;
+            }
+            case GET_ENCRYPTION -> {
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                out.set("encryption", engine.get(r.namespace()).encryption().toJson());
+                yield OpResponse.ok(out);
+            }
+            case SET_ENCRYPTION -> {
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                out.set("encryption", engine.setEncryption(r.namespace(), b).toJson());
+                out.put("operation_id", r.operationId());
+                LOG.info("trace {} op {}: {} encryption set to {}", r.traceId(), r.operationId(), r.namespace(), out.get("encryption"));
+                yield OpResponse.ok(out);
+            }
+            case COPY -> {
+                NamespaceManager.CopyResult c = engine.copy(r.namespace(), b);
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                out.put("source_namespace", c.sourceNamespace());
+                out.put("namespace", c.namespace());
+                out.put("copied", c.copied());
+                out.put("operation_id", r.operationId());
+                LOG.info("trace {} op {}: copied {} documents from {} into {}", r.traceId(), r.operationId(), c.copied(), c.sourceNamespace(), c.namespace());
+                yield OpResponse.ok(out);
+            }
+            case EXPORT -> {
+                Namespace.ExportPage page = engine.get(r.namespace()).export(r.param("cursor"), r.param("limit"));
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                ArrayNode docs = out.putArray("documents");
+                for (Document d : page.documents()) docs.add(documentJson(d));
+                if (page.nextCursor() == null) out.putNull("next_cursor");
+                else out.put("next_cursor", page.nextCursor());
+                yield OpResponse.ok(out);
+            }
+            case WARM -> warm(engine.get(r.namespace()));
+            case DEBUG_RECALL -> {
+                RecallProbe.Result res = engine.get(r.namespace()).recall(b);
+                ObjectNode out = JsonNodeFactory.instance.objectNode();
+                out.put("avg_recall", res.avgRecall());
+                out.put("avg_ann_count", res.avgAnnCount());
+                out.put("avg_exhaustive_count", res.avgExhaustiveCount());
+                out.put("sampled", res.sampled());
+                yield OpResponse.ok(out);
+            }
         };
     }
 
@@ -273,8 +325,29 @@ public final class EngineOps {
         throw new InvalidRequestException("invalid_request", field, field + ": must be an integer in 1.." + MAX_PAGE + "; got '" + v + "'");
     }
 
-    private OpResponse info(Namespace ns) throws IOException {
-        Namespace.Info i = ns.info();
+    /**
+     * Brings a namespace into memory and the caches: opening it loads its heads and opens RocksDB
+     * and Lucene; reading every posting once fills the block cache and the page cache.
+     */
+    private OpResponse warm(Namespace ns) throws IOException {
+        long t0 = System.nanoTime();
+        long heads = 0, live = 0;
+        for (int i = 0; i < ns.settings().numShards(); i++) {
+            var idx = ns.shard(i).vectorIndex();
+            if (idx == null) continue;
+            var st = idx.stats(); // one pass over every posting
+            heads += st.heads();
+            live += st.liveVectors();
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("shards", ns.settings().numShards());
+        out.put("heads", heads);
+        out.put("live_vectors", live);
+        out.put("warm_ms", (System.nanoTime() - t0) / 1_000_000);
+        return OpResponse.ok(out);
+    }
+
+    private OpResponse info(Namespace.Info i) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("name", i.name());
         out.put("approx_row_count", i.approxRowCount());
@@ -284,6 +357,11 @@ public final class EngineOps {
         out.put("num_shards", i.numShards());
         if (i.embeddingModel() == null) out.putNull("embedding_model");
         else out.put("embedding_model", i.embeddingModel());
+        out.set("encryption", i.encryption());
+        ObjectNode index = out.putObject("index");
+        index.put("status", i.indexStatus());
+        index.put("unindexed_bytes", i.unindexedBytes());
+        index.put("pending_tasks", i.pendingIndexTasks());
         out.put("created_at", java.time.Instant.ofEpochMilli(i.createdAt()).toString());
         out.put("updated_at", java.time.Instant.ofEpochMilli(i.updatedAt()).toString());
         return OpResponse.ok(out);

@@ -9,21 +9,21 @@ import java.util.Map;
 import javax.crypto.spec.SecretKeySpec;
 
 /** Builds PKCS#12 keystores of AES key-encryption keys for tests, in plain Java (no keytool). */
-final class TestKeystores {
+public final class TestKeystores {
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private TestKeystores() {
     }
 
     /** 32 random bytes. */
-    static byte[] randomKey() {
+    public static byte[] randomKey() {
         byte[] k = new byte[32];
         RANDOM.nextBytes(k);
         return k;
     }
 
     /** Writes a keystore at {@code file} holding one AES secret-key entry per map entry (alias → key bytes). */
-    static Path create(Path file, char[] password, Map<String, byte[]> keys) throws Exception {
+    public static Path create(Path file, char[] password, Map<String, byte[]> keys) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         for (Map.Entry<String, byte[]> e : keys.entrySet()) {
