@@ -391,11 +391,9 @@ public final class EngineOps {
     static List<JsonNode> idCandidates(String raw) {
         JsonNodeFactory f = JsonNodeFactory.instance;
         if (raw.matches("[0-9]{1,20}")) {
-            try {
-                return List.of(f.numberNode(new java.math.BigInteger(raw)), f.textNode(raw));
-            } catch (RuntimeException ignored) {
-                // not a u64: a string id
-            }
+            java.math.BigInteger n = new java.math.BigInteger(raw);
+            if (n.bitLength() <= 64) return List.of(f.numberNode(n), f.textNode(raw));
+            // 2^64 and above are no u64: only the string id of those digits can exist
         }
         DocId.fromJson(f.textNode(raw), "id"); // validates (length) with the engine's message
         return List.of(f.textNode(raw));

@@ -110,6 +110,9 @@ public final class HttpServer implements AutoCloseable {
             // API.md's error body instead of Jetty's HTML page
             cfg.jetty.modifyHttpConfiguration(hc -> hc.setUriCompliance(UriCompliance.UNSAFE));
             cfg.jetty.modifyServletContextHandler(h -> h.getServletHandler().setDecodeAmbiguousURIs(true));
+            // requests Jetty refuses before any handler runs (bad URI encoding, bad Content-Length, headers or URI
+            // too long) get API.md's error body too, not Jetty's HTML page
+            cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
             cfg.routes.before(this::before);
             cfg.routes.after(this::after);
             for (Route r : Routes.API)
@@ -253,8 +256,21 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private JsonNode parseBody(Context ctx) {
-        byte[] bytes = ctx.bodyAsBytes();
+        byte[] bytes;
+        try {
+            bytes = ctx.bodyAsBytes();
+        } catch (HttpResponseException e) {
+            throw e; // 413 from Javalin's own limit (bodies without Content-Length)
+        } catch (Exception e) {
+            // the client ended the body before Content-Length bytes or broke the chunking (Jetty's early EOF, a
+            // checked exception Javalin rethrows unchecked): its mistake, not ours
+            throw new ApiException(400, "incomplete_body", "the request body ended before its Content-Length: " + e.getMessage(), null, 0);
+        }
         if (bytes.length == 0) throw new ApiException(400, "invalid_json", "request body is empty; this route takes a JSON object", null, 0);
+        int badByte = JsonChecks.firstInvalidUtf8(bytes);
+        if (badByte >= 0)
+            throw new ApiException(400, "invalid_json", "malformed JSON: the body is not valid UTF-8 at byte " + badByte
+                    + " (overlong, surrogate or truncated sequences are refused)", null, 0);
         JsonNode n;
         try {
             n = JSON.readTree(bytes);
@@ -265,6 +281,8 @@ public final class HttpServer implements AutoCloseable {
             throw new ApiException(400, "invalid_json", "unreadable body: " + e.getMessage(), null, 0);
         }
         if (n == null || !n.isObject()) throw new ApiException(400, "invalid_json", "the request body must be a JSON object", null, 0);
+        JsonChecks.Problem bad = JsonChecks.firstUnrepresentable(n);
+        if (bad != null) throw new ApiException(400, bad.code(), bad.message(), bad.path(), 0);
         return n;
     }
 

@@ -158,7 +158,7 @@ class HttpApiTest {
                 new Case("POST", ns + "/upsert", "{\"upsert_rows\":[]} trailing", 400, "invalid_json"),
                 new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"id\":3,\"vector\":[1,2,3]}]}", 400, "invalid_json"),
                 new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,NaN,3]}]}", 400, "invalid_json"),
-                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,1e999,3]}]}", 400, "invalid_vector"),
+                new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,1e999,3]}]}", 400, "invalid_number"),
                 new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2]}]}", 400, "invalid_vector_dimensions"),
                 new Case("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[1,2,3]},{\"id\":2,\"vector\":[1,2,3]}]}", 400, "duplicate_id"),
                 new Case("POST", ns + "/upsert", "{\"upsert_rowz\":[]}", 400, "invalid_request"),
@@ -192,6 +192,59 @@ class HttpApiTest {
         // the path of a row error names the row
         JsonNode dims = s.expect(400, "POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":5,\"vector\":[1,2,3]},{\"id\":6,\"vector\":[1]}]}");
         assertThat(dims.get("error").get("path").asText()).isEqualTo("upsert_rows[1].vector");
+    }
+
+    @Test
+    void numbersBeyondADoubleAndLoneSurrogatesAreRefusedNotRewritten() {
+        String ns = "/v1/namespaces/unrepresentable";
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":\"Infinity\",\"vector\":[1,2]},{\"id\":\"?\",\"vector\":[2,1]}]}");
+        // 1e400 used to reach the owning node as the string "Infinity" and delete that document
+        JsonNode inf = s.expect(400, "DELETE", ns + "/batch-delete", "{\"deletes\":[1e400]}");
+        assertThat(inf.get("error").get("code").asText()).isEqualTo("invalid_number");
+        assertThat(inf.get("error").get("path").asText()).isEqualTo("deletes[0]");
+        // an escaped lone surrogate used to be stored as "?", overwriting the document with id "?"
+        JsonNode sur = s.expect(400, "POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":\"\\ud800\",\"vector\":[5,5]}]}");
+        assertThat(sur.get("error").get("code").asText()).isEqualTo("invalid_string");
+        assertThat(sur.get("error").get("path").asText()).isEqualTo("upsert_rows[0].id");
+        JsonNode vec = s.expect(400, "POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":3,\"vector\":[1,-1e999]}]}");
+        assertThat(vec.get("error").get("path").asText()).isEqualTo("upsert_rows[0].vector[1]");
+        assertThat(s.ok("GET", ns, null).get("approx_row_count").asLong()).isEqualTo(2);
+        assertThat(s.ok("GET", ns + "/documents/%3F?include_vectors=true", null).get("document").get("vector").get(0).asDouble()).isEqualTo(2.0);
+        // a pair written as two escapes is one character, and fine
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":\"\\ud83d\\ude00\",\"vector\":[1,1]}]}");
+        assertThat(s.ok("GET", ns + "/documents/%F0%9F%98%80", null).get("document").get("id").asText()).isEqualTo("\uD83D\uDE00");
+    }
+
+    @Test
+    void aStringIdOfDigitsBeyondU64CanBeFetched() {
+        String ns = "/v1/namespaces/digit-ids";
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":\"18446744073709551616\",\"vector\":[1,2]},"
+                + "{\"id\":\"99999999999999999999\",\"vector\":[2,1]},{\"id\":18446744073709551615,\"vector\":[1,1]}]}");
+        // the path has lost the JSON type: digits that are no u64 can only be the string id
+        assertThat(s.ok("GET", ns + "/documents/18446744073709551616", null).get("document").get("id").isTextual()).isTrue();
+        assertThat(s.ok("GET", ns + "/documents/99999999999999999999", null).get("document").get("id").asText()).isEqualTo("99999999999999999999");
+        assertThat(s.ok("GET", ns + "/documents/18446744073709551615", null).get("document").get("id").isIntegralNumber()).isTrue();
+        s.expect(404, "GET", ns + "/documents/18446744073709551617", null);
+    }
+
+    @Test
+    void requestsJettyRefusesGetTheJsonErrorBody() {
+        // an undecodable percent escape never reaches a handler; the JDK client would refuse to send it, so use a socket
+        for (String path : List.of("/v1/namespaces/%zz", "/v1/namespaces/corpus%00/upsert")) {
+            String res = rawGet(path);
+            assertThat(res).as(path).startsWith("HTTP/1.1 400");
+            assertThat(res).as(path).contains("application/json").contains("\"code\":\"bad_http_request\"").contains("\"trace_id\"");
+        }
+    }
+
+    static String rawGet(String path) {
+        try (java.net.Socket sock = new java.net.Socket("127.0.0.1", s.http.port())) {
+            sock.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(sock.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test
