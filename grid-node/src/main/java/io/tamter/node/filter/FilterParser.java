@@ -63,7 +63,20 @@ public final class FilterParser {
      */
     public Query parse(JsonNode filter, String path, Function<String, JsonNode> refNew) {
         if (filter == null || filter.isNull() || filter.isMissingNode()) return new MatchAllDocsQuery();
+        if (depth(filter, 0) > MAX_DEPTH)
+            throw new FilterException("filter_too_deep", path, "a filter nests deeper than " + MAX_DEPTH
+                    + " levels (450 nested $not took 16 s to evaluate: a filter that deep is a mistake or an attack)");
         return new Run(refNew).filter(filter, path);
+    }
+
+    /** Deepest JSON nesting a filter may have ($and/$or/$not of attribute conditions). */
+    public static final int MAX_DEPTH = 64;
+
+    private static int depth(JsonNode n, int d) {
+        if (d > MAX_DEPTH) return d; // deep enough to refuse; do not walk further
+        int max = d;
+        if (n.isContainerNode()) for (JsonNode c : n) max = Math.max(max, depth(c, d + 1));
+        return max;
     }
 
     private final class Run {
