@@ -72,6 +72,13 @@ public final class TamterServer implements AutoCloseable {
             for (int i = 0; i < ns.settings().numShards(); i++) n += Math.max(0, ns.shard(i).appliedSeq() - ns.shard(i).checkpointSeq());
             return n;
         })).description("WAL segments applied but not yet covered by a checkpoint").register(reg);
+        Gauge.builder("tamter.index.live.vectors", engine, sum(ns -> {
+            long n = 0;
+            for (int i = 0; i < ns.settings().numShards(); i++) if (ns.shard(i).vectorIndex() != null) n += ns.shard(i).vectorIndex().liveCount();
+            return n;
+        })).description("vectors live in the SPFresh indexes of the open namespaces").register(reg);
+        Gauge.builder("tamter.index.pending.tasks", engine, sum(ns -> ns.info().pendingIndexTasks()))
+                .description("background index work queued or running (LIRE rebalancer, metric rebuilds)").register(reg);
     }
 
     interface NsLong {
