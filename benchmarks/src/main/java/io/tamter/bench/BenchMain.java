@@ -14,6 +14,7 @@ public final class BenchMain {
                 case "filter" -> FilterBench.run(rest);
                 case "beir" -> BeirBench.run(rest);
                 case "http" -> HttpBench.run(rest);
+                case "embed" -> EmbedBench.run(rest);
                 case "help", "-h", "--help" -> usage(0);
                 default -> {
                     System.err.println("tamter bench: unknown kind '" + args[0] + "'");
@@ -38,6 +39,7 @@ public final class BenchMain {
                   beir   --dataset DIR (e.g. ../shared/data/scifact) --mode bm25|dense|hybrid | --modes bm25,dense,hybrid
                          [--model all-minilm-l6-v2|bge-small-en-v1.5] [--k 10] [--split test] [--queries N] [--set key=value ...]
                          [--via engine|http] [--url http://127.0.0.1:PORT] (http without --url: a server of its own on a free port)
+                  embed  --dataset DIR (BEIR) --out DIR2 [--model NAME]: the corpus and queries as base/query.fvecs for bench ann
                   http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
                          [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
                 results: one JSON object per line on stdout, the last a summary; progress on stderr""");
