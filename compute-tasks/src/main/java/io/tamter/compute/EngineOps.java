@@ -86,25 +86,30 @@ public final class EngineOps {
         try {
             if (r.op().namespaced()) NamespaceSettings.checkName(r.namespace());
             return run(r);
-        } catch (IllegalArgumentException e) {
-            if (e instanceof NamespaceConflictException c) return OpResponse.error(409, c.code(), e.getMessage(), c.path(), 0);
+        } catch (IOException | RuntimeException e) {
+            return failure(e, r);
+        }
+    }
+
+    /** The response for an operation that failed with {@code e}: API.md's status and error body. */
+    static OpResponse failure(Exception e, OpRequest r) {
+        if (e instanceof NamespaceConflictException c) return OpResponse.error(409, c.code(), e.getMessage(), c.path(), 0);
+        if (e instanceof IllegalArgumentException) {
             if (e instanceof RequestError re) return OpResponse.error(400, re.code(), e.getMessage(), re.path(), 0);
             return OpResponse.error(400, "invalid_request", e.getMessage(), null, 0);
-        } catch (NamespaceNotFoundException e) {
-            return OpResponse.error(404, "namespace_not_found", "namespace not found: " + e.namespace(), null, 0);
-        } catch (WalBackpressureException | EmbeddingRejectedException e) {
+        }
+        if (e instanceof NamespaceNotFoundException nf)
+            return OpResponse.error(404, "namespace_not_found", "namespace not found: " + nf.namespace(), null, 0);
+        if (e instanceof WalBackpressureException || e instanceof EmbeddingRejectedException)
             return OpResponse.error(429, "backpressure", e.getMessage() + "; retry later", null, 1);
-        } catch (WalFencedException e) {
-            return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
-        } catch (KeyUnavailableException e) {
-            return OpResponse.error(500, "key_unavailable", e.getMessage(), null, 0);
-        } catch (IOException e) {
+        if (e instanceof WalFencedException) return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
+        if (e instanceof KeyUnavailableException) return OpResponse.error(500, "key_unavailable", e.getMessage(), null, 0);
+        if (e instanceof IOException) {
             LOG.warn("trace {}: {} on {} failed: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
             return OpResponse.error(503, "storage_unavailable", "storage unavailable: " + e.getMessage(), null, 5);
-        } catch (RuntimeException e) {
-            LOG.error("trace {}: {} on {} failed", r.traceId(), r.op().wire(), r.namespace(), e);
-            return OpResponse.error(500, "internal", "internal error (trace " + r.traceId() + "): " + e, null, 0);
         }
+        LOG.error("trace {}: {} on {} failed", r.traceId(), r.op().wire(), r.namespace(), e);
+        return OpResponse.error(500, "internal", "internal error (trace " + r.traceId() + "): " + e, null, 0);
     }
 
     private OpResponse run(OpRequest r) throws IOException {
@@ -272,7 +277,11 @@ public final class EngineOps {
     private OpResponse search(OpRequest r) throws IOException {
         long t0 = System.nanoTime();
         SearchRequest req = SearchRequest.fromJson(r.body());
-        SearchResult res = engine.get(r.namespace()).search(req);
+        return OpResponse.ok(searchResponse(engine.get(r.namespace()).search(req), req, t0));
+    }
+
+    /** API.md's search response body for {@code res}. */
+    static ObjectNode searchResponse(SearchResult res, SearchRequest req, long startNanos) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode matches = out.putArray("matches");
         for (SearchResult.Match m : res.matches()) {
@@ -288,8 +297,8 @@ public final class EngineOps {
             if (m.text() != null) o.put("text", m.text());
         }
         out.put("found", res.matches().size());
-        out.put("search_time_ms", (System.nanoTime() - t0) / 1_000_000);
-        return OpResponse.ok(out);
+        out.put("search_time_ms", (System.nanoTime() - startNanos) / 1_000_000);
+        return out;
     }
 
     private OpResponse list(OpRequest r) throws IOException {

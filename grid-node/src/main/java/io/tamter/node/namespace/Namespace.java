@@ -384,83 +384,64 @@ public final class Namespace {
         return s == null ? null : s.doc();
     }
 
+    /** Searches every shard and merges their answers ({@link ShardSearch}). */
     public SearchResult search(SearchRequest r) throws IOException {
+        SearchRequest prepared = prepare(r);
+        List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
+        for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, prepared));
+        return ShardSearch.merge(parts, prepared);
+    }
+
+    /**
+     * Validates a search against the namespace (filter, dimensions) and embeds its text when the
+     * mode needs a vector: the result carries the query vector, so shards never embed.
+     */
+    public SearchRequest prepare(SearchRequest r) {
         NamespaceSettings s = settings;
-        Query filter = r.filter() == null || r.filter().isNull() ? null : new FilterParser(s.schema()).parse(r.filter(), "filter", null);
-        SearchRequest.Mode mode = r.mode() != null ? r.mode() : SearchRequest.Mode.VECTOR;
-        float[] q = null;
-        if (mode != SearchRequest.Mode.BM25) {
-            q = r.vector();
-            if (q == null) {
-                if (s.embeddingModel() == null)
-                    throw new InvalidRequestException("invalid_request", "text", "text: namespace " + name
-                            + " has no embedding model; search text with mode bm25");
-                q = embedders.apply(s.embeddingModel()).embed(r.text());
-            }
-            if (s.dimensions() != 0 && q.length != s.dimensions())
-                throw new InvalidRequestException("invalid_vector_dimensions", "vector", "vector: query has " + q.length
-                        + " dimensions, namespace has " + s.dimensions());
-            if (s.metric() == VectorMetric.COSINE_DISTANCE && isZero(q))
-                throw new InvalidRequestException("invalid_vector", "vector", "vector: a zero vector has no cosine distance");
+        if (r.filter() != null && !r.filter().isNull()) new FilterParser(s.schema()).parse(r.filter(), "filter", null);
+        if (ShardSearch.mode(r) == SearchRequest.Mode.BM25) return r;
+        float[] q = r.vector();
+        if (q == null) {
+            if (s.embeddingModel() == null)
+                throw new InvalidRequestException("invalid_request", "text", "text: namespace " + name
+                        + " has no embedding model; search text with mode bm25");
+            q = embedders.apply(s.embeddingModel()).embed(r.text());
         }
-        int candidates = mode == SearchRequest.Mode.HYBRID ? Math.min(SearchRequest.MAX_TOP_K, Math.max(2 * r.topK(), 20)) : r.topK();
-        record Ref(int shard, long vid) {}
-        List<Object[]> vec = new ArrayList<>(); // {Ref, Shard.VectorHit}
-        List<Object[]> bm = new ArrayList<>();  // {Ref, Hit}
-        for (int si = 0; si < shards.length; si++) {
-            if (q != null && s.dimensions() != 0)
-                for (Shard.VectorHit h : shards[si].searchVector(q, candidates, filter, r.distanceThreshold()))
-                    vec.add(new Object[] {new Ref(si, h.vid()), h});
-            if (mode != SearchRequest.Mode.VECTOR)
-                for (Hit h : shards[si].bm25(r.text(), candidates, filter)) bm.add(new Object[] {new Ref(si, h.vid()), h});
+        if (s.dimensions() != 0 && q.length != s.dimensions())
+            throw new InvalidRequestException("invalid_vector_dimensions", "vector", "vector: query has " + q.length
+                    + " dimensions, namespace has " + s.dimensions());
+        if (s.metric() == VectorMetric.COSINE_DISTANCE && isZero(q))
+            throw new InvalidRequestException("invalid_vector", "vector", "vector: a zero vector has no cosine distance");
+        return r.vector() == q ? r : r.withVector(q);
+    }
+
+    /** Shard {@code si}'s candidates for a {@link #prepare prepared} search, with their documents. */
+    public ShardSearch.Partial searchShard(int si, SearchRequest prepared) throws IOException {
+        NamespaceSettings s = settings;
+        Query filter = prepared.filter() == null || prepared.filter().isNull() ? null
+                : new FilterParser(s.schema()).parse(prepared.filter(), "filter", null);
+        SearchRequest.Mode mode = ShardSearch.mode(prepared);
+        int candidates = ShardSearch.candidates(prepared);
+        Shard sh = shards[si];
+        List<ShardSearch.Candidate> vec = new ArrayList<>();
+        List<ShardSearch.Candidate> bm = new ArrayList<>();
+        if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
+            for (Shard.VectorHit h : sh.searchVector(prepared.vector(), candidates, filter, prepared.distanceThreshold()))
+                addCandidate(vec, sh.byVid(h.vid()), prepared, h.score(), h.distance());
+        if (mode != SearchRequest.Mode.VECTOR)
+            for (Hit h : sh.bm25(prepared.text(), candidates, filter)) addCandidate(bm, sh.byVid(h.vid()), prepared, h.score(), Float.NaN);
+        return new ShardSearch.Partial(vec, bm);
+    }
+
+    private static void addCandidate(List<ShardSearch.Candidate> out, Document d, SearchRequest r, float score, float dist) {
+        if (d == null) return; // deleted between search and fetch
+        Map<String, JsonNode> meta;
+        if (r.includeMetadata() == null) meta = d.attributes();
+        else {
+            meta = new LinkedHashMap<>();
+            for (String n : r.includeMetadata()) if (d.attributes().containsKey(n)) meta.put(n, d.attributes().get(n));
         }
-        vec.sort((a, b) -> Float.compare(((Shard.VectorHit) a[1]).distance(), ((Shard.VectorHit) b[1]).distance()));
-        bm.sort((a, b) -> Float.compare(((Hit) b[1]).score(), ((Hit) a[1]).score()));
-        if (vec.size() > candidates) vec = vec.subList(0, candidates);
-        if (bm.size() > candidates) bm = bm.subList(0, candidates);
-        Map<Ref, float[]> scored = new LinkedHashMap<>(); // ref → {score, dist (NaN = none)}
-        switch (mode) {
-            case VECTOR -> {
-                for (Object[] o : vec) {
-                    Shard.VectorHit h = (Shard.VectorHit) o[1];
-                    scored.put((Ref) o[0], new float[] {h.score(), h.distance()});
-                }
-            }
-            case BM25 -> {
-                for (Object[] o : bm) scored.put((Ref) o[0], new float[] {((Hit) o[1]).score(), Float.NaN});
-            }
-            case HYBRID -> {
-                Map<Ref, float[]> fused = new HashMap<>();
-                for (int i = 0; i < vec.size(); i++) {
-                    Shard.VectorHit h = (Shard.VectorHit) vec.get(i)[1];
-                    float[] f = fused.computeIfAbsent((Ref) vec.get(i)[0], k -> new float[] {0, Float.NaN});
-                    f[0] += 1f / (RRF_K + i + 1);
-                    f[1] = h.distance();
-                }
-                for (int i = 0; i < bm.size(); i++)
-                    fused.computeIfAbsent((Ref) bm.get(i)[0], k -> new float[] {0, Float.NaN})[0] += 1f / (RRF_K + i + 1);
-                List<Map.Entry<Ref, float[]>> es = new ArrayList<>(fused.entrySet());
-                es.sort((a, b) -> a.getValue()[0] != b.getValue()[0] ? Float.compare(b.getValue()[0], a.getValue()[0])
-                        : Long.compare(a.getKey().vid(), b.getKey().vid()));
-                for (Map.Entry<Ref, float[]> e : es) scored.put(e.getKey(), e.getValue());
-            }
-        }
-        List<SearchResult.Match> out = new ArrayList<>();
-        for (Map.Entry<Ref, float[]> e : scored.entrySet()) {
-            if (out.size() >= r.topK()) break;
-            Document d = shards[e.getKey().shard()].byVid(e.getKey().vid());
-            if (d == null) continue; // deleted between search and fetch
-            Map<String, JsonNode> meta;
-            if (r.includeMetadata() == null) meta = d.attributes();
-            else {
-                meta = new LinkedHashMap<>();
-                for (String n : r.includeMetadata()) if (d.attributes().containsKey(n)) meta.put(n, d.attributes().get(n));
-            }
-            float dist = e.getValue()[1];
-            out.add(new SearchResult.Match(d.id().toJson(), e.getValue()[0], Float.isNaN(dist) ? null : dist, meta,
-                    r.includeVectors() ? d.vector() : null, r.includeText() ? d.text() : null));
-        }
-        return new SearchResult(out);
+        out.add(new ShardSearch.Candidate(d.id(), meta, r.includeVectors() ? d.vector() : null, r.includeText() ? d.text() : null, score, dist));
     }
 
     /**

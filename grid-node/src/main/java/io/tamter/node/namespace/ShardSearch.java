@@ -1,0 +1,95 @@
+package io.tamter.node.namespace;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.tamter.node.doc.DocId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The two halves of a search over several shards: what one shard answers ({@link Partial}: its
+ * best vector and BM25 candidates with the documents they point at, already cut to what the
+ * request asks to see), and how the partials of all shards become one result ({@link #merge}).
+ * {@link Namespace#search} runs both in one process; the grid's search task runs one
+ * {@link Namespace#searchShard} per shard on the shard's owner and merges the partials.
+ *
+ * <p>Merging: vector candidates by distance, BM25 candidates by score (each shard's BM25 uses its
+ * own statistics, as in Elasticsearch's default query-then-fetch), each list cut to the number of
+ * candidates the mode asks every shard for; hybrid fuses the two lists by reciprocal rank fusion
+ * (Cormack, Clarke and Büttcher, SIGIR 2009): {@code score = Σ 1/(60 + rank)}. Ties go to the
+ * smaller document id, so a result does not depend on which shard answered first.
+ */
+public final class ShardSearch {
+    private ShardSearch() {}
+
+    /** A shard's candidate: the document (projected as the request asks), its score, and its vector distance (NaN for none). */
+    public record Candidate(DocId id, Map<String, JsonNode> metadata, float[] vector, String text, float score, float dist) {}
+
+    /** What one shard answers. */
+    public record Partial(List<Candidate> vector, List<Candidate> bm25) {}
+
+    /** How many candidates each shard returns per list: top_k, or for hybrid {@code max(2·top_k, 20)}. */
+    public static int candidates(SearchRequest r) {
+        return mode(r) == SearchRequest.Mode.HYBRID ? Math.min(SearchRequest.MAX_TOP_K, Math.max(2 * r.topK(), 20)) : r.topK();
+    }
+
+    static SearchRequest.Mode mode(SearchRequest r) {
+        return r.mode() != null ? r.mode() : SearchRequest.Mode.VECTOR;
+    }
+
+    public static SearchResult merge(List<Partial> parts, SearchRequest r) {
+        int n = candidates(r);
+        List<Candidate> vec = new ArrayList<>();
+        List<Candidate> bm = new ArrayList<>();
+        for (Partial p : parts) {
+            vec.addAll(p.vector());
+            bm.addAll(p.bm25());
+        }
+        vec.sort(Comparator.comparingDouble(Candidate::dist).thenComparing(Candidate::id));
+        bm.sort(Comparator.comparingDouble((Candidate c) -> -c.score()).thenComparing(Candidate::id));
+        if (vec.size() > n) vec = vec.subList(0, n);
+        if (bm.size() > n) bm = bm.subList(0, n);
+        List<Candidate> ranked;
+        Map<DocId, float[]> fused = new HashMap<>(); // id -> {score, dist}
+        switch (mode(r)) {
+            case VECTOR -> ranked = vec;
+            case BM25 -> ranked = bm;
+            default -> {
+                Map<DocId, Candidate> docs = new LinkedHashMap<>();
+                for (int i = 0; i < vec.size(); i++) {
+                    Candidate c = vec.get(i);
+                    docs.putIfAbsent(c.id(), c);
+                    float[] f = fused.computeIfAbsent(c.id(), k -> new float[] {0, Float.NaN});
+                    f[0] += 1f / (Namespace.RRF_K + i + 1);
+                    f[1] = c.dist();
+                }
+                for (int i = 0; i < bm.size(); i++) {
+                    Candidate c = bm.get(i);
+                    docs.putIfAbsent(c.id(), c);
+                    fused.computeIfAbsent(c.id(), k -> new float[] {0, Float.NaN})[0] += 1f / (Namespace.RRF_K + i + 1);
+                }
+                ranked = new ArrayList<>(docs.values());
+                ranked.sort((a, b) -> {
+                    float sa = fused.get(a.id())[0], sb = fused.get(b.id())[0];
+                    return sa != sb ? Float.compare(sb, sa) : a.id().compareTo(b.id());
+                });
+            }
+        }
+        List<SearchResult.Match> out = new ArrayList<>();
+        for (Candidate c : ranked) {
+            if (out.size() >= r.topK()) break;
+            float score = c.score();
+            float dist = c.dist();
+            float[] f = fused.get(c.id());
+            if (f != null) {
+                score = f[0];
+                dist = f[1];
+            }
+            out.add(new SearchResult.Match(c.id().toJson(), score, Float.isNaN(dist) ? null : dist, c.metadata(), c.vector(), c.text()));
+        }
+        return new SearchResult(out);
+    }
+}
