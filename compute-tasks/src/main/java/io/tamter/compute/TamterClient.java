@@ -26,6 +26,10 @@ public final class TamterClient implements AutoCloseable {
 
     /** Runs {@code op} on namespace {@code ns} (null for listing) with a JSON body and parameters. */
     public OpResponse execute(Op op, String ns, JsonNode body, Map<String, String> params) {
+        // the same refusal as over HTTP: a number beyond a double or a lone surrogate would not survive
+        // the trip as JSON text (1e400 would arrive as the string "Infinity")
+        JsonChecks.Problem bad = body == null ? null : JsonChecks.firstUnrepresentable(body);
+        if (bad != null) return OpResponse.error(400, bad.code(), bad.message(), bad.path(), 0);
         String opId = op.mutates() ? EngineOps.newOperationId() : null;
         OpRequest r = new OpRequest(op, ns, body, params, "thin-" + java.util.UUID.randomUUID(), opId);
         try {

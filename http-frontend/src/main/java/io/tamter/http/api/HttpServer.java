@@ -21,6 +21,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tamter.compute.EngineOps;
+import io.tamter.compute.JsonChecks;
 import io.tamter.compute.Op;
 import io.tamter.compute.OpRequest;
 import io.tamter.compute.OpResponse;

@@ -48,6 +48,10 @@ class ThinClientAndTextTest {
                 assertThat(bad.httpStatus()).isEqualTo(400);
                 assertThat(bad.body().get("error").get("code").asText()).isEqualTo("invalid_vector_dimensions");
                 assertThat(c.execute(Op.GET_NAMESPACE, "nope", "{}").httpStatus()).isEqualTo(404);
+                // a number beyond a double is refused, not sent on as the string "Infinity"
+                OpResponse inf = c.execute(Op.BATCH_DELETE, "docs", "{\"deletes\":[1e400]}");
+                assertThat(inf.httpStatus()).isEqualTo(400);
+                assertThat(inf.body().get("error").get("code").asText()).isEqualTo("invalid_number");
             }
             // what the thin client wrote is visible over HTTP
             assertThat(s.ok("GET", ns + "/documents/d", null).get("document").get("metadata").get("kind").asText()).isEqualTo("finance");

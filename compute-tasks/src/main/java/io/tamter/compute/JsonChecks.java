@@ -1,4 +1,4 @@
-package io.tamter.http.api;
+package io.tamter.compute;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.ByteBuffer;
@@ -24,14 +24,14 @@ import java.util.Map;
  *       collided.</li>
  * </ul>
  */
-final class JsonChecks {
+public final class JsonChecks {
     private JsonChecks() {}
 
     /** A value the engine cannot keep: the error code ({@code invalid_number}, {@code invalid_string}), its JSON path and why. */
-    record Problem(String code, String path, String message) {}
+    public record Problem(String code, String path, String message) {}
 
     /** The first such value, or null when there is none. */
-    static Problem firstUnrepresentable(JsonNode root) {
+    public static Problem firstUnrepresentable(JsonNode root) {
         Found f = walk(root);
         if (f == null) return null;
         String path = f.path.toString();
@@ -87,7 +87,7 @@ final class JsonChecks {
      * surrogates, nothing above U+10FFFF), or -1. Jackson decodes an overlong {@code C0 AF} as '/' without
      * complaint, so a body could smuggle characters past a byte-level look; the JDK's decoder is strict.
      */
-    static int firstInvalidUtf8(byte[] bytes) {
+    public static int firstInvalidUtf8(byte[] bytes) {
         int i = 0;
         while (i < bytes.length && bytes[i] >= 0) i++; // ASCII fast path: most bodies are ASCII throughout
         if (i == bytes.length) return -1;
@@ -105,7 +105,7 @@ final class JsonChecks {
         return d.flush(out).isError() ? in.position() : -1;
     }
 
-    static boolean hasUnpairedSurrogate(String s) {
+    public static boolean hasUnpairedSurrogate(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (Character.isHighSurrogate(c)) {
