@@ -86,7 +86,7 @@ final class InFlight {
 
         /** The {@code n} oldest batches (fewer if there are fewer). */
         synchronized List<InFlight> oldest(int n) {
-            List<InFlight> out = new ArrayList<>(n);
+            List<InFlight> out = new ArrayList<>(Math.min(n, entries.size()));
             Iterator<InFlight> it = entries.iterator();
             while (out.size() < n && it.hasNext()) out.add(it.next());
             return out;

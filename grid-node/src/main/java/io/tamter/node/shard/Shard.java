@@ -752,9 +752,9 @@ public final class Shard implements AutoCloseable {
 
     /**
      * Under the apply lock: finishes the batches in flight in WAL order up to and including
-     * {@code last}. The first writer to get the lock applies for every waiting one, a whole WAL
-     * segment at a time: the batches a group commit wrote are applied as one, so the applied seq
-     * (and a checkpoint of it) never covers part of a segment. A batch whose WAL write failed
+     * {@code last}. The first writer to get the lock applies for every waiting one, whole WAL
+     * segments at a time: the batches of one group commit (and of the durable segments after it)
+     * are applied as one, so the applied seq (and a checkpoint of it) never covers part of a segment. A batch whose WAL write failed
      * fails; after a failed apply the shard is failed and every later batch fails.
      */
     private void applyThrough(InFlight last) {
@@ -772,27 +772,42 @@ public final class Shard implements AutoCloseable {
                 inFlight.finish(head, e.getCause() != null ? e.getCause() : e);
                 continue;
             }
-            List<InFlight> segment = inFlight.oldest(a.entries() - a.entry());
+            // the head's segment, and every later segment already durable: one apply (one RocksDB batch,
+            // one index refresh) for all of them, as applies, not WAL writes, limit a busy shard
+            List<InFlight> queued = inFlight.oldest(Integer.MAX_VALUE);
+            List<InFlight> batch = new ArrayList<>();
             List<ShardWrite> writes = new ArrayList<>();
             long bytes = 0;
+            long seq = a.seq();
             try {
-                if (a.entry() != 0 || segment.size() != a.entries()) {
-                    throw new IllegalStateException("WAL segment " + a.seq() + " of shard " + walShard + " has " + a.entries()
-                            + " entries, but " + segment.size() + " from entry " + a.entry() + " are in flight");
+                while (batch.size() < queued.size()) {
+                    CompletableFuture<WalWriter.Appended> next = queued.get(batch.size()).wal;
+                    if (!batch.isEmpty() && (!next.isDone() || next.isCompletedExceptionally())) break;
+                    WalWriter.Appended first = next.join();
+                    int from = batch.size();
+                    if (first.entry() != 0 || from + first.entries() > queued.size()) {
+                        throw new IllegalStateException("WAL segment " + first.seq() + " of shard " + walShard + " has " + first.entries()
+                                + " entries, but " + (queued.size() - from) + " from entry " + first.entry() + " are in flight");
+                    }
+                    for (int i = 0; i < first.entries(); i++) {
+                        InFlight g = queued.get(from + i);
+                        WalWriter.Appended at = g.wal.join(); // completed with the segment's first entry, or about to be
+                        if (at.seq() != first.seq() || at.entry() != i) throw new IllegalStateException("batches of WAL segment "
+                                + first.seq() + " of shard " + walShard + " are not contiguous");
+                        batch.add(g);
+                        writes.addAll(g.writes);
+                        bytes += g.bytes;
+                    }
+                    seq = first.seq();
                 }
-                for (InFlight g : segment) {
-                    if (g.wal.join().seq() != a.seq()) throw new IllegalStateException("batches of WAL segment " + a.seq() + " of shard "
-                            + walShard + " are not contiguous");
-                    writes.addAll(g.writes);
-                    bytes += g.bytes;
-                }
-                apply(a.seq(), writes);
+                apply(seq, writes);
                 walBytesSinceCheckpoint.addAndGet(bytes);
-                for (InFlight g : segment) inFlight.finish(g, null);
+                for (InFlight g : batch) inFlight.finish(g, null);
             } catch (IOException | RuntimeException e) {
-                LOG.error("applying WAL segment {} of shard {} failed; the shard fails until reopened", a.seq(), walShard, e);
+                LOG.error("applying WAL segments {} to {} of shard {} failed; the shard fails until reopened", a.seq(), seq, walShard, e);
                 failed = e;
-                for (InFlight g : segment) inFlight.finish(g, e);
+                if (batch.isEmpty()) batch.add(head);
+                for (InFlight g : batch) inFlight.finish(g, e);
             }
         }
     }

@@ -11,7 +11,7 @@
  * payload ({@link io.tamter.node.shard.ShardWriteCodec}), appended to the WAL writer; the lock is
  * released. The next batch is resolved while this one waits to be durable, so the WAL's group
  * commit puts the batches of concurrent writers into one segment. Durable batches are applied in
- * WAL order, under the apply lock, a whole segment at a time: vector index, text index (refreshed,
+ * WAL order, under the apply lock, whole segments at a time (all those durable, together): vector index, text index (refreshed,
  * so searches see it), and the documents plus the applied WAL sequence number in one RocksDB write
  * batch; then the writes are acked. Reads see applied state only, so nothing that is not durable.
  * A resolution that touches a batch still in flight (the same id or vid, or a query over all
