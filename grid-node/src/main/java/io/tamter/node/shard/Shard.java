@@ -28,7 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -77,14 +79,28 @@ public final class Shard implements AutoCloseable {
     private final TextIndex text;
     /** Set once after replay; never null afterwards. */
     private WalWriter wal;
+    /** Held while a write is resolved and appended to the WAL (not while it is durable or applied); see {@link #write}. */
     private final ReentrantLock writeLock = new ReentrantLock();
+    /**
+     * Held while logged writes are applied, and by whatever must not see an apply half done
+     * (checkpoint snapshots, index swaps, close). Taken after {@link #writeLock}, never before it.
+     */
+    private final ReentrantLock applyLock = new ReentrantLock();
+    /** Writes appended to the WAL and not yet applied (or failed), in WAL order; see {@link InFlight}. */
+    private final InFlight.Queue inFlight = new InFlight.Queue();
     private volatile SpfreshIndex vectors;
     /** Held by searches of {@link #vectors}; its write lock is held while the index is replaced. */
     private final ReentrantReadWriteLock indexLock = new ReentrantReadWriteLock();
     /** The background rebuild of the vector index under a new metric, or null when the index is up to date. */
     private volatile VectorIndexRebuild rebuild;
+    /** The next vid a resolution hands out; under {@link #writeLock} (so above every vid in flight). */
     private long nextVid;
-    /** Written under the write lock; volatile for the background checkpoint trigger. */
+    /** One past the highest vid applied (persisted as {@code engine.next_vid}); under {@link #applyLock}. */
+    private long appliedNextVid;
+    /**
+     * The last WAL segment applied, always whole (its entries are applied together); written under
+     * {@link #applyLock}, volatile for the background checkpoint trigger and metrics.
+     */
     private volatile long appliedSeq;
     private int uncommittedText;
     private volatile Throwable failed;
@@ -105,7 +121,7 @@ public final class Shard implements AutoCloseable {
         return t;
     });
 
-    /** Resolves a batch into effects under the shard's write lock (see {@link #write}). */
+    /** Resolves a batch into effects under the shard's write lock, one batch at a time in WAL order (see {@link #write}). */
     @FunctionalInterface
     public interface Resolver<R> {
         Resolution<R> resolve(View view) throws IOException;
@@ -114,7 +130,22 @@ public final class Shard implements AutoCloseable {
     /** The effects to log and apply, and what to return to the caller. */
     public record Resolution<R>(List<ShardWrite> writes, R result) {}
 
-    /** What a {@link Resolver} may read; consistent with every applied write, none of the batch's own. */
+    /**
+     * What a {@link Resolver} may read: the documents as every batch resolved before this one left
+     * them, none of the batch's own effects.
+     *
+     * <p>Reads see applied documents only; a read that touches a batch still in flight (appended
+     * to the WAL, not applied yet) first waits until the batches in flight are applied: {@code get}
+     * or {@code byVid} of an id or vid such a batch writes, {@code matches} on such a vid, and
+     * {@code matching} (it looks at every document) whenever any batch is in flight. So each
+     * resolution sees the effect of every batch before it in WAL order, and reads nothing that is
+     * not durable. Why waiting rather than an overlay of pending effects: conditions and filter
+     * deletes are Lucene queries, which an overlay could only answer with a second query engine;
+     * and as no resolution reads an unapplied batch, a batch whose WAL write fails cannot have
+     * misled another one in flight. The price: a write touching a document written in the last
+     * moments waits about one WAL commit, holding the write lock. Writes of other documents (the
+     * common case) do not wait.
+     */
     public interface View {
         /** The stored document of {@code id}, or null. */
         DocumentCodec.Stored get(DocId id);
@@ -148,6 +179,7 @@ public final class Shard implements AutoCloseable {
         this.wal = wal;
         this.appliedSeq = appliedSeq;
         this.nextVid = nextVid;
+        this.appliedNextVid = nextVid;
     }
 
     /**
@@ -184,8 +216,8 @@ public final class Shard implements AutoCloseable {
             if (from < checkpointSeq && walGap(reader, from)) {
                 if (Math.min(docsSeq, textSeq) >= checkpointSeq) {
                     // At the checkpoint (typically: checkpointed, closed, reopened). Segments below it are
-                    // gone; the segment at it was applied whole, as each segment of a shard holds one
-                    // entry (the shard holds its write lock across the append).
+                    // gone; the segment at it was applied whole: a checkpoint covers the applied seq,
+                    // and the entries of one segment are applied together (one RocksDB batch).
                     from = checkpointSeq;
                 } else {
                     LOG.info("local state of shard {} is at WAL seq {} (text {}), before checkpoint {} at {} whose WAL is truncated: "
@@ -219,6 +251,7 @@ public final class Shard implements AutoCloseable {
                 replayed[0]++;
             });
             s.commitText();
+            s.nextVid = s.appliedNextVid;
             s.wal = WalWriter.start(store, walShard, reader.nextSeq(checkpointSeq), WalWriter.Config.from(settings));
             s.startCheckpointTicker();
             if (s.rebuild != null) s.rebuild.start();
@@ -274,14 +307,9 @@ public final class Shard implements AutoCloseable {
         return db;
     }
 
-    /** The last WAL segment applied to the documents. */
+    /** The last WAL segment applied to the documents (every write acked so far is at or below it). */
     public long appliedSeq() {
-        writeLock.lock();
-        try {
-            return appliedSeq;
-        } finally {
-            writeLock.unlock();
-        }
+        return appliedSeq;
     }
 
     /** Uses {@code schema} for indexing and queries from now on (it must extend the current one). */
@@ -292,11 +320,11 @@ public final class Shard implements AutoCloseable {
     /** Opens the vector index with {@code dims} if it is not open yet. */
     public void ensureVectorIndex(int dims) {
         if (vectors != null) return;
-        writeLock.lock();
+        applyLock.lock();
         try {
             if (vectors == null) vectors = SpfreshIndex.open(db, metric, dims, settings);
         } finally {
-            writeLock.unlock();
+            applyLock.unlock();
         }
     }
 
@@ -309,6 +337,7 @@ public final class Shard implements AutoCloseable {
      */
     public void changeMetric(VectorMetric m) throws IOException {
         writeLock.lock();
+        applyLock.lock();
         try {
             if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
             if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
@@ -332,6 +361,7 @@ public final class Shard implements AutoCloseable {
             }
             rebuild.start();
         } finally {
+            applyLock.unlock();
             writeLock.unlock();
         }
     }
@@ -357,7 +387,7 @@ public final class Shard implements AutoCloseable {
     }
 
     /**
-     * One step of {@code r}: under the write lock, inserts the vectors of up to {@code batch}
+     * One step of {@code r}: under the apply lock, inserts the vectors of up to {@code batch}
      * stored documents from vid {@code fromVid} on that the new index does not hold yet.
      *
      * @return the vid to continue from, or -1 when every document has been visited (the rebuild is
@@ -365,7 +395,7 @@ public final class Shard implements AutoCloseable {
      *         rebuild (cancelled, closed, failed)
      */
     long rebuildStep(VectorIndexRebuild r, long fromVid, int batch) throws IOException {
-        writeLock.lock();
+        applyLock.lock();
         try {
             if (rebuild != r || closed || failed != null) return -2;
             SpfreshIndex idx = vectors;
@@ -400,7 +430,7 @@ public final class Shard implements AutoCloseable {
             }
             return next;
         } finally {
-            writeLock.unlock();
+            applyLock.unlock();
         }
     }
 
@@ -546,7 +576,7 @@ public final class Shard implements AutoCloseable {
     // ------------------------------------------------------------------ checkpoints
 
     /**
-     * Takes a checkpoint now (see {@link Checkpointer}): a consistent local copy under the write
+     * Takes a checkpoint now (see {@link Checkpointer}): a consistent local copy under the apply
      * lock (RocksDB checkpoint and Lucene commit, both at the applied seq), uploaded without it;
      * then the manifest (compare-and-set), WAL truncation and deletion of objects no longer
      * referenced. Checkpoints of one shard run one at a time.
@@ -573,7 +603,7 @@ public final class Shard implements AutoCloseable {
         // applied seq, a lower bound: replay is idempotent.)
         db.flush();
         text.commit();
-        writeLock.lock();
+        applyLock.lock();
         try {
             if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
             Checkpointer.deleteTree(tmp);
@@ -586,7 +616,7 @@ public final class Shard implements AutoCloseable {
             snap = new Checkpointer.LocalSnapshot(appliedSeq, rocks, text.luceneDir(), List.copyOf(commit.getFileNames()),
                     () -> text.releaseSnapshot(commit));
         } finally {
-            writeLock.unlock();
+            applyLock.unlock();
         }
         try {
             Checkpointer.Result r = checkpointer.upload(snap);
@@ -647,14 +677,25 @@ public final class Shard implements AutoCloseable {
     // ------------------------------------------------------------------ writes
 
     /**
-     * Runs one write batch: under the shard's write lock, {@code resolver} turns the batch into
-     * effects against the current state; they are logged as one WAL entry (durable in the object
-     * store), applied (documents, text index, vector index), made visible, and only then is the
-     * resolver's result returned. A resolver that throws, or resolves to no effects, changes
-     * nothing. A failure after the WAL append leaves the shard failed (it refuses further writes
-     * until reopened, which replays the logged batch).
+     * Runs one write batch. Under the shard's write lock, {@code resolver} turns the batch into
+     * effects against the shard's documents (see {@link View} for what it sees) and the effects are
+     * appended to the WAL as one entry; the lock is then released, so the next batch is resolved
+     * while this one waits for the WAL, and batches written concurrently share WAL segments (group
+     * commit). Once durable, batches are applied in WAL order, the entries of one segment together
+     * (vector index, text index, then documents and the applied seq in one RocksDB batch), and only
+     * then is the resolver's result returned: an acked write is durable and visible to every read,
+     * and no read sees a write that is not durable yet (reads see applied state only).
+     *
+     * <p>A resolver that throws, or resolves to no effects, changes nothing. A batch the WAL
+     * refuses at once (backpressure, fenced, closed) changes nothing. A batch whose WAL write fails
+     * later fails alone (with the batches the WAL failed with it): no batch in flight was resolved
+     * against it ({@link View} waits for in-flight batches instead of reading them). A failure to apply a durable batch leaves the
+     * shard failed: that batch and every one after it fail, and the shard refuses further writes
+     * until reopened, which replays the logged batches.
      */
     public <R> R write(Resolver<R> resolver) throws IOException {
+        InFlight f;
+        R result;
         writeLock.lock();
         try {
             if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
@@ -671,52 +712,153 @@ public final class Shard implements AutoCloseable {
                 return r.result();
             }
             byte[] payload = ShardWriteCodec.encode(r.writes());
-            long seq;
+            f = new InFlight(r.writes(), payload.length);
+            CompletableFuture<WalWriter.Appended> appended;
             try {
-                seq = wal.append(payload).get();
-                walBytesSinceCheckpoint.addAndGet(payload.length);
-            } catch (ExecutionException e) {
+                appended = inFlight.append(wal, payload, f);
+            } catch (RuntimeException e) {
                 nextVid = vidMark;
-                Throwable c = e.getCause();
-                if (c instanceof RuntimeException re) throw re;
-                if (c instanceof IOException io) throw io;
-                throw new IOException("WAL append failed for shard " + walShard + ": " + c, c);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                failed = e;
-                throw new IOException("interrupted while waiting for the WAL of shard " + walShard, e);
-            }
-            try {
-                apply(seq, r.writes());
-            } catch (IOException | RuntimeException e) {
-                failed = e;
                 throw e;
             }
-            return r.result();
+            if (f.wal == null) {
+                // refused, never written; nothing was resolved after it (we hold the write lock)
+                nextVid = vidMark;
+                throw rethrow(appended.exceptionNow());
+            }
+            result = r.result();
         } finally {
             writeLock.unlock();
         }
+        awaitApplied(f);
+        return result;
     }
 
+    /** Waits until {@code f} is applied (applying it and the batches before it when no other writer does) or failed. */
+    private void awaitApplied(InFlight f) throws IOException {
+        try {
+            f.wal.join(); // durable (or failed) first, without any lock
+        } catch (CompletionException | CancellationException e) {
+            // reported below, in WAL order
+        }
+        applyLock.lock();
+        try {
+            applyThrough(f);
+        } finally {
+            applyLock.unlock();
+        }
+        Throwable t = inFlight.failure(f);
+        if (t != null) throw rethrow(t);
+    }
+
+    /**
+     * Under the apply lock: finishes the batches in flight in WAL order up to and including
+     * {@code last}. The first writer to get the lock applies for every waiting one, whole WAL
+     * segments at a time: the batches of one group commit (and of the durable segments after it)
+     * are applied as one, so the applied seq (and a checkpoint of it) never covers part of a segment. A batch whose WAL write failed
+     * fails; after a failed apply the shard is failed and every later batch fails.
+     */
+    private void applyThrough(InFlight last) {
+        while (!inFlight.done(last)) {
+            InFlight head = inFlight.head();
+            if (failed != null) {
+                inFlight.finish(head, new IllegalStateException("shard " + walShard + " failed while this write was in flight (it may be "
+                        + "in the WAL; reopening the shard replays it): " + failed, failed));
+                continue;
+            }
+            WalWriter.Appended a;
+            try {
+                a = head.wal.join();
+            } catch (CompletionException | CancellationException e) {
+                inFlight.finish(head, e.getCause() != null ? e.getCause() : e);
+                continue;
+            }
+            // the head's segment, and every later segment already durable: one apply (one RocksDB batch,
+            // one index refresh) for all of them, as applies, not WAL writes, limit a busy shard
+            List<InFlight> queued = inFlight.oldest(Integer.MAX_VALUE);
+            List<InFlight> batch = new ArrayList<>();
+            List<ShardWrite> writes = new ArrayList<>();
+            long bytes = 0;
+            long seq = a.seq();
+            try {
+                while (batch.size() < queued.size()) {
+                    CompletableFuture<WalWriter.Appended> next = queued.get(batch.size()).wal;
+                    if (!batch.isEmpty() && (!next.isDone() || next.isCompletedExceptionally())) break;
+                    WalWriter.Appended first = next.join();
+                    int from = batch.size();
+                    if (first.entry() != 0 || from + first.entries() > queued.size()) {
+                        throw new IllegalStateException("WAL segment " + first.seq() + " of shard " + walShard + " has " + first.entries()
+                                + " entries, but " + (queued.size() - from) + " from entry " + first.entry() + " are in flight");
+                    }
+                    for (int i = 0; i < first.entries(); i++) {
+                        InFlight g = queued.get(from + i);
+                        WalWriter.Appended at = g.wal.join(); // completed with the segment's first entry, or about to be
+                        if (at.seq() != first.seq() || at.entry() != i) throw new IllegalStateException("batches of WAL segment "
+                                + first.seq() + " of shard " + walShard + " are not contiguous");
+                        batch.add(g);
+                        writes.addAll(g.writes);
+                        bytes += g.bytes;
+                    }
+                    seq = first.seq();
+                }
+                apply(seq, writes);
+                walBytesSinceCheckpoint.addAndGet(bytes);
+                for (InFlight g : batch) inFlight.finish(g, null);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("applying WAL segments {} to {} of shard {} failed; the shard fails until reopened", a.seq(), seq, walShard, e);
+                failed = e;
+                if (batch.isEmpty()) batch.add(head);
+                for (InFlight g : batch) inFlight.finish(g, e);
+            }
+        }
+    }
+
+    /**
+     * Under the write lock (from a {@link View}): applies every batch in flight, waiting for the WAL,
+     * so that what the resolution reads next includes them.
+     */
+    private void settle() {
+        InFlight last = inFlight.tail();
+        if (last == null) return;
+        applyLock.lock();
+        try {
+            applyThrough(last);
+        } finally {
+            applyLock.unlock();
+        }
+        if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+    }
+
+    private IOException rethrow(Throwable t) throws IOException {
+        if (t instanceof RuntimeException re) throw re;
+        if (t instanceof IOException io) throw io;
+        if (t instanceof Error e) throw e;
+        throw new IOException("write to shard " + walShard + " failed: " + t, t);
+    }
+
+    /** The resolution's {@link View}: applied documents, after {@link #settle} when a read touches a batch in flight. */
     private View view() {
         return new View() {
             @Override
             public DocumentCodec.Stored get(DocId id) {
+                if (inFlight.writes(id)) settle();
                 return Shard.this.get(id);
             }
 
             @Override
             public boolean matches(long vid, Query q) throws IOException {
+                if (inFlight.writesVid(vid)) settle();
                 return Shard.this.matches(vid, q);
             }
 
             @Override
             public VidBitSet matching(Query q) throws IOException {
+                if (!inFlight.isEmpty()) settle();
                 return text.matchingVids(q);
             }
 
             @Override
             public Document byVid(long vid) {
+                if (inFlight.writesVid(vid)) settle();
                 return Shard.this.byVid(vid);
             }
 
@@ -729,7 +871,7 @@ public final class Shard implements AutoCloseable {
 
     /** Applies logged effects; idempotent. Order: vector index, text index, then documents + applied seq in one batch. */
     private void apply(long seq, List<ShardWrite> writes) throws IOException {
-        long maxVid = nextVid - 1;
+        long maxVid = appliedNextVid - 1;
         for (ShardWrite w : writes) {
             maxVid = Math.max(maxVid, w.vid());
             switch (w) {
@@ -767,7 +909,7 @@ public final class Shard implements AutoCloseable {
             b.put(db.meta(), NEXT_VID_KEY, le(maxVid + 1));
             db.write(b);
             appliedSeq = applied;
-            nextVid = maxVid + 1;
+            appliedNextVid = maxVid + 1;
         } catch (RocksDBException e) {
             throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
         }
@@ -836,10 +978,13 @@ public final class Shard implements AutoCloseable {
         if (r != null) r.cancel();
         ckptLock.lock();
         writeLock.lock();
+        applyLock.lock(); // the WAL writer needs none of the shard's locks to finish
         try {
             if (closed) return;
             closed = true;
-            if (wal != null) wal.close();
+            if (wal != null) wal.close(); // writes every batch appended so far
+            InFlight last = inFlight.tail();
+            if (last != null) applyThrough(last);
             if (finalCheckpoint && failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED) && settings.get(Params.CHECKPOINT_ON_CLOSE)
                     && dirty()) {
                 try {
@@ -859,6 +1004,7 @@ public final class Shard implements AutoCloseable {
                 }
             }
         } finally {
+            applyLock.unlock();
             writeLock.unlock();
             ckptLock.unlock();
         }

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * centroids, versions and the index's meta record, plus the marker {@code engine.vector_rebuild}
  * in the same RocksDB batch) and opens an empty index under the new metric; writes from then on
  * go into it as usual. This class then walks the stored documents in vid order in batches, each
- * under the shard's write lock, and inserts every vector the new index does not hold yet, so a
+ * under the shard's apply lock (which applies of writes hold), and inserts every vector the new index does not hold yet, so a
  * concurrent write or delete is never undone by the walk. When the walk reaches the end the
  * marker is deleted and the shard searches its index again; until then the shard answers vector
  * searches exactly from the stored vectors, under the new metric.
@@ -41,7 +41,7 @@ public final class VectorIndexRebuild {
     private static final Logger LOG = LoggerFactory.getLogger(VectorIndexRebuild.class);
     /** Marker in the {@code meta} column family while a rebuild is unfinished. */
     static final byte[] REBUILD_KEY = "engine.vector_rebuild".getBytes(StandardCharsets.UTF_8);
-    /** Documents visited per step (one hold of the shard's write lock). */
+    /** Documents visited per step (one hold of the shard's apply lock). */
     static final int BATCH = 256;
     /** Tests: while set, rebuild threads wait on it before each step. */
     static volatile CountDownLatch holdForTests;

@@ -5,18 +5,22 @@
  * documents, vector index, text index and WAL writer.
  *
  * <h2>Write path</h2>
- * Under the shard's write lock: the caller's resolver reads the current documents, evaluates
- * conditions, merges patches and assigns vids, producing <em>resolved effects</em>
+ * Under the shard's write lock: the caller's resolver reads the documents, evaluates conditions,
+ * merges patches and assigns vids, producing <em>resolved effects</em>
  * ({@link io.tamter.node.shard.ShardWrite}: put document at vid, delete vid); the effects are one WAL
- * payload ({@link io.tamter.node.shard.ShardWriteCodec}), appended and awaited (durable in the object
- * store); then applied: vector index, text index (refreshed, so searches see it), and the documents
- * plus the applied WAL sequence number in one RocksDB write batch; then the write is acked.
+ * payload ({@link io.tamter.node.shard.ShardWriteCodec}), appended to the WAL writer; the lock is
+ * released. The next batch is resolved while this one waits to be durable, so the WAL's group
+ * commit puts the batches of concurrent writers into one segment. Durable batches are applied in
+ * WAL order, under the apply lock, whole segments at a time (all those durable, together): vector index, text index (refreshed,
+ * so searches see it), and the documents plus the applied WAL sequence number in one RocksDB write
+ * batch; then the writes are acked. Reads see applied state only, so nothing that is not durable.
+ * A resolution that touches a batch still in flight (the same id or vid, or a query over all
+ * documents such as a filter delete) first waits for the batches in flight to be applied; see
+ * {@link io.tamter.node.shard.Shard.View} for why this rather than an overlay of pending effects.
  * Because the log holds effects, not requests, replay needs no evaluation and is idempotent.
  *
  * <p><b>Not there yet:</b> the write buffer of ARCHITECTURE.md. Indexes are updated synchronously on
- * the write path, so a write costs its index updates; the lock is held across the WAL append, so
- * group commit only groups writes of different shards (and each WAL segment of a shard holds one
- * entry, which recovery relies on at a checkpoint boundary, below).
+ * the apply path, so a segment's apply costs its index updates.
  *
  * <h2>Checkpoints</h2>
  * {@link io.tamter.node.shard.Checkpointer}: under the write lock (briefly: a RocksDB flush and
@@ -35,7 +39,7 @@
  * documents' applied seq is in the {@code meta} column family, the text index's in its last
  * commit's user data (committed every {@code TEXT_COMMIT_EVERY} batches, at checkpoints and at
  * close). Replay starts one segment before the older of the two (a segment of several entries may
- * have been applied in part) and re-applies every later entry. When the segments replay needs
+ * have been applied in part by an earlier replay) and re-applies every later entry. When the segments replay needs
  * were deleted by a checkpoint: local state at or past the checkpoint's seq replays from the
  * checkpoint's seq; local state older than it is replaced by the checkpoint (a replay gap otherwise).
  * Local state newer than the checkpoint is kept. The vector index lives in the same RocksDB as the

@@ -263,7 +263,7 @@ public final class TextIndex implements Closeable {
      * Commits like {@link #commit(Map)} and pins that commit: its files (listed in the returned
      * commit, {@code segments_N} included, all under {@link #luceneDir()}) are not deleted until
      * {@link #releaseSnapshot} is called, however many commits and merges happen meanwhile. Used by
-     * checkpoints, which upload the files after the shard's write lock is released.
+     * checkpoints, which upload the files after the shard's apply lock is released.
      */
     public IndexCommit commitAndSnapshot(Map<String, String> userData) throws IOException {
         commit(userData);

@@ -61,8 +61,10 @@ import org.slf4j.LoggerFactory;
  * past it fails at once with {@link WalBackpressureException} (HTTP 429). {@link #close()}
  * refuses new appends, writes everything already accepted, then stops the committer.
  *
- * <p>Futures complete on the committer thread: dependent actions that do real work should use
- * the {@code …Async} variants. Counters are in {@link #stats()}.
+ * <p>Futures complete on the committer thread, a group's in append order and before the next
+ * group is taken: dependent actions that do real work should use the {@code …Async} variants.
+ * {@link #appendEntry} tells where a payload landed (segment, entry, entries in it), for callers
+ * that apply whole segments (the shard). Counters are in {@link #stats()}.
  */
 public final class WalWriter implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WalWriter.class);
@@ -115,7 +117,24 @@ public final class WalWriter implements AutoCloseable {
         }
     }
 
-    private record Pending(byte[] payload, CompletableFuture<Long> future, long enqueuedNanos) {}
+    /**
+     * Where an appended payload landed: entry {@code entry} (from 0) of the {@code entries}
+     * payloads of segment {@code seq}.
+     */
+    public record Appended(long seq, int entry, int entries) {}
+
+    /** A queued payload; exactly one of its two futures is set (which {@code append} variant queued it). */
+    private record Pending(byte[] payload, CompletableFuture<Long> future, CompletableFuture<Appended> entryFuture, long enqueuedNanos) {
+        void complete(long seq, int entry, int entries) {
+            if (future != null) future.complete(seq);
+            else entryFuture.complete(new Appended(seq, entry, entries));
+        }
+
+        void fail(Throwable t) {
+            if (future != null) future.completeExceptionally(t);
+            else entryFuture.completeExceptionally(t);
+        }
+    }
 
     private final ObjectStore store;
     private final WalShard shard;
@@ -178,32 +197,49 @@ public final class WalWriter implements AutoCloseable {
      * @throws IllegalArgumentException if the payload alone exceeds {@code wal.max_pending_bytes}
      */
     public CompletableFuture<Long> append(byte[] payload) {
+        CompletableFuture<Long> future = new CompletableFuture<>();
+        WalException refused = enqueue(payload, future, null);
+        return refused == null ? future : CompletableFuture.failedFuture(refused);
+    }
+
+    /**
+     * Like {@link #append}, but the future tells where the payload landed. A refusal
+     * ({@link WalBackpressureException}, {@link WalFencedException}, {@link WalClosedException}:
+     * the payload was not queued and will never be written) is already failed when this returns.
+     */
+    public CompletableFuture<Appended> appendEntry(byte[] payload) {
+        CompletableFuture<Appended> future = new CompletableFuture<>();
+        WalException refused = enqueue(payload, null, future);
+        return refused == null ? future : CompletableFuture.failedFuture(refused);
+    }
+
+    /** Queues the payload, or returns why it is refused. */
+    private WalException enqueue(byte[] payload, CompletableFuture<Long> future, CompletableFuture<Appended> entryFuture) {
         Objects.requireNonNull(payload, "payload");
         if (payload.length > config.maxPendingBytes()) {
             throw new IllegalArgumentException("WAL payload of " + payload.length + " bytes exceeds wal.max_pending_bytes="
                     + config.maxPendingBytes() + " (shard " + shard + ")");
         }
-        CompletableFuture<Long> future = new CompletableFuture<>();
         lock.lock();
         try {
             State s = state;
-            if (s == State.FENCED) return CompletableFuture.failedFuture(new WalFencedException(fencedReason));
-            if (s != State.OPEN) return CompletableFuture.failedFuture(new WalClosedException("WAL writer of shard " + shard + " is " + s));
+            if (s == State.FENCED) return new WalFencedException(fencedReason);
+            if (s != State.OPEN) return new WalClosedException("WAL writer of shard " + shard + " is " + s);
             if (pendingBytes + payload.length > config.maxPendingBytes()) {
                 backpressureRejections.incrementAndGet();
-                return CompletableFuture.failedFuture(new WalBackpressureException("WAL of shard " + shard + " has " + pendingBytes
+                return new WalBackpressureException("WAL of shard " + shard + " has " + pendingBytes
                         + " bytes pending; a payload of " + payload.length + " bytes would pass wal.max_pending_bytes="
-                        + config.maxPendingBytes()));
+                        + config.maxPendingBytes());
             }
             boolean wasEmpty = queue.isEmpty();
-            queue.addLast(new Pending(payload, future, System.nanoTime()));
+            queue.addLast(new Pending(payload, future, entryFuture, System.nanoTime()));
             queuedBytes += payload.length;
             pendingBytes += payload.length;
             if (wasEmpty || queuedBytes >= config.groupCommitMaxBytes()) wakeCommitter.signal();
         } finally {
             lock.unlock();
         }
-        return future;
+        return null;
     }
 
     /** The shard this writer appends to. */
@@ -310,7 +346,7 @@ public final class WalWriter implements AutoCloseable {
                 lock.unlock();
             }
             WalException e = new WalException("WAL writer of shard " + shard + " stopped by an unexpected error", t);
-            for (Pending p : failed) p.future().completeExceptionally(e);
+            for (Pending p : failed) p.fail(e);
         }
     }
 
@@ -397,7 +433,7 @@ public final class WalWriter implements AutoCloseable {
                 segmentBytes.addAndGet(bytes.length);
                 entries.addAndGet(group.size());
                 release(payloadBytes);
-                for (Pending p : group) p.future().complete(seq);
+                for (int i = 0; i < group.size(); i++) group.get(i).complete(seq, i, group.size());
                 return;
             } catch (IOException e) {
                 failures++;
@@ -407,7 +443,7 @@ public final class WalWriter implements AutoCloseable {
                     release(payloadBytes);
                     WalWriteException failure = new WalWriteException("writing WAL segment " + key + " failed after " + failures
                             + " attempts; the outcome is unknown", e);
-                    for (Pending p : group) p.future().completeExceptionally(failure);
+                    for (Pending p : group) p.fail(failure);
                     return;
                 }
                 retries.incrementAndGet();
@@ -443,6 +479,6 @@ public final class WalWriter implements AutoCloseable {
             lock.unlock();
         }
         WalFencedException e = new WalFencedException(reason);
-        for (Pending p : failed) p.future().completeExceptionally(e);
+        for (Pending p : failed) p.fail(e);
     }
 }

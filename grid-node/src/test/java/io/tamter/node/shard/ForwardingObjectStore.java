@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** Delegates to another store; records the keys of {@link #putFile} and runs hooks before every {@link #putFile} and {@link #compareAndSet}. */
+/**
+ * Delegates to another store; records the keys of {@link #putFile} and runs hooks before every
+ * {@link #putIfAbsent} (WAL segments), {@link #putFile} and {@link #compareAndSet}.
+ */
 class ForwardingObjectStore implements ObjectStore {
     interface Hook {
         void run(String key) throws IOException;
@@ -19,6 +22,7 @@ class ForwardingObjectStore implements ObjectStore {
     final List<String> uploads = new CopyOnWriteArrayList<>();
     volatile Hook beforeCompareAndSet = k -> { };
     volatile Hook beforePutFile = k -> { };
+    volatile Hook beforePutIfAbsent = k -> { };
 
     ForwardingObjectStore(ObjectStore delegate) {
         this.delegate = delegate;
@@ -31,6 +35,7 @@ class ForwardingObjectStore implements ObjectStore {
 
     @Override
     public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
+        beforePutIfAbsent.run(key);
         return delegate.putIfAbsent(key, bytes);
     }
 

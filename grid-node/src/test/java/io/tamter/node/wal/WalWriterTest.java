@@ -114,6 +114,25 @@ class WalWriterTest {
     }
 
     @Test
+    void appendEntryTellsTheSegmentAndThePlaceInIt() throws Exception {
+        FaultyObjectStore held = new FaultyObjectStore(store);
+        CountDownLatch gate = new CountDownLatch(1);
+        held.gate = gate;
+        List<CompletableFuture<WalWriter.Appended>> fs = new ArrayList<>();
+        try (WalWriter w = WalWriter.start(held, SHARD, 1, config(0))) {
+            fs.add(w.appendEntry(bytes("alone")));
+            Thread.sleep(100); // the committer holds "alone" at the gate; the next three queue behind it
+            for (String p : List.of("x", "y", "z")) fs.add(w.appendEntry(bytes(p)));
+            gate.countDown();
+            assertThat(fs.get(0).get(10, TimeUnit.SECONDS)).isEqualTo(new WalWriter.Appended(1, 0, 1));
+            for (int i = 0; i < 3; i++) assertThat(fs.get(i + 1).get(10, TimeUnit.SECONDS)).isEqualTo(new WalWriter.Appended(2, i, 3));
+            assertThatThrownBy(() -> w.appendEntry(new byte[(64 << 20) + 1])).isInstanceOf(IllegalArgumentException.class);
+        }
+        assertThat(replay(store, SHARD, 0)).containsExactly(new Entry(1, 0, "alone"), new Entry(2, 0, "x"), new Entry(2, 1, "y"),
+                new Entry(2, 2, "z"));
+    }
+
+    @Test
     void futuresCompleteOnlyOnceTheSegmentIsInTheStore() throws Exception {
         List<String> problems = Collections.synchronizedList(new ArrayList<>());
         List<CompletableFuture<Void>> checks = new ArrayList<>();
