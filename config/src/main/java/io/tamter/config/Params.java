@@ -143,6 +143,9 @@ public final class Params {
             "First port of node-to-node communication (compute jobs)");
     public static final Param<Integer> GRID_CLIENT_PORT = Param.ofInt("grid.client_port", 10800, 0, 65535, "port",
             "Thin-client port (TamterClient); 0 = no thin-client connector");
+    public static final Param<Integer> GRID_JOB_THREADS = Param.ofInt("grid.job_threads", 64, 1, 4096, "threads",
+            "Threads running operations on a node (Ignite's public pool): writes wait there for the WAL, so with Ignite's default "
+            + "of 8 at most 8 writes could share a group commit");
     public static final Param<Integer> GRID_SHARD_BACKUPS = Param.ofInt("grid.shard_backups", 1, 0, 16, "nodes",
             "Backups of the shard-ownership cache: the warm standbys of each shard");
 

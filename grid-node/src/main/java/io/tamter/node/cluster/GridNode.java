@@ -142,6 +142,7 @@ public final class GridNode implements AutoCloseable {
         c.setWorkDirectory(dataDir.resolve("ignite").toString());
         c.setMetricsLogFrequency(0);
         c.setPeerClassLoadingEnabled(false);
+        c.setPublicThreadPoolSize(settings.getInt(Params.GRID_JOB_THREADS));
         // Tamter keeps no data in Ignite caches (the ownership cache is empty): a small default region
         DataStorageConfiguration ds = new DataStorageConfiguration();
         ds.getDefaultDataRegionConfiguration().setInitialSize(16L << 20).setMaxSize(64L << 20);
