@@ -37,7 +37,10 @@ class ShardCheckpointTest {
     static final int DIMS = 8;
     static final WalShard SHARD = new WalShard("ns1", 0);
     /** Background and on-close checkpoints off, so each test decides when to checkpoint; heads built early. */
-    static final Settings MANUAL = Settings.defaults().with(Params.CHECKPOINT_ENABLED, false).with(Params.BUILD_THRESHOLD, 200);
+    // results before and after a restore must be identical: no query-aware pruning, so every posting of
+    // these small indexes is read and background split timing cannot change an answer
+    static final Settings MANUAL = Settings.defaults().with(Params.CHECKPOINT_ENABLED, false).with(Params.BUILD_THRESHOLD, 200)
+            .with(Params.SEARCH_EPSILON, 1e6);
 
     @TempDir
     Path tmp;
@@ -316,7 +319,8 @@ class ShardCheckpointTest {
 
     @Test
     void closeCheckpointsAndOlderLocalStateIsRestoredAcrossTheTruncatedWal() throws Exception {
-        Settings auto = Settings.defaults().with(Params.BUILD_THRESHOLD, 200).with(Params.CHECKPOINT_INTERVAL_MS, 3_600_000L);
+        Settings auto = Settings.defaults().with(Params.BUILD_THRESHOLD, 200).with(Params.CHECKPOINT_INTERVAL_MS, 3_600_000L)
+                .with(Params.SEARCH_EPSILON, 1e6);
         Path data = tmp.resolve("data");
         NamespaceManager e = engine(data, store, auto);
         create(e).upsert(rows(0, 200), null);

@@ -16,7 +16,8 @@ import java.util.Set;
  *   <li>their postings in one multi-get, each scanned by the kernel against the current k-th
  *       distance, skipping stale and deleted entries (and, with a filter, non-matching vids);
  *       replicas are merged by {@link TopK};</li>
- *   <li>with a filter, when fewer than k matches were found, {@code nprobe} doubles (the heads
+ *   <li>with a filter, when fewer than k matches were found, the heads the pruning skipped are read,
+ *       then {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
  * </ol>
  * A posting that vanished between the head search and the read (a split or merge replaced
@@ -78,13 +79,14 @@ public final class SpannSearcher {
         float[] outDists = new float[sp.k()];
         Set<Integer> scanned = new HashSet<>();
         int nprobe = sp.nprobe();
+        double epsilon = sp.epsilon();
         int postings = 0, entries = 0;
         int vanishedRounds = 0;
         while (true) {
             int[] ids = new int[nprobe];
             float[] ds = new float[nprobe];
-            int n = heads.nearest(q, nprobe, ids, ds);
-            n = prune(ds, n, sp.epsilon());
+            int found = heads.nearest(q, nprobe, ids, ds);
+            int n = prune(ds, found, epsilon);
             int[] todo = new int[n];
             int t = 0;
             for (int i = 0; i < n; i++) if (scanned.add(ids[i])) todo[t++] = ids[i];
@@ -105,9 +107,11 @@ public final class SpannSearcher {
             }
             // a vanished posting's entries now sit under heads the first head search did not see: look again
             if (vanished && vanishedRounds++ < 3) continue;
-            boolean widen = sp.filter() != null && !top.full() && n == nprobe && nprobe < heads.size();
+            // a filter that leaves fewer than k: first the heads the pruning skipped, then twice as many heads
+            boolean widen = sp.filter() != null && !top.full() && (n < found || (found == nprobe && nprobe < heads.size()));
             if (!widen) break;
-            nprobe = (int) Math.min((long) nprobe * 2, heads.size());
+            if (n < found) epsilon = Double.POSITIVE_INFINITY;
+            else nprobe = (int) Math.min((long) nprobe * 2, heads.size());
         }
         return new Result(top.sorted(), new Stats(postings, entries));
     }
