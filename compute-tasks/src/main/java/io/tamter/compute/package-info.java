@@ -1,8 +1,14 @@
 /**
- * What travels over the grid: {@link io.tamter.compute.TamterTask} runs an
- * {@link io.tamter.compute.OpRequest} on the node that owns the namespace and returns an
- * {@link io.tamter.compute.OpResponse}; {@link io.tamter.compute.EngineOps} maps API.md's request
- * bodies onto the engine there. Requests and responses travel as JSON text, so the HTTP frontend
- * and thin clients ({@link io.tamter.compute.TamterClient}) share one format with the REST API.
+ * What travels over the grid. {@link io.tamter.compute.TamterTask} is the one compute task: a
+ * search scatters one job per shard to the shard's owner (each returns its candidates, the task
+ * merges them with {@link io.tamter.node.namespace.ShardSearch#merge}); every other operation runs
+ * as one job on the owner of the namespace's shard 0, where {@link io.tamter.compute.EngineOps}
+ * maps API.md's request bodies onto the engine and every failure onto API.md's status and error
+ * body. Requests and responses travel as JSON text ({@link io.tamter.compute.OpRequest},
+ * {@link io.tamter.compute.OpResponse}), so the HTTP frontend and thin clients
+ * ({@link io.tamter.compute.TamterClient}) share one format with the REST API.
+ *
+ * <p>Not yet: a write split into per-shard jobs on different owners (all shards of a namespace
+ * are opened together on one node until the grid issue places them separately).
  */
 package io.tamter.compute;
