@@ -85,11 +85,13 @@ final class StreamBench {
                 double fin = (Double) search(e, exact, d, k).get("recall");
                 Map<String, Object> stats = e.stats();
                 double rebuilt;
+                Map<String, Object> rebuiltStats; // the static build's shape, to compare heads and replication with
                 try (AnnEngine fresh = Engines.create(name, metric, d.dim(), settings, work.resolve("rebuild"))) {
                     boolean[] live = exact.liveMask();
                     int[] ids = java.util.stream.IntStream.range(0, live.length).filter(i -> live[i]).toArray();
                     fresh.build(d.base(), ids);
                     rebuilt = (Double) search(fresh, exact, d, k).get("recall");
+                    rebuiltStats = fresh.stats();
                 }
                 Map<String, Object> s = new LinkedHashMap<>();
                 s.put("bench", "stream");
@@ -108,6 +110,7 @@ final class StreamBench {
                 s.put("max_posting", stats.get("max_posting"));
                 s.put("stale_fraction", stats.get("stale_fraction"));
                 if (!stats.isEmpty()) s.put("stats", stats);
+                if (!rebuiltStats.isEmpty()) s.put("static_rebuild_stats", rebuiltStats);
                 s.put("settings", settings.overrides());
                 s.put("machine", Json.machine());
                 Json.line(s);
