@@ -173,25 +173,19 @@ final class LireOps {
     }
 
     /**
-     * Reassign (§4.2), with the two necessary conditions as SPFresh's implementation checks them
-     * ({@code CheckIsNeedReassign}): a vector of the split posting may need to move only if the
-     * old head was closer to it than the new head it went to; a vector of one of the
-     * {@code reassign_k} postings nearest the old head only if a new head is closer to it than
-     * both its current head and the old head (otherwise the split changed nothing for it). A
-     * candidate then moves only if the replica rules no longer choose the posting it is in.
+     * Reassign (§4.2). Every vector of the split posting is re-checked: SPFresh checks only those
+     * the old head was closer to than their new one, which is enough only if every vector already
+     * sat in its nearest postings (see {@code SpannCore#staysPut} for the vectors that do not). A
+     * vector of one of the {@code reassign_k} postings nearest the old head is re-checked, as in
+     * SPFresh ({@code CheckIsNeedReassign}), only if a new head is closer to it than both its
+     * current head and the old head (otherwise the split changed nothing for it). A re-checked
+     * vector moves unless it {@code staysPut}.
      */
     private void reassignAfterSplit(HeadIndex heads, float[] oldCentroid, int[] newIds, float[][] newCentroids,
                                     LivePosting live, int[] assignment) {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < live.count(); i++) {
-            float[] x = live.vector(i);
-            int part = assignment[i];
-            float dAssigned = dist(x, newCentroids[part]);
-            boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
-            for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = c == part || dist(x, newCentroids[c]) >= dAssigned;
-            if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
-                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers, true);
-            }
+            replaceOnce(live.vid(i), live.version(i), live.vector(i), newIds[assignment[i]], done, movedSplitMembers);
         }
         if (params.reassignK() == 0) return;
         int want = params.reassignK() + newIds.length;
@@ -214,15 +208,10 @@ final class LireOps {
                 float dNew = Float.POSITIVE_INFINITY;
                 for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
                 if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew)) {
-                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours, true);
+                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours);
                 }
             }
         }
-    }
-
-    /** A vector of the split posting may need another home when the old head was closer to it than its new head. */
-    static boolean splitMemberMayMove(float dOld, float dAssigned) {
-        return dOld < dAssigned;
     }
 
     /**
@@ -234,21 +223,10 @@ final class LireOps {
         return dNew < dOld && dNew < dCurrent;
     }
 
-    /** A vector moved by a merge may need another home when its new head is farther than its old one. */
-    static boolean mergedMemberMayMove(float dOld, float dTarget) {
-        return dTarget > dOld;
-    }
-
-    /**
-     * @param sticky whether the closure hysteresis of {@code SpannCore#place} applies: not for a
-     *               vector a merge moved, since the target's centroid does not describe it
-     *               (clustered-shift delete phase: final recall 0.663 with it, 0.786 without;
-     *               without it for split and neighbour moves too: 0.761)
-     */
-    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause, boolean sticky) {
+    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause) {
         if (!done.add(vid)) return;
         reassignChecks.incrementAndGet();
-        if (core.replace(vid, version, x, previousHead, sticky)) {
+        if (core.replace(vid, version, x, previousHead)) {
             reassigned.incrementAndGet();
             cause.incrementAndGet();
         }
@@ -321,12 +299,11 @@ final class LireOps {
         }
         HeadIndex.Head g = heads.get(target);
         if (g == null) return;
-        // as SPFresh's MergePostings: a moved vector is reassigned when its new head is farther than its old one
+        // SPFresh's MergePostings re-checks a moved vector when its new head is farther than its old
+        // one, which is nearly always; the target's centroid does not describe the moved vectors, so
+        // every one is re-checked
         Set<Long> done = new HashSet<>();
-        for (int i = 0; i < moved.count(); i++) {
-            float[] x = moved.vector(i);
-            if (mergedMemberMayMove(dist(x, h.centroid), dist(x, g.centroid))) replaceOnce(moved.vid(i), moved.version(i), x, target, done, movedMerged, false);
-        }
+        for (int i = 0; i < moved.count(); i++) replaceOnce(moved.vid(i), moved.version(i), moved.vector(i), target, done, movedMerged);
         if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
         heads.compactIfWorthIt();
     }

@@ -66,6 +66,7 @@ final class SpannBuilder {
                     core.nextHeadId.get())));
             core.db.write(b);
         }
+        for (int i = 0; i < n; i++) core.replicas.set(vids[i], a.replicasPerRow()[i]);
         core.heads = hs;
         core.state = State.BUILT;
         core.flatLength.set(0);
@@ -99,7 +100,10 @@ final class SpannBuilder {
             }
             core.db.write(versionsBatch);
         }
-        for (int i = 0; i < n; i++) core.versions.set(vids[i], 1);
+        for (int i = 0; i < n; i++) {
+            core.versions.set(vids[i], 1);
+            core.replicas.set(vids[i], a.replicasPerRow()[i]);
+        }
         writePostings(null, hs, a, data, vids, vers);
         try (WriteBatch b = new WriteBatch()) {
             SpannStorage.deletePosting(b, core.db, SpannStorage.FLAT_HEAD);
@@ -119,7 +123,7 @@ final class SpannBuilder {
     }
 
     /** Per head (index in {@code headIds}), the rows assigned to it. */
-    record Assignment(int[] headIds, int[][] rowsPerHead) {}
+    record Assignment(int[] headIds, int[][] rowsPerHead, int[] replicasPerRow) {}
 
     /** At most this many rounds of {@link #refine}; what is left over is LIRE's work. */
     private static final int REFINE_ROUNDS = 3;
@@ -177,7 +181,9 @@ final class SpannBuilder {
         LOG.info("SPANN build: {} vectors -> {} heads (k-means {} ms, head graph {} ms, assignment {} ms, {} refinement rounds {} ms), {} replicas per vector",
                 n, headIds.length, (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (t3 - t2) / 1_000_000, rounds,
                 (System.nanoTime() - t3) / 1_000_000, String.format("%.2f", n == 0 ? 0.0 : replicas / (double) n));
-        return new Assignment(headIds, perHead);
+        int[] perRow = new int[n];
+        for (int r = 0; r < n; r++) perRow[r] = chosen[r].length;
+        return new Assignment(headIds, perHead, perRow);
     }
 
     /** Chooses the postings of the given rows by the replica rules against the heads as they are. */

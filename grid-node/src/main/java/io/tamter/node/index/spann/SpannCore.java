@@ -41,6 +41,8 @@ public final class SpannCore {
     final IndexParams params;
     final VectorKernels kernels;
     final VersionMap versions;
+    /** How many postings each vid was last written to: LIRE's hint (see {@link ReplicaCounts}). */
+    final ReplicaCounts replicas = new ReplicaCounts();
     final LockStripes headLocks = new LockStripes(4096);
     private final ReentrantLock[] vidLocks = new ReentrantLock[4096];
     final ReplicaSelector selector;
@@ -84,6 +86,7 @@ public final class SpannCore {
     public IndexParams params() { return params; }
     public VectorKernels kernels() { return kernels; }
     public VersionMap versions() { return versions; }
+    public ReplicaCounts replicas() { return replicas; }
     public HeadIndex heads() { return heads; }
     public State state() { return state; }
     public ReplicaSelector selector() { return selector; }
@@ -181,18 +184,13 @@ public final class SpannCore {
     /**
      * LIRE's re-placement of a live vector: insert-with-version-bump, dropped when the vid's
      * version slot is no longer {@code expected} (it was updated or deleted meanwhile), and also
-     * when the replica rules still choose {@code previousHead} (the posting it was found in):
-     * then the vector is still where it belongs and a version bump would only make garbage
-     * (SPFresh's {@code RNGSelection(..., checkHeadID)}).
+     * when the vector is where the replica rules want it (see {@link #staysPut}): then a
+     * version bump would only make garbage (SPFresh's {@code RNGSelection(..., checkHeadID)}).
      *
+     * @param previousHead the posting the vector was found in
      * @return whether the vector was re-placed
      */
     public boolean replace(long vid, int expected, float[] x, int previousHead) {
-        return replace(vid, expected, x, previousHead, true);
-    }
-
-    /** As {@link #replace(long, int, float[], int)}; {@code sticky} false drops the closure hysteresis of {@link #place}. */
-    public boolean replace(long vid, int expected, float[] x, int previousHead, boolean sticky) {
         ReentrantLock l = vidLock(vid);
         l.lock();
         try {
@@ -201,7 +199,7 @@ public final class SpannCore {
             stateLock.readLock().lock();
             try {
                 if (state != State.BUILT) return false;
-                if (!place(vid, next, x, previousHead, sticky)) return false;
+                if (!place(vid, next, x, previousHead)) return false;
             } finally {
                 stateLock.readLock().unlock();
             }
@@ -213,20 +211,35 @@ public final class SpannCore {
     }
 
     /**
+     * Whether a vector LIRE re-checks stays where it is: the posting it was found in
+     * ({@code previousHead}) is its nearest head ({@code nearestChosen}, the first head the rules
+     * choose), and it was last written to at least as many postings ({@code knownReplicas},
+     * {@link ReplicaCounts#UNKNOWN} when not known) as the rules choose now ({@code chosen}).
+     *
+     * <p>SPFresh keeps a vector whenever the rules still choose the posting it is in, any of its
+     * replicas. That assumes the vector went to its nearest heads when it was written. A vector
+     * written before its region had heads (clusters arriving faster than splits run) went to
+     * one far posting; later splits create its real nearest heads but the rules still choose the
+     * far posting as a replica, or, under the closure hysteresis used before, admit it, so the
+     * vector never reaches its nearest head nor gains replicas. Queries near it still find it
+     * while its cluster is there; once that cluster is deleted, queries about the region need
+     * exactly such vectors of the neighbouring clusters (clustered-shift runbook, delete phase).
+     */
+    static boolean staysPut(int previousHead, int nearestChosen, int chosen, int knownReplicas) {
+        return previousHead == nearestChosen && (knownReplicas == ReplicaCounts.UNKNOWN || chosen <= knownReplicas);
+    }
+
+    /**
      * Appends (vid, version, x) to the postings chosen by the replica rules and records the new
      * version, in one batch. Retries when a chosen head disappears (split or merged away) between
-     * choosing it and locking it. Writes nothing and returns false when the rules choose
-     * {@code unlessChosen} (−1: never), or when {@code unlessChosen} passes the closure rule.
+     * choosing it and locking it. With {@code previousHead} ≥ 0 (a LIRE re-check), writes nothing
+     * and returns false when the vector {@link #staysPut}.
      *
      * <p>The in-memory version changes while the head locks are still held: a rewrite of one of
      * these postings that came right after the write would otherwise judge the new entry stale by
      * the old version and drop it, and once the version changed the vector would be in no posting.
      */
-    boolean place(long vid, int version, float[] x, int unlessChosen) {
-        return place(vid, version, x, unlessChosen, true);
-    }
-
-    boolean place(long vid, int version, float[] x, int unlessChosen, boolean sticky) {
+    boolean place(long vid, int version, float[] x, int previousHead) {
         HeadIndex hs = heads;
         int want = params.headCandidates();
         int[] ids = new int[want];
@@ -239,30 +252,12 @@ public final class SpannCore {
                 createSingletonHead(vid, version, x);
                 return true;
             }
-            if (sticky && unlessChosen >= 0 && attempt == 0) {
-                // hysteresis: a vector LIRE asks about stays in a posting the closure rule still
-                // admits, even when the RNG rule would now pick another. Without it, data whose
-                // neighbours are all about equally far (overlapping high-dimensional clusters)
-                // never settles: on 10k vectors of the clustered-shift runbook the rebalancer
-                // moved 135k vectors (85k of them members of split postings, each move
-                // overfilling a neighbour that then split) and ended with 1.7x the heads of a
-                // static build. SPFresh moves whenever the rules pick another head.
-                // The posting must also be one of the vector's replica_count nearest heads: the
-                // closure alone let vectors stay where a search for themselves with a small nprobe
-                // did not look (IndexBehaviourTest, nprobe 8, flaked on it).
-                int rank = 0;
-                int near = Math.min(n, params.replicaCount());
-                while (rank < near && ids[rank] != unlessChosen) rank++;
-                HeadIndex.Head cur = rank < near ? hs.get(unlessChosen) : null; // null: not near, or removed
-                HeadIndex.Head first = hs.get(ids[0]);
-                if (cur != null && first != null && selector.withinClosure(x, ds[0], first.centroid, cur.centroid)) return false;
-            }
             int m = selector.select(x, ids, ds, n, id -> {
                 HeadIndex.Head h = hs.get(id);
                 return h == null ? null : h.centroid;
             }, chosen);
             if (m == 0) continue;
-            for (int i = 0; i < m; i++) if (chosen[i] == unlessChosen) return false;
+            if (previousHead >= 0 && attempt == 0 && staysPut(previousHead, chosen[0], m, replicas.get(vid))) return false;
             try (LockStripes.Held held = headLocks.shared(chosen, m)) {
                 boolean allAlive = true;
                 for (int i = 0; i < m && allAlive; i++) allAlive = hs.isAlive(chosen[i]);
@@ -276,6 +271,7 @@ public final class SpannCore {
                     db.write(b);
                 }
                 versions.set(vid, version);
+                replicas.set(vid, m);
                 for (int i = 0; i < m; i++) {
                     HeadIndex.Head h = hs.get(chosen[i]);
                     if (h != null && ++h.length > params.maxPosting()) maintenance.requestSplit(h.id);
@@ -295,6 +291,7 @@ public final class SpannCore {
             SpannStorage.putVersion(b, db, vid, version);
             db.write(b);
             versions.set(vid, version);
+            replicas.set(vid, 1);
             heads.add(id, c, 1);
         }
     }
@@ -306,6 +303,7 @@ public final class SpannCore {
             SpannStorage.putVersion(b, db, vid, version);
             db.write(b);
             versions.set(vid, version); // under the flat posting's lock, as in place()
+            replicas.set(vid, 1);
         }
         flatLength.incrementAndGet();
     }

@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** LIRE's necessary conditions for reassignment (SPFresh §4.2, as its implementation checks them). */
+/**
+ * LIRE's necessary condition for re-checking a neighbour's vector after a split (SPFresh §4.2, as
+ * its implementation checks it); members of split and merged postings are all re-checked (the
+ * rule that decides whether they move is {@code SpannCore#staysPut}, tested in its package).
+ */
 class ReassignRulesTest {
-    @Test
-    void splitMembersMoveOnlyWhenTheOldHeadWasCloser() {
-        assertThat(LireOps.splitMemberMayMove(1f, 2f)).isTrue();   // old head closer than its new head
-        assertThat(LireOps.splitMemberMayMove(2f, 1f)).isFalse();  // the new head serves it better
-        assertThat(LireOps.splitMemberMayMove(1f, 1f)).isFalse();  // ties stay
-    }
-
     @Test
     void neighboursMoveOnlyWhenANewHeadBeatsBothOldAndCurrent() {
         // dOld, dCurrent, dNew0, dNew1
@@ -21,12 +18,6 @@ class ReassignRulesTest {
         assertThat(LireOps.neighbourMayMove(2f, 4f, 3f, 9f)).as("old head was already closer: the split changed nothing").isFalse();
         assertThat(LireOps.neighbourMayMove(5f, 2f, 3f, 9f)).as("current head still closest").isFalse();
         assertThat(LireOps.neighbourMayMove(3f, 4f, 3f, 3f)).as("ties do not move").isFalse();
-    }
-
-    @Test
-    void mergedMembersMoveWhenTheirNewHeadIsFarther() {
-        assertThat(LireOps.mergedMemberMayMove(1f, 2f)).isTrue();
-        assertThat(LireOps.mergedMemberMayMove(2f, 1f)).isFalse();
     }
 
     @Test
