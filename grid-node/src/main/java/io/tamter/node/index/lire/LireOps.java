@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -33,11 +34,16 @@ final class LireOps {
     final AtomicLong movedSplitMembers = new AtomicLong();
     final AtomicLong movedNeighbours = new AtomicLong();
     final AtomicLong movedMerged = new AtomicLong();
+    final AtomicLong movedScrubbed = new AtomicLong();
+    final AtomicLong scrubs = new AtomicLong();
     private long seed = 0x11AE;
+    /** Told the heads a split created: their postings are re-checked later, see {@link #scrub}. */
+    private final IntConsumer splitCreated;
 
-    LireOps(SpannCore core) {
+    LireOps(SpannCore core, IntConsumer splitCreated) {
         this.core = core;
         this.params = core.params();
+        this.splitCreated = splitCreated;
     }
 
     /**
@@ -126,7 +132,32 @@ final class LireOps {
             splits.incrementAndGet();
         }
         reassignAfterSplit(heads, oldCentroid, created, newCentroids, live, assignment);
+        for (int id : created) splitCreated.accept(id);
         heads.compactIfWorthIt();
+    }
+
+    /**
+     * Re-checks every live vector of a posting ({@code SpannCore#staysPut} decides whether it
+     * moves). The rebalancer runs it for postings that splits created, once no split or merge is
+     * waiting. Not in SPFresh. Why: a region whose vectors arrive faster than splits run (a cluster
+     * the index has not seen, inserted at once) ends with vectors in postings that are not their
+     * nearest ones and with fewer replicas than the rules give; the re-checks at split time happen
+     * while the region's heads are still being made and do not reach them all. On the
+     * clustered-shift runbook, re-checking every vector once at the end of the insert phase moved
+     * half of them and kept the delete phase's recall at 0.97 instead of 0.81.
+     */
+    void scrub(int headId) {
+        HeadIndex heads = core.heads();
+        if (heads == null || !heads.isAlive(headId)) return;
+        byte[] p = core.storage().posting(headId);
+        if (p == null) return;
+        scrubs.incrementAndGet();
+        LivePosting live = LivePosting.of(p, core.dim(), core.versions(), headId);
+        Set<Long> done = new HashSet<>();
+        for (int i = 0; i < live.count(); i++) {
+            if (!heads.isAlive(headId)) return; // split or merged meanwhile: its vectors were re-checked there
+            replaceOnce(live.vid(i), live.version(i), live.vector(i), headId, done, movedScrubbed);
+        }
     }
 
     /** How many parts a posting of {@code live} entries is split into (see {@link #split}). */

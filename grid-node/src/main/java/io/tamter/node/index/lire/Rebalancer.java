@@ -32,11 +32,15 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     private final AtomicInteger running = new AtomicInteger();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
+    /** Postings to re-check when idle (heads created by splits), FIFO, each once. */
+    private final java.util.Queue<Integer> dirty = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final Set<Integer> dirtySet = ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean scrubbing = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile boolean closed;
 
     public Rebalancer(SpannCore core) {
         this.core = core;
-        this.ops = new LireOps(core);
+        this.ops = new LireOps(core, this::requestScrub);
         int threads = core.params().rebalancerThreads();
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
@@ -48,6 +52,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
                 }, (r, ex) -> {
                     dropped.incrementAndGet();
                     if (r instanceof Job j) pending.remove(j.key); // let a later request try again
+                    if (r instanceof ScrubPass) scrubbing.set(false);
                 });
     }
 
@@ -59,6 +64,55 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     @Override
     public void requestMerge(int headId) {
         submit(headId, true);
+    }
+
+    /**
+     * Queues a re-check of a posting's vectors ({@link LireOps#scrub}). Scrubs run only while no
+     * split or merge is queued: a posting is re-checked once its region's heads have settled,
+     * which is what the re-check needs (see {@code scrub}), and never delays a split.
+     */
+    private void requestScrub(int headId) {
+        if (!closed && dirtySet.add(headId)) dirty.add(headId);
+    }
+
+    /** Starts a scrub pass unless one is queued or running; called when a job finishes. */
+    private void maybeScrub() {
+        if (closed || dirty.isEmpty() || !pool.getQueue().isEmpty() || !scrubbing.compareAndSet(false, true)) return;
+        try {
+            pool.execute(new ScrubPass());
+        } catch (RuntimeException e) { // shut down meanwhile
+            scrubbing.set(false);
+        }
+    }
+
+    /** One pass over the dirty postings; a class so the rejection handler can tell it apart. */
+    private final class ScrubPass implements Runnable {
+        @Override
+        public void run() {
+            scrubWhileIdle();
+        }
+    }
+
+    private void scrubWhileIdle() {
+        running.incrementAndGet();
+        try {
+            Integer id;
+            while (!closed && pool.getQueue().isEmpty() && (id = dirty.poll()) != null) {
+                dirtySet.remove(id);
+                try {
+                    ops.scrub(id);
+                } catch (RuntimeException e) {
+                    if (!closed) {
+                        failures.incrementAndGet();
+                        LOG.warn("scrub of head {} failed: {}", id, e.toString(), e);
+                    }
+                }
+            }
+        } finally {
+            scrubbing.set(false);
+            running.decrementAndGet();
+        }
+        maybeScrub(); // the queue may have emptied again (or a request raced the flag)
     }
 
     private void submit(int headId, boolean merge) {
@@ -95,6 +149,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
             } finally {
                 running.decrementAndGet();
             }
+            maybeScrub();
         }
     }
 
@@ -125,7 +180,8 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     }
 
     private void waitIdle() {
-        while (!closed && (!pending.isEmpty() || running.get() > 0 || !pool.getQueue().isEmpty())) {
+        while (!closed && (!pending.isEmpty() || running.get() > 0 || !pool.getQueue().isEmpty() || !dirty.isEmpty())) {
+            maybeScrub(); // dirty postings left when the last job finished while another was queued
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -145,6 +201,9 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         m.put("reassigned_split_members", ops.movedSplitMembers.get());
         m.put("reassigned_neighbours", ops.movedNeighbours.get());
         m.put("reassigned_merged", ops.movedMerged.get());
+        m.put("reassigned_scrubbed", ops.movedScrubbed.get());
+        m.put("scrubs", ops.scrubs.get());
+        m.put("scrubs_pending", (long) dirty.size());
         m.put("reassign_checks", ops.reassignChecks.get());
         m.put("dropped_requests", dropped.get());
         m.put("failures", failures.get());
