@@ -39,7 +39,10 @@ class ClusteredStreamTest {
             assertThat(during).isGreaterThanOrEqualTo(0.90);
             assertThat(drained).isGreaterThanOrEqualTo(0.90);
             assertThat(st.maxLivePosting()).isLessThanOrEqualTo(idx.core().params().maxPosting());
-            assertThat(work.get("reassigned")).as("vectors moved by the rebalancer").isLessThan(2L * n);
+            // 2n until the LIRE scrub and the strict re-check rule: they move ~2.2n here (a third of it
+            // the scrub's one re-check of each split-created posting), the price of vectors ending in
+            // their nearest postings; the bound is there to catch a runaway (135k = 11n once)
+            assertThat(work.get("reassigned")).as("vectors moved by the rebalancer").isLessThan(3L * n);
             assertThat(work.get("merges")).isLessThan(work.get("splits"));
             assertThat(IntegrityCheck.run(idx.core().db()).problems()).isEmpty();
         }

@@ -35,6 +35,8 @@ final class LireOps {
     final AtomicLong movedNeighbours = new AtomicLong();
     final AtomicLong movedMerged = new AtomicLong();
     final AtomicLong movedScrubbed = new AtomicLong();
+    /** Neighbours' vectors appended to a split's new postings without a move (see SpannCore#recheckNeighbour). */
+    final AtomicLong addedNeighbours = new AtomicLong();
     final AtomicLong scrubs = new AtomicLong();
     private long seed = 0x11AE;
     /** Told the heads a split created: their postings are re-checked later, see {@link #scrub}. */
@@ -209,14 +211,22 @@ final class LireOps {
      * sat in its nearest postings (see {@code SpannCore#staysPut} for the vectors that do not). A
      * vector of one of the {@code reassign_k} postings nearest the old head is re-checked, as in
      * SPFresh ({@code CheckIsNeedReassign}), only if a new head is closer to it than both its
-     * current head and the old head (otherwise the split changed nothing for it). A re-checked
-     * vector moves unless it {@code staysPut}.
+     * current head and the old head (otherwise the split changed nothing for it); it stays in its
+     * posting while the rules still choose that, and is added to the new postings they choose
+     * ({@code SpannCore#recheckNeighbour}). A re-checked member moves unless it {@code staysPut}.
      */
     private void reassignAfterSplit(HeadIndex heads, float[] oldCentroid, int[] newIds, float[][] newCentroids,
                                     LivePosting live, int[] assignment) {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < live.count(); i++) {
-            replaceOnce(live.vid(i), live.version(i), live.vector(i), newIds[assignment[i]], done, movedSplitMembers);
+            float[] x = live.vector(i);
+            int part = assignment[i];
+            float dAssigned = dist(x, newCentroids[part]);
+            boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
+            for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = c == part || dist(x, newCentroids[c]) >= dAssigned;
+            if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
+                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers);
+            }
         }
         if (params.reassignK() == 0) return;
         int want = params.reassignK() + newIds.length;
@@ -238,11 +248,24 @@ final class LireOps {
                 float[] x = lp.vector(i);
                 float dNew = Float.POSITIVE_INFINITY;
                 for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
-                if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew)) {
-                    replaceOnce(lp.vid(i), lp.version(i), x, nh.id, done, movedNeighbours);
+                if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew) && done.add(lp.vid(i))) {
+                    reassignChecks.incrementAndGet();
+                    switch (core.recheckNeighbour(lp.vid(i), lp.version(i), x, nh.id, newIds)) {
+                        case REPLACED -> {
+                            reassigned.incrementAndGet();
+                            movedNeighbours.incrementAndGet();
+                        }
+                        case ADDED -> addedNeighbours.incrementAndGet();
+                        case STAYED -> { }
+                    }
                 }
             }
         }
+    }
+
+    /** A vector of the split posting may need another home when the old head was closer to it than its new head. */
+    static boolean splitMemberMayMove(float dOld, float dAssigned) {
+        return dOld < dAssigned;
     }
 
     /**

@@ -200,6 +200,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         m.put("reassigned", ops.reassigned.get());
         m.put("reassigned_split_members", ops.movedSplitMembers.get());
         m.put("reassigned_neighbours", ops.movedNeighbours.get());
+        m.put("added_neighbours", ops.addedNeighbours.get());
         m.put("reassigned_merged", ops.movedMerged.get());
         m.put("reassigned_scrubbed", ops.movedScrubbed.get());
         m.put("scrubs", ops.scrubs.get());

@@ -6,16 +6,26 @@
  *   <li><b>Split</b>: a posting longer than {@code max_posting} first drops stale entries; if still
  *       too long it is 2-means clustered (balanced training, nearest-centroid final assignment) into
  *       two new heads that replace it in one write batch.</li>
- *   <li><b>Reassign</b>: only vectors that may have lost their best posting are re-placed, by the
+ *   <li><b>Reassign</b>: only vectors that may have lost their best posting are re-checked, by the
  *       paper's two necessary conditions as its implementation checks them (a member of the split
- *       posting whose old head was closer than its new head; a member of one of the
- *       {@code reassign_k} nearest postings to whom a new head is closer than both its current and
- *       the old head). Re-placement recomputes the replica set and is skipped when it still contains
- *       the posting the vector was found in; otherwise it is an insert with a version bump, dropped
- *       if the vector changed meanwhile.</li>
+ *       posting whose old head was closer than its new head, or that a balanced split left outside
+ *       its nearest part; a member of one of the {@code reassign_k} nearest postings to whom a new
+ *       head is closer than both its current and the old head). A split member stays only if its
+ *       posting is its nearest head and it has as many replicas as the rules now give
+ *       ({@code SpannCore#staysPut}, with an in-memory per-vid replica count); otherwise it is
+ *       re-placed: an insert with a version bump, dropped if the vector changed meanwhile. A
+ *       neighbour's vector that the rules (or the closure hysteresis) still keep where it is is
+ *       appended, without a version bump, to the new postings the rules choose for it; otherwise it
+ *       is re-placed.</li>
  *   <li><b>Merge</b>: a posting whose live length fell under {@code min_posting} is folded into the
- *       nearest head whose posting stays within {@code max_posting}; its vectors are reassigned when
- *       their new head is farther than their old one.</li>
+ *       nearest head whose posting stays within {@code max_posting}; every vector it moved is
+ *       re-checked (the target's centroid does not describe them).</li>
+ *   <li><b>Scrub</b> (not in SPFresh): every posting a split created is re-checked vector by vector
+ *       once no split or merge is queued. SPFresh's conditions assume every vector already sits in
+ *       its nearest postings; vectors that arrived before their region had heads do not, and the
+ *       re-checks at split time come while the region's heads are still being made. Without the
+ *       scrub, deleting the oldest clusters of the clustered-shift runbook left recall at 0.71
+ *       against 0.89 for a static build.</li>
  * </ul>
  * {@link io.tamter.node.index.lire.Rebalancer} runs these on a bounded background pool; requests
  * never block a foreground write and are de-duplicated; {@code awaitQuiescent} drains them and
