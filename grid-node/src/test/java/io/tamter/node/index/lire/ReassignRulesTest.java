@@ -5,11 +5,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * LIRE's necessary condition for re-checking a neighbour's vector after a split (SPFresh §4.2, as
- * its implementation checks it); members of split and merged postings are all re-checked (the
- * rule that decides whether they move is {@code SpannCore#staysPut}, tested in its package).
+ * LIRE's necessary conditions for re-checking a vector after a split (SPFresh §4.2, as its
+ * implementation checks them); members of merged postings are all re-checked. Whether a re-checked
+ * vector moves is {@code SpannCore#staysPut}, tested in its package.
  */
 class ReassignRulesTest {
+    @Test
+    void splitMembersAreRecheckedOnlyWhenTheOldHeadWasCloser() {
+        assertThat(LireOps.splitMemberMayMove(1f, 2f)).isTrue();   // old head closer than its new head
+        assertThat(LireOps.splitMemberMayMove(2f, 1f)).isFalse();  // the new head serves it better
+        assertThat(LireOps.splitMemberMayMove(1f, 1f)).isFalse();  // ties stay
+    }
+
     @Test
     void neighboursMoveOnlyWhenANewHeadBeatsBothOldAndCurrent() {
         // dOld, dCurrent, dNew0, dNew1
