@@ -38,6 +38,8 @@ final class LireOps {
     /** Neighbours' vectors appended to a split's new postings without a move (see SpannCore#recheckNeighbour). */
     final AtomicLong addedNeighbours = new AtomicLong();
     final AtomicLong scrubs = new AtomicLong();
+    /** Heads replaced by one at their live entries' mean (see {@link #drifted}). */
+    final AtomicLong recenters = new AtomicLong();
     private long seed = 0x11AE;
     /** Told the heads a split created: their postings are re-checked later, see {@link #scrub}. */
     private final IntConsumer splitCreated;
@@ -71,12 +73,17 @@ final class LireOps {
             if (p == null) return;
             LivePosting live = LivePosting.of(p, core.dim(), core.versions(), headId);
             if (live.count() <= params.maxPosting()) {
-                if (live.count() < live.totalEntries()) rewrite(h, live);
-                else core.noteRewritten(h, live.count());
-                if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
-                return;
+                if (live.count() >= params.minPosting() && live.count() < live.totalEntries() && drifted(h.centroid, live)) {
+                    parts = 1; // re-center: a "split" into one part at the live entries' mean
+                } else {
+                    if (live.count() < live.totalEntries()) rewrite(h, live);
+                    else core.noteRewritten(h, live.count());
+                    if (live.count() < params.minPosting()) core.maintenance().requestMerge(headId);
+                    return;
+                }
+            } else {
+                parts = splitParts(live.count(), params.maxPosting());
             }
-            parts = splitParts(live.count(), params.maxPosting());
         }
         // phase 2: the new heads get ids first so all postings are locked together, in ascending
         // stripe order: no insert may append to a new head before its posting is written (the
@@ -97,19 +104,29 @@ final class LireOps {
             byte[] p = core.storage().posting(headId);
             if (p == null) return;
             live = LivePosting.of(p, core.dim(), core.versions(), headId);
-            if (live.count() <= params.maxPosting()) {
-                if (live.count() < live.totalEntries()) rewrite(h, live);
-                return;
+            if (parts == 1) {
+                if (live.count() < params.minPosting() || !drifted(h.centroid, live)) {
+                    if (live.count() < live.totalEntries()) rewrite(h, live);
+                    return;
+                }
+                assignment = new int[live.count()];
+                newCentroids = new float[][] {mean(live)};
+                recenters.incrementAndGet();
+            } else {
+                if (live.count() <= params.maxPosting()) {
+                    if (live.count() < live.totalEntries()) rewrite(h, live);
+                    return;
+                }
+                BalancedKMeans.Clustering c = cluster(live, parts);
+                if (c.centroids().length < 2) { // all vectors identical: nothing to split on
+                    if (live.count() < live.totalEntries()) rewrite(h, live);
+                    return;
+                }
+                assignment = c.assignment();
+                newCentroids = c.centroids();
             }
-            BalancedKMeans.Clustering c = cluster(live, parts);
-            int k = c.centroids().length;
-            if (k < 2) { // all vectors identical: nothing to split on
-                if (live.count() < live.totalEntries()) rewrite(h, live);
-                return;
-            }
+            int k = newCentroids.length;
             oldCentroid = h.centroid;
-            assignment = c.assignment();
-            newCentroids = c.centroids();
             created = java.util.Arrays.copyOf(newIds, k); // clustering may return fewer non-empty parts
             int[][] positions = new int[k][live.count()];
             int[] sizes = new int[k];
@@ -131,7 +148,7 @@ final class LireOps {
                 throw e;
             }
             heads.remove(headId);
-            splits.incrementAndGet();
+            if (k > 1) splits.incrementAndGet();
         }
         reassignAfterSplit(heads, oldCentroid, created, newCentroids, live, assignment);
         for (int id : created) splitCreated.accept(id);
@@ -160,6 +177,33 @@ final class LireOps {
             if (!heads.isAlive(headId)) return; // split or merged meanwhile: its vectors were re-checked there
             replaceOnce(live.vid(i), live.version(i), live.vector(i), headId, done, movedScrubbed);
         }
+    }
+
+    /**
+     * Whether a posting's head no longer describes its live entries: the head is farther from
+     * their mean than they are on average. Deletes do that: when the vectors a head was made for
+     * are deleted, what is left can be a few replicas of a neighbouring cluster's edge, and the
+     * head still sits where the deleted vectors were. Queries about that region then find it
+     * nearest and query-aware pruning drops the heads that hold the true neighbours
+     * (clustered-shift runbook, delete phase). Such a head is replaced by one at the mean (a split
+     * into one part, with the split's re-checks).
+     */
+    private boolean drifted(float[] centroid, LivePosting live) {
+        float[] m = mean(live);
+        double spread = 0;
+        for (int i = 0; i < live.count(); i++) spread += core.selector().ruleDistance(live.vector(i), m);
+        spread /= live.count();
+        return core.selector().ruleDistance(centroid, m) > spread;
+    }
+
+    private float[] mean(LivePosting live) {
+        float[] m = new float[core.dim()];
+        for (int i = 0; i < live.count(); i++) {
+            float[] x = live.vector(i);
+            for (int j = 0; j < m.length; j++) m[j] += x[j];
+        }
+        for (int j = 0; j < m.length; j++) m[j] /= live.count();
+        return core.metric().prepare(m);
     }
 
     /** How many parts a posting of {@code live} entries is split into (see {@link #split}). */

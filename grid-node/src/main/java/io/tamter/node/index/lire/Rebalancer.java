@@ -176,7 +176,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     }
 
     private long activity() {
-        return ops.splits.get() + ops.merges.get() + ops.garbageCollections.get() + ops.reassigned.get();
+        return ops.splits.get() + ops.merges.get() + ops.garbageCollections.get() + ops.reassigned.get() + ops.recenters.get();
     }
 
     private void waitIdle() {
@@ -204,6 +204,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         m.put("reassigned_merged", ops.movedMerged.get());
         m.put("reassigned_scrubbed", ops.movedScrubbed.get());
         m.put("scrubs", ops.scrubs.get());
+        m.put("recenters", ops.recenters.get());
         m.put("scrubs_pending", (long) dirty.size());
         m.put("reassign_checks", ops.reassignChecks.get());
         m.put("dropped_requests", dropped.get());
