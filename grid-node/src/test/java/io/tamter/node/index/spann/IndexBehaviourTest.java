@@ -99,7 +99,8 @@ class IndexBehaviourTest {
                 assertThat(index.delete(7)).as("second delete").isFalse();
                 assertThat(index.contains(7)).isFalse();
                 // the stale entry is still stored until the next rewrite, but never returned
-                assertThat(index.stats().entries()).isGreaterThan(index.stats().liveEntries());
+                IndexStats st = index.stats(); // one snapshot: the rebalancer may append or rewrite between two
+                assertThat(st.entries()).isGreaterThan(st.liveEntries());
                 SpfreshIndex.SearchResult atOld = index.search(data[3], 5);
                 assertThat(atOld.matches()).noneMatch(m -> m.vid() == 3 && m.distance() < 1e-3);
                 assertThat(vids(index.search(moved, 1))).containsExactly(3);
