@@ -194,7 +194,7 @@ class ShardCheckpointTest {
 
     @Test
     void secondCheckpointUploadsOnlyNewFilesAndDeletesUnreferencedOnes() throws Exception {
-        ForwardingObjectStore counting = new ForwardingObjectStore(store);
+        HookedObjectStore counting = new HookedObjectStore(store);
         NamespaceManager e = engine(tmp.resolve("data"), counting, MANUAL);
         Namespace ns = create(e);
         ns.upsert(rows(0, 300), null);
@@ -234,7 +234,7 @@ class ShardCheckpointTest {
         nsA.upsert(rows(0, 50), null);
         nsA.shard(0).checkpoint();
         // a second node believes it owns the shard too (restores from A's checkpoint)
-        ForwardingObjectStore bStore = new ForwardingObjectStore(store);
+        HookedObjectStore bStore = new HookedObjectStore(store);
         NamespaceManager b = engine(tmp.resolve("b"), bStore, MANUAL);
         Namespace nsB = b.get("ns1");
         assertThat(nsB.get(json("7"))).isNotNull();
@@ -257,7 +257,7 @@ class ShardCheckpointTest {
         assertThat(nsA.shard(0).checkpoint().checkpoint()).isEqualTo(3);
 
         // a third owner's attempt whose uploads come after A's checkpoint: it must not replace A's objects
-        ForwardingObjectStore cStore = new ForwardingObjectStore(store);
+        HookedObjectStore cStore = new HookedObjectStore(store);
         Namespace nsC = engine(tmp.resolve("c"), cStore, MANUAL).get("ns1");
         nsA.upsert(rows(60, 10), null);
         boolean[] once = {true};

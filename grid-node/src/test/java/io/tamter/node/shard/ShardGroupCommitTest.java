@@ -54,14 +54,14 @@ class ShardGroupCommitTest {
     @TempDir
     Path tmp;
     LocalDirectoryObjectStore local;
-    ForwardingObjectStore store;
+    HookedObjectStore store;
     NamespaceManager engine;
     ExecutorService pool = Executors.newCachedThreadPool();
 
     @BeforeEach
     void open() throws Exception {
         local = new LocalDirectoryObjectStore(tmp.resolve("store"));
-        store = new ForwardingObjectStore(local);
+        store = new HookedObjectStore(local);
         store.beforePutIfAbsent = k -> sleep(WAL_LATENCY_MS);
         engine = new NamespaceManager(tmp.resolve("data"), store, SETTINGS, null);
     }
