@@ -45,6 +45,7 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
     private static final long serialVersionUID = 1L;
     public static final String NAME = TamterTask.class.getName();
     static final String OPS_KEY = "tamter.ops";
+    private static final Logger LOG = LoggerFactory.getLogger(TamterTask.class);
 
     @IgniteInstanceResource
     private transient Ignite ignite;
@@ -117,6 +118,22 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
         return OpResponse.ok(EngineOps.searchResponse(merged, search, started)).encode();
     }
 
+    /**
+     * Why a job that just landed on this node must not run here: the node has no engine (a client
+     * node, or one stopping), or it is no longer the primary of {@code shardKey} (null: any server
+     * node will do). Null when the job may run.
+     */
+    static OpResponse refuse(Ignite ignite, String shardKey, OpRequest r) {
+        if (GridNode.engineOf(ignite) == null)
+            return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId()
+                    + " has no engine (stopping?)", null, 1);
+        if (shardKey != null && !ignite.affinity(GridNode.SHARDS_CACHE).isPrimary(ignite.cluster().localNode(), shardKey)) {
+            LOG.info("trace {}: shard {} moved away from this node; answering 503", r.traceId(), shardKey);
+            return OpResponse.error(503, "shard_moved", "shard " + shardKey + " is moving to another node; retry", null, 1);
+        }
+        return null;
+    }
+
     /** Marks a shard job's answer that is an error response rather than a partial. */
     static final String ERROR_PREFIX = "error:";
 
@@ -154,11 +171,9 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
         @Override
         public Object execute() {
             OpRequest r = OpRequest.decode(request);
+            OpResponse refused = refuse(ignite, shardKey, r);
+            if (refused != null) return ERROR_PREFIX + refused.encode();
             NamespaceManager engine = GridNode.engineOf(ignite);
-            if (engine == null)
-                return ERROR_PREFIX + OpResponse.error(503, "node_unavailable", "node has no engine (stopping?)", null, 1).encode();
-            if (!ignite.affinity(GridNode.SHARDS_CACHE).isPrimary(ignite.cluster().localNode(), shardKey))
-                return ERROR_PREFIX + OpResponse.error(503, "shard_moved", "shard " + shardKey + " is moving to another node; retry", null, 1).encode();
             try {
                 Namespace ns = engine.get(r.namespace());
                 return PartialCodec.encode(ns.searchShard(shard, ns.prepare(SearchRequest.fromJson(r.body()))));
@@ -171,7 +186,6 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
     /** Runs one operation on the node that owns its namespace. */
     static final class OpJob extends ComputeJobAdapter {
         private static final long serialVersionUID = 1L;
-        private static final Logger LOG = LoggerFactory.getLogger(OpJob.class);
         private final String request;
         private final String shardKey;
 
@@ -186,13 +200,9 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
         @Override
         public Object execute() {
             OpRequest r = OpRequest.decode(request);
+            OpResponse refused = refuse(ignite, shardKey, r);
+            if (refused != null) return refused.encode();
             NamespaceManager engine = GridNode.engineOf(ignite);
-            if (engine == null)
-                return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId() + " has no engine (stopping?)", null, 1).encode();
-            if (shardKey != null && !ignite.affinity(GridNode.SHARDS_CACHE).isPrimary(ignite.cluster().localNode(), shardKey)) {
-                LOG.info("trace {}: shard {} moved away from this node; answering 503", r.traceId(), shardKey);
-                return OpResponse.error(503, "shard_moved", "shard " + shardKey + " is moving to another node; retry", null, 1).encode();
-            }
             EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
                     k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
             return ops.execute(r, request.length()).encode();

@@ -14,22 +14,8 @@ public final class TamterMain {
         String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (cmd) {
             case "check" -> System.exit(io.tamter.node.cli.CheckCommand.run(rest));
-            case "serve" -> {
-                try {
-                    System.exit(ServeCommand.run(rest));
-                } catch (IllegalArgumentException e) {
-                    System.err.println("tamter serve: " + e.getMessage());
-                    System.exit(2);
-                }
-            }
-            case "load" -> {
-                try {
-                    System.exit(LoadCommand.run(rest));
-                } catch (IllegalArgumentException e) {
-                    System.err.println("tamter load: " + e.getMessage());
-                    System.exit(2);
-                }
-            }
+            case "serve" -> System.exit(usageErrors("serve", () -> ServeCommand.run(rest)));
+            case "load" -> System.exit(usageErrors("load", () -> LoadCommand.run(rest)));
             case "node", "frontend" -> {
                 System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
                 System.exit(2);
@@ -45,6 +31,20 @@ public final class TamterMain {
                           jmh [regexp]               JMH micro-benchmarks""");
                 System.exit(cmd.equals("help") ? 0 : 2);
             }
+        }
+    }
+
+    interface Command {
+        int run() throws Exception;
+    }
+
+    /** Runs a command; a bad argument (IllegalArgumentException) is one line on stderr and exit code 2. */
+    private static int usageErrors(String name, Command c) throws Exception {
+        try {
+            return c.run();
+        } catch (IllegalArgumentException e) {
+            System.err.println("tamter " + name + ": " + e.getMessage());
+            return 2;
         }
     }
 }
