@@ -387,8 +387,9 @@ public final class Namespace {
     /** Searches every shard and merges their answers ({@link ShardSearch}). */
     public SearchResult search(SearchRequest r) throws IOException {
         SearchRequest prepared = prepare(r);
+        Query filter = filterQuery(prepared); // once for all shards
         List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
-        for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, prepared));
+        for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, prepared, filter));
         return ShardSearch.merge(parts, prepared);
     }
 
@@ -398,7 +399,7 @@ public final class Namespace {
      */
     public SearchRequest prepare(SearchRequest r) {
         NamespaceSettings s = settings;
-        if (r.filter() != null && !r.filter().isNull()) new FilterParser(s.schema()).parse(r.filter(), "filter", null);
+        filterQuery(r); // validates: a bad filter is a 400 before any shard is asked
         if (ShardSearch.mode(r) == SearchRequest.Mode.BM25) return r;
         float[] q = r.vector();
         if (q == null) {
@@ -417,9 +418,15 @@ public final class Namespace {
 
     /** Shard {@code si}'s candidates for a {@link #prepare prepared} search, with their documents. */
     public ShardSearch.Partial searchShard(int si, SearchRequest prepared) throws IOException {
+        return searchShard(si, prepared, filterQuery(prepared));
+    }
+
+    private Query filterQuery(SearchRequest r) {
+        return r.filter() == null || r.filter().isNull() ? null : new FilterParser(settings.schema()).parse(r.filter(), "filter", null);
+    }
+
+    private ShardSearch.Partial searchShard(int si, SearchRequest prepared, Query filter) throws IOException {
         NamespaceSettings s = settings;
-        Query filter = prepared.filter() == null || prepared.filter().isNull() ? null
-                : new FilterParser(s.schema()).parse(prepared.filter(), "filter", null);
         SearchRequest.Mode mode = ShardSearch.mode(prepared);
         int candidates = ShardSearch.candidates(prepared);
         Shard sh = shards[si];
