@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  */
 public record OpResponse(int httpStatus, ObjectNode body, int retryAfterSeconds) {
     public static OpResponse ok(ObjectNode body) {
-        body.put("status", "ok");
         // "status" first, as in API.md's examples
         ObjectNode o = OpRequest.JSON.createObjectNode();
         o.put("status", "ok");

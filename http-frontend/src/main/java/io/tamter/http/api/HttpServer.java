@@ -318,19 +318,12 @@ public final class HttpServer implements AutoCloseable {
     }
 
     private static ObjectNode ok() {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("status", "ok");
-        return o;
+        return OpResponse.ok(JSON.createObjectNode()).body();
     }
 
+    /** API.md's error body (the status travels separately). */
     private static ObjectNode error(String code, String message, String path) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("status", "error");
-        ObjectNode e = o.putObject("error");
-        e.put("code", code);
-        e.put("message", message);
-        if (path != null) e.put("path", path);
-        return o;
+        return OpResponse.error(0, code, message, path, 0).body();
     }
 
     private static void json(Context ctx, int status, ObjectNode body) {
