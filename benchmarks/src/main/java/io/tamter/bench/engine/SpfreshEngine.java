@@ -20,6 +20,11 @@ public final class SpfreshEngine implements AnnEngine {
     private SpfreshIndex index;
     private int nprobe;
     private double epsilon;
+    private double radiusFactor;
+    /** Postings scanned and skipped by the radius bound, and searches, since the last stats(): what the timed searches read. */
+    private final java.util.concurrent.atomic.LongAdder scanned = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder searches = new java.util.concurrent.atomic.LongAdder();
 
     public SpfreshEngine(VectorMetric metric, int dim, Settings settings, Path workDir) {
         this.metric = metric;
@@ -28,6 +33,7 @@ public final class SpfreshEngine implements AnnEngine {
         this.dir = workDir.resolve("spfresh");
         this.nprobe = settings.get(Params.NPROBE);
         this.epsilon = settings.get(Params.SEARCH_EPSILON);
+        this.radiusFactor = settings.get(Params.PROBE_RADIUS_FACTOR);
         reopenEmpty();
     }
 
@@ -51,6 +57,7 @@ public final class SpfreshEngine implements AnnEngine {
         }
         p.put("nprobe", nprobe);
         p.put("search_epsilon", epsilon);
+        p.put("probe_radius_factor", radiusFactor);
         return p;
     }
 
@@ -72,7 +79,10 @@ public final class SpfreshEngine implements AnnEngine {
 
     @Override
     public int[] search(float[] query, int k) {
-        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon));
+        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon).withRadiusFactor(radiusFactor));
+        scanned.add(r.postingsScanned());
+        skipped.add(r.postingsSkipped());
+        searches.increment();
         int[] out = new int[r.matches().size()];
         for (int i = 0; i < out.length; i++) out[i] = (int) r.matches().get(i).vid();
         return out;
@@ -103,13 +113,21 @@ public final class SpfreshEngine implements AnnEngine {
         m.put("replication", Math.round(s.replication() * 1000) / 1000.0);
         m.put("stale_fraction", Math.round(s.staleFraction() * 10000) / 10000.0);
         m.put("rebalancer", new LinkedHashMap<>(index.rebalancerStats()));
+        long n = Math.max(1, searches.sumThenReset());
+        m.put("postings_scanned_per_search", Math.round(scanned.sumThenReset() * 10.0 / n) / 10.0);
+        m.put("postings_skipped_per_search", Math.round(skipped.sumThenReset() * 10.0 / n) / 10.0);
+        m.put("posting_cache", new LinkedHashMap<>(index.postingCacheStats()));
         return m;
     }
 
     @Override
     public List<Map<String, Object>> searchSweep() {
         List<Map<String, Object>> out = new ArrayList<>();
-        for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) out.add(Map.of("nprobe", n));
+        // nprobe without the radius rule (factor 1 is exact: it skips only what cannot matter), then
+        // the radius rule's factor at the configured nprobe
+        for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) out.add(Map.of("nprobe", n, "probe_radius_factor", 1.0));
+        int configured = settings.get(Params.NPROBE);
+        for (double f : new double[] {0.05, 0.1, 0.15, 0.2, 0.3, 0.5}) out.add(Map.of("nprobe", configured, "probe_radius_factor", f));
         return out;
     }
 
@@ -117,6 +135,7 @@ public final class SpfreshEngine implements AnnEngine {
     public void applySearchParams(Map<String, Object> p) {
         if (p.containsKey("nprobe")) nprobe = ((Number) p.get("nprobe")).intValue();
         if (p.containsKey("search_epsilon")) epsilon = ((Number) p.get("search_epsilon")).doubleValue();
+        if (p.containsKey("probe_radius_factor")) radiusFactor = ((Number) p.get("probe_radius_factor")).doubleValue();
     }
 
     @Override

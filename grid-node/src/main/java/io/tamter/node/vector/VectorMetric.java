@@ -93,6 +93,15 @@ public enum VectorMetric {
         return this != DOT_PRODUCT;
     }
 
+    /**
+     * Whether kernel distances follow from Euclidean ones, so that the triangle inequality bounds
+     * them: squared L2 itself, and cosine on unit vectors ({@code |a-b|^2 = 2 * (1 + kernel)}).
+     * An inner product of vectors of any length has no such bound.
+     */
+    public boolean hasTriangleBound() {
+        return this != DOT_PRODUCT;
+    }
+
     /** Kernel distance turned into a non-negative quantity for ratio rules (cosine: 1 - cos ∈ [0, 2]). */
     public float ratioDistance(float kernelDistance) {
         return kernelDistance + offset;

@@ -37,10 +37,11 @@ class ShardCheckpointTest {
     static final int DIMS = 8;
     static final WalShard SHARD = new WalShard("ns1", 0);
     /** Background and on-close checkpoints off, so each test decides when to checkpoint; heads built early. */
-    // results before and after a restore must be identical: no query-aware pruning, so every posting of
-    // these small indexes is read and background split timing cannot change an answer
+    // results before and after a restore must be identical: no query-aware pruning and only exact radius
+    // skips (factor 1), so every posting of these small indexes that can matter is read (whether the
+    // posting cache is warm or cold) and background split timing cannot change an answer
     static final Settings MANUAL = Settings.defaults().with(Params.CHECKPOINT_ENABLED, false).with(Params.BUILD_THRESHOLD, 200)
-            .with(Params.SEARCH_EPSILON, 1e6);
+            .with(Params.SEARCH_EPSILON, 1e6).with(Params.PROBE_RADIUS_FACTOR, 1.0);
 
     @TempDir
     Path tmp;
@@ -320,7 +321,7 @@ class ShardCheckpointTest {
     @Test
     void closeCheckpointsAndOlderLocalStateIsRestoredAcrossTheTruncatedWal() throws Exception {
         Settings auto = Settings.defaults().with(Params.BUILD_THRESHOLD, 200).with(Params.CHECKPOINT_INTERVAL_MS, 3_600_000L)
-                .with(Params.SEARCH_EPSILON, 1e6);
+                .with(Params.SEARCH_EPSILON, 1e6).with(Params.PROBE_RADIUS_FACTOR, 1.0);
         Path data = tmp.resolve("data");
         NamespaceManager e = engine(data, store, auto);
         create(e).upsert(rows(0, 200), null);

@@ -136,13 +136,13 @@ final class LireOps {
                 pieces[s] = live.subset(positions[s], sizes[s]);
                 core.noteRewritten(heads.add(created[s], newCentroids[s], pieces[s].count()), pieces[s].count());
             }
-            try (WriteBatch b = new WriteBatch()) {
+            try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                 for (int s = 0; s < k; s++) {
                     SpannStorage.putHead(b, core.db(), created[s], HeadCodec.encode(newCentroids[s], pieces[s].count()));
                     SpannStorage.putPosting(b, core.db(), created[s], pieces[s].encode(core.dim()));
                 }
                 SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
-                core.db().write(b);
+                core.storage().commit(b);
             } catch (RuntimeException e) {
                 for (int id : created) heads.remove(id); // nothing was written: the old head stays
                 throw e;
@@ -240,10 +240,10 @@ final class LireOps {
 
     /** Rewrites a posting with only its live entries (garbage collection of stale ones). */
     private void rewrite(HeadIndex.Head h, LivePosting live) {
-        try (WriteBatch b = new WriteBatch()) {
+        try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
             SpannStorage.putPosting(b, core.db(), h.id, live.encode(core.dim()));
             SpannStorage.putHead(b, core.db(), h.id, HeadCodec.encode(h.centroid, live.count()));
-            core.db().write(b);
+            core.storage().commit(b);
         }
         core.noteRewritten(h, live.count());
         garbageCollections.incrementAndGet();
@@ -360,9 +360,9 @@ final class LireOps {
                     if (live.totalEntries() > 0) rewrite(h, live);
                     return;
                 }
-                try (WriteBatch b = new WriteBatch()) {
+                try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                     SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
-                    core.db().write(b);
+                    core.storage().commit(b);
                 }
                 heads.remove(headId);
                 merges.incrementAndGet();
@@ -385,11 +385,11 @@ final class LireOps {
                 core.noteRewritten(g, LivePosting.countLive(pg, core.dim(), PostingCodec.count(pg, core.dim(), target), core.versions()));
                 return;
             }
-            try (WriteBatch b = new WriteBatch()) {
+            try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                 SpannStorage.putPosting(b, core.db(), target, merged.encode(core.dim()));
                 SpannStorage.putHead(b, core.db(), target, HeadCodec.encode(g.centroid, merged.count()));
                 SpannStorage.deleteHeadAndPosting(b, core.db(), headId);
-                core.db().write(b);
+                core.storage().commit(b);
             }
             core.noteRewritten(g, merged.count());
             heads.remove(headId);

@@ -59,12 +59,12 @@ final class SpannBuilder {
         long t0 = System.nanoTime();
         HeadIndex hs = newHeadIndex();
         Assignment a = buildAndAssign(hs, data, n);
-        try (WriteBatch b = new WriteBatch()) {
+        try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
             writePostings(b, hs, a, data, vids, vers);
             SpannStorage.deletePosting(b, core.db, SpannStorage.FLAT_HEAD);
             SpannStorage.putMeta(b, core.db, IndexMetaCodec.encode(new IndexMetaCodec.Meta(State.BUILT, core.metric, core.dim,
                     core.nextHeadId.get())));
-            core.db.write(b);
+            core.storage.commit(b);
         }
         for (int i = 0; i < n; i++) core.replicas.set(vids[i], a.replicasPerRow()[i]);
         core.heads = hs;
@@ -105,11 +105,11 @@ final class SpannBuilder {
             core.replicas.set(vids[i], a.replicasPerRow()[i]);
         }
         writePostings(null, hs, a, data, vids, vers);
-        try (WriteBatch b = new WriteBatch()) {
+        try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
             SpannStorage.deletePosting(b, core.db, SpannStorage.FLAT_HEAD);
             SpannStorage.putMeta(b, core.db, IndexMetaCodec.encode(new IndexMetaCodec.Meta(State.BUILT, core.metric, core.dim,
                     core.nextHeadId.get())));
-            core.db.write(b);
+            core.storage.commit(b);
         }
         core.liveCount.set(n);
         core.heads = hs;
@@ -305,9 +305,9 @@ final class SpannBuilder {
      * entries would only cost a probe). With {@code into} non-null everything goes into that
      * one batch; otherwise batches of bounded size are written as they fill.
      */
-    private void writePostings(WriteBatch into, HeadIndex hs, Assignment a, float[] data, long[] vids, int[] vers) {
+    private void writePostings(SpannStorage.PostingBatch into, HeadIndex hs, Assignment a, float[] data, long[] vids, int[] vers) {
         int dim = core.dim;
-        WriteBatch b = into != null ? into : new WriteBatch();
+        SpannStorage.PostingBatch b = into != null ? into : new SpannStorage.PostingBatch();
         try {
             for (int i = 0; i < a.headIds().length; i++) {
                 int id = a.headIds()[i];
@@ -330,11 +330,11 @@ final class SpannBuilder {
                 SpannStorage.putHead(b, core.db, id, HeadCodec.encode(h.centroid, rows.length));
                 SpannStorage.putPosting(b, core.db, id, PostingCodec.encode(dim, rows.length, pv, pver, vec));
                 if (into == null && b.getDataSize() > BATCH_BYTES) {
-                    core.db.write(b);
+                    core.storage.commit(b);
                     b.clear();
                 }
             }
-            if (into == null) core.db.write(b);
+            if (into == null) core.storage.commit(b);
         } finally {
             if (into == null) b.close();
         }

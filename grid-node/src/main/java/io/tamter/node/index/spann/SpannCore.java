@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.rocksdb.WriteBatch;
 
 /**
  * The shared state of one shard's SPFresh index and its write paths: insert, delete, and the
@@ -65,7 +64,7 @@ public final class SpannCore {
 
     SpannCore(ShardDb db, VectorMetric metric, int dim, IndexParams params, VectorKernels kernels, State state, int nextHeadId) {
         this.db = db;
-        this.storage = new SpannStorage(db);
+        this.storage = new SpannStorage(db, params.postingCacheBytes() > 0 ? new PostingCache(params.postingCacheBytes()) : null);
         this.metric = metric;
         this.dim = dim;
         this.params = params;
@@ -168,9 +167,9 @@ public final class SpannCore {
             int cur = versions.get(vid);
             if (VersionMap.isDeleted(cur)) return false;
             int deleted = cur | PostingLayout.DELETED_BIT;
-            try (WriteBatch b = new WriteBatch()) {
+            try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                 SpannStorage.putVersion(b, db, vid, deleted);
-                db.write(b);
+                storage.commit(b);
             }
             versions.set(vid, deleted);
             liveCount.decrementAndGet();
@@ -267,9 +266,9 @@ public final class SpannCore {
                 try (LockStripes.Held held = headLocks.shared(add, a)) {
                     for (int i = 0; i < a; i++) if (!hs.isAlive(add[i])) return Recheck.STAYED; // split again meanwhile
                     byte[] entry = PostingCodec.entry(vid, expected, x);
-                    try (WriteBatch b = new WriteBatch()) {
+                    try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                         for (int i = 0; i < a; i++) SpannStorage.append(b, db, add[i], entry);
-                        db.write(b);
+                        storage.commit(b);
                     }
                     int known = replicas.get(vid);
                     if (known != ReplicaCounts.UNKNOWN) replicas.set(vid, known + a);
@@ -342,10 +341,10 @@ public final class SpannCore {
                     if (attempt > 1000) throw new IllegalStateException("could not place vid " + vid + ": heads keep moving");
                     continue;
                 }
-                try (WriteBatch b = new WriteBatch()) {
+                try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                     for (int i = 0; i < m; i++) SpannStorage.append(b, db, chosen[i], entry);
                     SpannStorage.putVersion(b, db, vid, version);
-                    db.write(b);
+                    storage.commit(b);
                 }
                 versions.set(vid, version);
                 replicas.set(vid, m);
@@ -362,11 +361,11 @@ public final class SpannCore {
     private void createSingletonHead(long vid, int version, float[] x) {
         int id = newHeadId();
         float[] c = x.clone();
-        try (LockStripes.Held held = headLocks.exclusive(id); WriteBatch b = new WriteBatch()) {
+        try (LockStripes.Held held = headLocks.exclusive(id); SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
             SpannStorage.putHead(b, db, id, HeadCodec.encode(c, 1));
             SpannStorage.putPosting(b, db, id, PostingCodec.encode(dim, 1, new long[] {vid}, new int[] {version}, new float[][] {x}));
             SpannStorage.putVersion(b, db, vid, version);
-            db.write(b);
+            storage.commit(b);
             versions.set(vid, version);
             replicas.set(vid, 1);
             heads.add(id, c, 1);
@@ -375,10 +374,10 @@ public final class SpannCore {
 
     private void appendFlat(long vid, int version, float[] x) {
         int[] flat = {SpannStorage.FLAT_HEAD};
-        try (LockStripes.Held held = headLocks.shared(flat, 1); WriteBatch b = new WriteBatch()) {
+        try (LockStripes.Held held = headLocks.shared(flat, 1); SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
             SpannStorage.append(b, db, SpannStorage.FLAT_HEAD, PostingCodec.entry(vid, version, x));
             SpannStorage.putVersion(b, db, vid, version);
-            db.write(b);
+            storage.commit(b);
             versions.set(vid, version); // under the flat posting's lock, as in place()
             replicas.set(vid, 1);
         }
@@ -394,9 +393,9 @@ public final class SpannCore {
             byte[] p = storage.posting(SpannStorage.FLAT_HEAD);
             if (p == null) return;
             LivePosting live = LivePosting.of(p, dim, versions, SpannStorage.FLAT_HEAD);
-            try (WriteBatch b = new WriteBatch()) {
+            try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                 SpannStorage.putPosting(b, db, SpannStorage.FLAT_HEAD, live.encode(dim));
-                db.write(b);
+                storage.commit(b);
             }
             flatLength.set(live.count());
         } finally {

@@ -4,59 +4,126 @@ import io.tamter.kernels.Metric;
 import io.tamter.kernels.QueryVector;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
 import java.nio.ByteBuffer;
-import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Search over one shard's index (SPFRESH.md "Search"):
  * <ol>
  *   <li>the {@code nprobe} nearest heads, pruned query-aware: head {@code c_j} is skipped when
  *       {@code d(q,c_j) > (1+ε)·d(q,c_1)};</li>
- *   <li>their postings in one multi-get, each scanned by the kernel against the current k-th
+ *   <li>their postings, nearest head first: a posting whose radius is known (the cache keeps
+ *       it since the posting was last read) is skipped when the radius rule below says it cannot
+ *       hold a better match than the current k-th; a posting in the {@link PostingCache} is
+ *       scanned where it lies; the others are read from RocksDB in multi-gets of
+ *       {@value #MISS_BATCH}, offered to the cache and scanned. Each scan runs the kernel against the current k-th
  *       distance, skipping stale and deleted entries (and, with a filter, non-matching vids);
  *       replicas are merged by {@link TopK};</li>
  *   <li>with a filter, when fewer than k matches were found, the heads the pruning skipped are read,
  *       then {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
  * </ol>
- * A posting that vanished between the head search and the read (a split or merge replaced
+ * <b>Radius bound.</b> By the triangle inequality no entry x of a posting with head c and radius
+ * r (the largest |x − c| of its entries, live or stale) is closer to the query than
+ * {@code |q − c| − r}; once k matches are known and that bound (as a kernel distance) is past
+ * the k-th, the posting is skipped without losing anything. The bound is exact, so unlike the
+ * ε rule it cannot cost recall on out-of-distribution queries; how much it skips depends on
+ * how tight the postings are (measured in benchmarks/README.md). Euclidean and cosine (unit
+ * vectors: |q − x|² = 2·(1 + kernel distance)) have it; dot product has no such bound.
+ *
+ * <p>A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
  * Not covered (known, as in SPFresh): a vector that LIRE re-places between this search's
- * multi-get and its scan is missed by that one search — the fetched entry is already stale by
- * the version map and the new entry was written after the fetch.
+ * read and its scan is missed by that one search — the read entry is already stale by
+ * the version map and the new entry was written after the read.
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
- * Every posting read also feeds the rebalancer ({@link SpannCore#observe}).
+ * Every posting scanned also feeds the rebalancer ({@link SpannCore#observe}).
  */
 public final class SpannSearcher {
+    /** Postings missing from the cache are read from RocksDB this many at a time. */
+    static final int MISS_BATCH = 16;
+
     private final SpannCore core;
+    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     public SpannSearcher(SpannCore core) {
         this.core = core;
     }
 
     /** Search-time parameters. */
-    public record SearchParams(int k, int nprobe, double epsilon, ByteBuffer filter, long filterLimitBits, float maxKernelDistance) {
+    public record SearchParams(int k, int nprobe, double epsilon, double radiusFactor, ByteBuffer filter, long filterLimitBits,
+                               float maxKernelDistance) {
         public SearchParams {
             if (k < 1) throw new IllegalArgumentException("k must be >= 1; k=" + k);
             if (nprobe < 1) throw new IllegalArgumentException("nprobe must be >= 1; nprobe=" + nprobe);
         }
 
         public SearchParams withNprobe(int n) {
-            return new SearchParams(k, n, epsilon, filter, filterLimitBits, maxKernelDistance);
+            return new SearchParams(k, n, epsilon, radiusFactor, filter, filterLimitBits, maxKernelDistance);
         }
     }
 
-    /** What a search did, for benchmarks and the recall debug route. */
-    public record Stats(int postingsScanned, int entriesScanned) {}
+    /**
+     * What a search did, for benchmarks and the recall debug route: postings scanned, their
+     * entries, and postings the radius bound skipped.
+     */
+    public record Stats(int postingsScanned, int entriesScanned, int postingsSkipped) {}
 
     public record Result(TopK.Result matches, Stats stats) {}
+
+    /**
+     * Per-thread arrays reused by every search of the thread (a search allocates only its
+     * {@link TopK} and result), and the set of heads already scanned by this search.
+     */
+    private static final class Scratch {
+        int[] ids = new int[0];
+        float[] ds = new float[0];
+        final int[] miss = new int[MISS_BATCH];
+        final long[] missStamps = new long[MISS_BATCH];
+        long[] outVids = new long[0];
+        float[] outDists = new float[0];
+        final java.util.BitSet scanned = new java.util.BitSet();
+        int[] scannedList = new int[64];
+        int scannedCount;
+        int postings, entries, skipped;
+
+        void begin(int nprobe, int k) {
+            if (ids.length < nprobe) {
+                ids = new int[nprobe];
+                ds = new float[nprobe];
+            }
+            if (outVids.length < k) {
+                outVids = new long[k];
+                outDists = new float[k];
+            }
+            postings = entries = skipped = 0;
+        }
+
+        /** Marks {@code head} scanned by this search; false if it already was. */
+        boolean mark(int head) {
+            if (scanned.get(head)) return false;
+            scanned.set(head);
+            if (scannedCount == scannedList.length) scannedList = Arrays.copyOf(scannedList, scannedCount * 2);
+            scannedList[scannedCount++] = head;
+            return true;
+        }
+
+        void end() {
+            for (int i = 0; i < scannedCount; i++) scanned.clear(scannedList[i]);
+            scannedCount = 0;
+        }
+    }
 
     public Result search(float[] q, SearchParams sp) {
         core.stateLock.readLock().lock();
         try {
             if (core.state == State.FLAT) return searchFlat(q, sp);
-            return searchBuilt(q, sp);
+            Scratch s = scratch.get();
+            try {
+                return searchBuilt(q, sp, s);
+            } finally {
+                s.end();
+            }
         } finally {
             core.stateLock.readLock().unlock();
         }
@@ -64,47 +131,54 @@ public final class SpannSearcher {
 
     private Result searchFlat(float[] q, SearchParams sp) {
         TopK top = new TopK(sp.k());
-        byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
-        if (p == null) return new Result(top.sorted(), new Stats(0, 0));
-        int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
-        scan(p, count, new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
-        return new Result(top.sorted(), new Stats(1, count));
+        PostingCache cache = core.storage.cache();
+        PostingCache.Entry e = cache == null ? null : cache.get(SpannStorage.FLAT_HEAD);
+        if (e == null) {
+            long stamp = cache == null ? 0 : cache.stamp(SpannStorage.FLAT_HEAD);
+            byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
+            if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0));
+            e = new PostingCache.Entry(p, PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD), Float.NaN);
+            if (cache != null) cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
+        }
+        scan(e.posting(), e.count(), new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
+        return new Result(top.sorted(), new Stats(1, e.count(), 0));
     }
 
-    private Result searchBuilt(float[] q, SearchParams sp) {
+    private Result searchBuilt(float[] q, SearchParams sp, Scratch s) {
         HeadIndex heads = core.heads;
+        PostingCache cache = core.storage.cache();
         QueryVector qv = new QueryVector(q);
         TopK top = new TopK(sp.k());
-        long[] outVids = new long[sp.k()];
-        float[] outDists = new float[sp.k()];
-        Set<Integer> scanned = new HashSet<>();
         int nprobe = sp.nprobe();
         double epsilon = sp.epsilon();
-        int postings = 0, entries = 0;
         int vanishedRounds = 0;
+        s.begin(Math.max(nprobe, 1), sp.k());
         while (true) {
-            int[] ids = new int[nprobe];
-            float[] ds = new float[nprobe];
-            int found = heads.nearest(q, nprobe, ids, ds);
-            int n = prune(ds, found, epsilon);
-            int[] todo = new int[n];
-            int t = 0;
-            for (int i = 0; i < n; i++) if (scanned.add(ids[i])) todo[t++] = ids[i];
-            List<byte[]> values = core.storage.postings(todo, t);
+            if (s.ids.length < nprobe) s.begin(nprobe, sp.k());
+            int found = heads.nearest(q, nprobe, s.ids, s.ds);
+            int n = prune(s.ds, found, epsilon);
             boolean vanished = false;
-            for (int i = 0; i < t; i++) {
-                byte[] p = values.get(i);
-                if (p == null) { // split or merged away since the head search: its entries live on under new heads
-                    vanished = true;
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                int id = s.ids[i];
+                if (!s.mark(id)) continue;
+                if (cache != null && cannotImprove(q, heads.get(id), cache.radius(id), s.ds[i], top, sp)) {
+                    s.skipped++;
                     continue;
                 }
-                int count = PostingCodec.count(p, core.dim, todo[i]);
-                scan(p, count, qv, sp, top, outVids, outDists);
-                postings++;
-                entries += count;
-                HeadIndex.Head h = heads.get(todo[i]);
-                if (h != null) core.observe(h, p, count);
+                PostingCache.Entry e = cache == null ? null : cache.get(id);
+                if (e == null) {
+                    s.miss[m] = id;
+                    s.missStamps[m] = cache == null ? 0 : cache.stamp(id);
+                    if (++m == MISS_BATCH) {
+                        vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
+                        m = 0;
+                    }
+                    continue;
+                }
+                scanEntry(id, e, qv, sp, top, s, heads);
             }
+            if (m > 0) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
             // a vanished posting's entries now sit under heads the first head search did not see: look again
             if (vanished && vanishedRounds++ < 3) continue;
             // a filter that leaves fewer than k: first the heads the pruning skipped, then twice as many heads
@@ -113,7 +187,66 @@ public final class SpannSearcher {
             if (n < found) epsilon = Double.POSITIVE_INFINITY;
             else nprobe = (int) Math.min((long) nprobe * 2, heads.size());
         }
-        return new Result(top.sorted(), new Stats(postings, entries));
+        return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped));
+    }
+
+    /** Reads the {@code m} postings of {@code s.miss} in one multi-get, caches and scans them; true if one vanished. */
+    private boolean readAndScan(Scratch s, int m, QueryVector qv, SearchParams sp, TopK top, HeadIndex heads, PostingCache cache) {
+        List<byte[]> values = core.storage.postings(s.miss, m);
+        boolean vanished = false;
+        for (int i = 0; i < m; i++) {
+            byte[] p = values.get(i);
+            if (p == null) { // split or merged away since the head search: its entries live on under new heads
+                vanished = true;
+                continue;
+            }
+            int id = s.miss[i];
+            int count = PostingCodec.count(p, core.dim, id);
+            HeadIndex.Head h = heads.get(id);
+            PostingCache.Entry e = new PostingCache.Entry(p, count, h == null ? Float.NaN : radius(h, p, count));
+            if (cache != null && h != null) cache.offer(id, s.missStamps[i], e);
+            scanEntry(id, e, qv, sp, top, s, heads);
+        }
+        return vanished;
+    }
+
+    private void scanEntry(int id, PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s, HeadIndex heads) {
+        scan(e.posting(), e.count(), qv, sp, top, s.outVids, s.outDists);
+        s.postings++;
+        s.entries += e.count();
+        HeadIndex.Head h = heads.get(id);
+        if (h != null) core.observe(h, e.posting(), e.count());
+    }
+
+    /**
+     * Whether the radius bound proves that no entry of the posting of {@code h} can enter the
+     * top k (see the class comment). {@code headDist} is d(q, c) by the kernel metric.
+     */
+    private boolean cannotImprove(float[] q, HeadIndex.Head h, float radius, float headDist, TopK top, SearchParams sp) {
+        if (Float.isNaN(radius) || h == null) return false;
+        float bound = Math.min(top.bound(), sp.maxKernelDistance());
+        if (bound == Float.POSITIVE_INFINITY) return false;
+        double dqc;
+        if (core.metric.kernelMetric() == Metric.L2) dqc = Math.sqrt(Math.max(0f, headDist));
+        else dqc = Math.sqrt(Math.max(0f, core.kernels.squaredL2(q, 0, h.centroid, 0, core.dim)));
+        double lb = dqc - sp.radiusFactor() * radius;
+        if (lb <= 0) return false;
+        // shave the bound by a little more than float rounding of |q-c| and r can move it
+        double lbSquared = lb * lb * (1 - 1e-5);
+        double lbKernel = core.metric.kernelMetric() == Metric.L2 ? lbSquared : lbSquared / 2 - 1;
+        return lbKernel > bound;
+    }
+
+    /** The largest Euclidean distance of the posting's entries from the head's centroid, or NaN without a bound. */
+    private float radius(HeadIndex.Head h, byte[] p, int count) {
+        if (!core.metric.hasTriangleBound()) return Float.NaN;
+        float[] v = new float[core.dim];
+        float max = 0f;
+        for (int i = 0; i < count; i++) {
+            PostingCodec.vector(p, core.dim, i, v);
+            max = Math.max(max, core.kernels.squaredL2(v, 0, h.centroid, 0, core.dim));
+        }
+        return (float) Math.sqrt(max);
     }
 
     /** Keeps the heads within (1+ε) of the nearest one, by the metric's ratio distance. */

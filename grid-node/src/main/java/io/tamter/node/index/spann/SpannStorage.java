@@ -31,9 +31,18 @@ public final class SpannStorage {
 
     private final ShardDb db;
     private final ReadOptions reads;
+    /** The index's posting cache; null for views that read RocksDB only (the integrity check's snapshot). */
+    private final PostingCache cache;
 
     public SpannStorage(ShardDb db) {
         this(db, db.readOptions());
+    }
+
+    /** The index's own storage: reads through {@code cache}, and {@link #commit} keeps the cache coherent. */
+    SpannStorage(ShardDb db, PostingCache cache) {
+        this.db = db;
+        this.reads = db.readOptions();
+        this.cache = cache;
     }
 
     /**
@@ -44,6 +53,40 @@ public final class SpannStorage {
     public SpannStorage(ShardDb db, ReadOptions reads) {
         this.db = db;
         this.reads = reads;
+        this.cache = null;
+    }
+
+    /** The posting cache of this storage, or null. */
+    PostingCache cache() {
+        return cache;
+    }
+
+    /**
+     * A write batch of the index that remembers which postings it touches, so that committing it
+     * ({@link #commit}) invalidates exactly those postings in the cache. The posting helpers
+     * below take only this type, so no posting write can bypass the invalidation.
+     */
+    public static final class PostingBatch extends WriteBatch {
+        private int[] touched = new int[8];
+        private int n;
+
+        void touch(int headId) {
+            if (n == touched.length) touched = java.util.Arrays.copyOf(touched, n * 2);
+            touched[n++] = headId;
+        }
+    }
+
+    /**
+     * Writes {@code b} to RocksDB, then drops every posting it touched from the cache (after the
+     * write: see {@link PostingCache} for why that order keeps the cache coherent), and empties
+     * its list of touched postings so that the batch can be cleared and reused.
+     */
+    public void commit(PostingBatch b) {
+        db.write(b);
+        if (cache != null) {
+            for (int i = 0; i < b.n; i++) cache.invalidate(b.touched[i]);
+        }
+        b.n = 0;
     }
 
     public ShardDb db() {
@@ -96,7 +139,8 @@ public final class SpannStorage {
 
     // ---- batch helpers: every mutation of the index is one WriteBatch ----
 
-    public static void append(WriteBatch b, ShardDb db, int headId, byte[] entry) {
+    public static void append(PostingBatch b, ShardDb db, int headId, byte[] entry) {
+        b.touch(headId);
         try {
             b.merge(db.postings(), key(headId), entry);
         } catch (RocksDBException e) {
@@ -104,7 +148,8 @@ public final class SpannStorage {
         }
     }
 
-    public static void putPosting(WriteBatch b, ShardDb db, int headId, byte[] posting) {
+    public static void putPosting(PostingBatch b, ShardDb db, int headId, byte[] posting) {
+        b.touch(headId);
         put(b, db.postings(), key(headId), posting);
     }
 
@@ -112,7 +157,8 @@ public final class SpannStorage {
         put(b, db.centroids(), key(headId), head);
     }
 
-    public static void deleteHeadAndPosting(WriteBatch b, ShardDb db, int headId) {
+    public static void deleteHeadAndPosting(PostingBatch b, ShardDb db, int headId) {
+        b.touch(headId);
         try {
             b.delete(db.postings(), key(headId));
             b.delete(db.centroids(), key(headId));
@@ -121,7 +167,8 @@ public final class SpannStorage {
         }
     }
 
-    public static void deletePosting(WriteBatch b, ShardDb db, int headId) {
+    public static void deletePosting(PostingBatch b, ShardDb db, int headId) {
+        b.touch(headId);
         try {
             b.delete(db.postings(), key(headId));
         } catch (RocksDBException e) {

@@ -76,7 +76,7 @@ public final class SpfreshIndex implements AutoCloseable {
             if (dim <= 0) throw new IllegalArgumentException("no index in " + db.dir() + " and no dimensions given to create one");
             if (metric == null) throw new IllegalArgumentException("no index in " + db.dir() + " and no metric given to create one");
             meta = new Meta(State.FLAT, metric, dim, 0);
-            try (WriteBatch b = new WriteBatch()) {
+            try (SpannStorage.PostingBatch b = new SpannStorage.PostingBatch()) {
                 SpannStorage.putMeta(b, db, IndexMetaCodec.encode(meta));
                 // appends are blind merges, so the flat posting's header exists from the start
                 SpannStorage.putPosting(b, db, SpannStorage.FLAT_HEAD, PostingCodec.header(dim));
@@ -213,35 +213,46 @@ public final class SpfreshIndex implements AutoCloseable {
         }
     }
 
-    /** Search options; use {@link #defaults} and the withers. */
-    public record SearchOptions(int k, int nprobe, double epsilon, ByteBuffer filter, long filterLimitBits, float maxDistance) {
+    /**
+     * Search options; use {@link #defaults} and the withers. {@code radiusFactor} is the radius
+     * rule's factor (see {@link SpannSearcher}): 1 skips only postings the triangle inequality
+     * proves useless, smaller values skip more.
+     */
+    public record SearchOptions(int k, int nprobe, double epsilon, double radiusFactor, ByteBuffer filter, long filterLimitBits,
+                                float maxDistance) {
         public SearchOptions withNprobe(int n) {
-            return new SearchOptions(k, n, epsilon, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, n, epsilon, radiusFactor, filter, filterLimitBits, maxDistance);
         }
 
         public SearchOptions withEpsilon(double e) {
-            return new SearchOptions(k, nprobe, e, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, nprobe, e, radiusFactor, filter, filterLimitBits, maxDistance);
+        }
+
+        /** The radius rule's factor; 1 makes every skip exact (an exhaustive search then reads what can matter only). */
+        public SearchOptions withRadiusFactor(double f) {
+            return new SearchOptions(k, nprobe, epsilon, f, filter, filterLimitBits, maxDistance);
         }
 
         /** Only vids whose bit is set in {@code bits} (little-endian 64-bit words) are returned. */
         public SearchOptions withFilter(ByteBuffer bits, long limitBits) {
-            return new SearchOptions(k, nprobe, epsilon, bits, limitBits, maxDistance);
+            return new SearchOptions(k, nprobe, epsilon, radiusFactor, bits, limitBits, maxDistance);
         }
 
         /** Only matches at most this far (in the metric's user-facing distance) are returned. */
         public SearchOptions withMaxDistance(float d) {
-            return new SearchOptions(k, nprobe, epsilon, filter, filterLimitBits, d);
+            return new SearchOptions(k, nprobe, epsilon, radiusFactor, filter, filterLimitBits, d);
         }
     }
 
     public SearchOptions defaults(int k) {
-        return new SearchOptions(k, core.params.nprobe(), core.params.searchEpsilon(), null, 0, Float.NaN);
+        return new SearchOptions(k, core.params.nprobe(), core.params.searchEpsilon(), core.params.probeRadiusFactor(), null, 0, Float.NaN);
     }
 
     /** A match: the vid, the user-facing distance and score (see {@link VectorMetric}). */
     public record Match(long vid, float distance, float score) {}
 
-    public record SearchResult(List<Match> matches, int postingsScanned, int entriesScanned) {}
+    /** Matches, and what the search read: postings scanned, their entries, postings the radius bound skipped. */
+    public record SearchResult(List<Match> matches, int postingsScanned, int entriesScanned, int postingsSkipped) {}
 
     public SearchResult search(float[] query, int k) {
         return search(query, defaults(k));
@@ -251,14 +262,14 @@ public final class SpfreshIndex implements AutoCloseable {
         checkVector(query, "query vector");
         float maxKernel = Float.isNaN(o.maxDistance()) ? Float.POSITIVE_INFINITY : Math.nextUp(core.metric.kernelDistance(o.maxDistance()));
         SpannSearcher.Result r = searcher.search(core.metric.prepare(query),
-                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.epsilon(), o.filter(), o.filterLimitBits(), maxKernel));
+                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.epsilon(), o.radiusFactor(), o.filter(), o.filterLimitBits(), maxKernel));
         TopK.Result m = r.matches();
         List<Match> out = new ArrayList<>(m.size());
         for (int i = 0; i < m.size(); i++) {
             float d = m.dists()[i];
             out.add(new Match(m.vids()[i], core.metric.apiDistance(d), core.metric.score(d)));
         }
-        return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned());
+        return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped());
     }
 
     /** Waits for the rebalancer to drain (see {@link Rebalancer#awaitQuiescent()}). */
@@ -275,10 +286,18 @@ public final class SpfreshIndex implements AutoCloseable {
         return IndexStats.compute(core);
     }
 
-    /** Bytes this index keeps on the heap for heads and versions (RocksDB's own memory is the shard's). */
+    /** Bytes this index keeps on the heap for heads and cached postings (RocksDB's own memory is the shard's). */
     public long heapBytes() {
         HeadIndex hs = core.heads;
-        return (hs == null ? 0 : hs.ramBytesUsed());
+        PostingCache c = core.storage.cache();
+        return (hs == null ? 0 : hs.ramBytesUsed()) + (c == null ? 0 : c.bytes());
+    }
+
+    /** The posting cache's size in bytes and its hit and miss counts since the index opened. */
+    public Map<String, Long> postingCacheStats() {
+        PostingCache c = core.storage.cache();
+        if (c == null) return Map.of("bytes", 0L, "hits", 0L, "misses", 0L);
+        return Map.of("bytes", c.bytes(), "hits", c.hits(), "misses", c.misses());
     }
 
     @Override

@@ -73,7 +73,7 @@ class IndexBehaviourTest {
             index.awaitQuiescent();
             int found = 0, tried = 0;
             for (int i = 0; i < data.length; i += 7, tried++) {
-                SpfreshIndex.SearchOptions all = index.defaults(3).withNprobe(index.core().heads().size()).withEpsilon(1e9);
+                SpfreshIndex.SearchOptions all = index.defaults(3).withNprobe(index.core().heads().size()).withEpsilon(1e9).withRadiusFactor(1.0);
                 assertThat(vids(index.search(data[i], all))).contains((long) i);
                 long self = i;
                 if (Arrays.stream(vids(index.search(data[i], 3))).anyMatch(v -> v == self)) found++;
@@ -127,7 +127,7 @@ class IndexBehaviourTest {
             index.bulkBuild(data.length, i -> i, i -> data[i]);
             index.awaitQuiescent();
             float[] q = data[10];
-            SpfreshIndex.SearchOptions wide = index.defaults(10).withNprobe(1000).withEpsilon(1e12);
+            SpfreshIndex.SearchOptions wide = index.defaults(10).withNprobe(1000).withEpsilon(1e12).withRadiusFactor(1.0);
             SpfreshIndex.SearchOptions pruned = wide.withEpsilon(10.0);
             SpfreshIndex.SearchResult all = index.search(q, wide);
             SpfreshIndex.SearchResult few = index.search(q, pruned);
