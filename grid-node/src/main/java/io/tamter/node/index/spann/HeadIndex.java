@@ -135,6 +135,7 @@ public final class HeadIndex implements AutoCloseable {
             put(id, h);
             upperBound.accumulateAndGet(id + 1, Math::max);
             live.incrementAndGet();
+            modCount.incrementAndGet();
         }
         compactLock.readLock().lock();
         try {
@@ -154,6 +155,7 @@ public final class HeadIndex implements AutoCloseable {
             retired.set(id, h.jv); // keep the vector readable by the graph until compaction
             put(id, null);
             live.decrementAndGet();
+            modCount.incrementAndGet();
         }
         retiredInGraph.incrementAndGet();
         compactLock.readLock().lock();
@@ -273,23 +275,52 @@ public final class HeadIndex implements AutoCloseable {
         return new GraphSearcher(builder.getGraph());
     }
 
-    private int bruteForce(float[] q, int n, int[] outIds, float[] outDists) {
+    /**
+     * The live heads' centroids packed row after row, for the exact scan: one kernel call over a
+     * contiguous matrix instead of a call per head through the chunk table. Rebuilt on the first
+     * scan after a head was added or removed ({@code modCount}); heads change at split and merge
+     * rate, searches far more often.
+     */
+    private record Packed(long modCount, int[] ids, float[] matrix, int n) {}
+
+    private final java.util.concurrent.atomic.AtomicLong modCount = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Packed packed = new Packed(-1, new int[0], new float[0], 0);
+    private final ThreadLocal<float[]> scanDists = ThreadLocal.withInitial(() -> new float[0]);
+
+    private Packed packed() {
+        Packed p = packed;
+        long mc = modCount.get();
+        if (p.modCount() == mc) return p;
         int ub = upperBound.get();
         int[] ids = new int[Math.max(16, live.get() + 16)];
-        float[] ds = new float[ids.length];
-        int m = 0;
+        float[] m = new float[ids.length * dim];
+        int n = 0;
         for (int id = 0; id < ub; id++) {
             Head h = get(id);
             if (h == null) continue;
-            if (m == ids.length) {
-                ids = Arrays.copyOf(ids, m * 2);
-                ds = Arrays.copyOf(ds, m * 2);
+            if (n == ids.length) {
+                ids = Arrays.copyOf(ids, n * 2);
+                m = Arrays.copyOf(m, n * 2 * dim);
             }
-            ids[m] = id;
-            ds[m] = kernels.distance(metric, q, 0, h.centroid, 0, dim);
-            m++;
+            ids[n] = id;
+            System.arraycopy(h.centroid, 0, m, n * dim, dim);
+            n++;
         }
-        return sortTop(ids, ds, m, n, outIds, outDists);
+        // a head added or removed meanwhile bumped modCount again: the next scan rebuilds
+        p = new Packed(mc, ids, m, n);
+        packed = p;
+        return p;
+    }
+
+    private int bruteForce(float[] q, int n, int[] outIds, float[] outDists) {
+        Packed p = packed();
+        float[] ds = scanDists.get();
+        if (ds.length < p.n()) {
+            ds = new float[p.ids().length];
+            scanDists.set(ds);
+        }
+        kernels.distances(metric, q, p.matrix(), 0, p.n(), dim, ds);
+        return sortTop(p.ids(), ds, p.n(), n, outIds, outDists);
     }
 
     /**

@@ -42,13 +42,18 @@ final class PostingCache {
     /**
      * A cached posting.
      *
-     * @param posting the stored value (header + entries), never modified
-     * @param count   its entry count (live and stale)
-     * @param radius  the largest Euclidean distance of any entry (live or stale) from the head's
-     *                centroid, or NaN when the metric has no such bound (dot product); with it,
-     *                no entry of the posting is closer to a query q than {@code |q - c| - radius}
+     * @param posting    the stored value (header + entries), never modified
+     * @param count      its entry count (live and stale)
+     * @param radius     the largest Euclidean distance of any entry (live or stale) from the head's
+     *                   centroid, or NaN when the metric has no such bound (dot product); with it,
+     *                   no entry of the posting is closer to a query q than {@code |q - c| - radius}
+     * @param coreRadius the largest distance from the centroid among the entries that are not
+     *                   {@code outliers}; NaN with {@code radius}
+     * @param outliers   indexes of the entries farther from the centroid than
+     *                   {@link SpannSearcher#OUTLIER_RATIO} times the median entry: vectors that
+     *                   LIRE has not yet moved to a head near them (ascending; often empty)
      */
-    record Entry(byte[] posting, int count, float radius) {}
+    record Entry(byte[] posting, int count, float radius, float coreRadius, int[] outliers) {}
 
     private static final java.lang.invoke.VarHandle RADIUS = java.lang.invoke.MethodHandles.arrayElementVarHandle(float[].class);
     private static final int RADIUS_CHUNK_BITS = 12;

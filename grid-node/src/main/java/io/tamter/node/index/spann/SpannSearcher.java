@@ -42,6 +42,15 @@ import java.util.List;
 public final class SpannSearcher {
     /** Postings missing from the cache are read from RocksDB this many at a time. */
     static final int MISS_BATCH = 16;
+    /**
+     * An entry farther from its head than this many times the posting's median entry is an
+     * outlier: scanned even when the radius rule skips the rest of its posting. In a settled
+     * posting the entries' distances to the head concentrate (no outliers); a vector that arrived
+     * before its own cluster had a head sits far out in some other posting until LIRE moves it,
+     * and the queries about that cluster need exactly those vectors (clustered-shift stream).
+     */
+    static final float OUTLIER_RATIO = 1.5f;
+    private static final int[] NO_OUTLIERS = new int[0];
 
     private final SpannCore core;
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
@@ -82,7 +91,7 @@ public final class SpannSearcher {
         final long[] missStamps = new long[MISS_BATCH];
         long[] outVids = new long[0];
         float[] outDists = new float[0];
-        final java.util.BitSet scanned = new java.util.BitSet();
+        long[] scanned = new long[64];
         int[] scannedList = new int[64];
         int scannedCount;
         int postings, entries, skipped;
@@ -101,15 +110,18 @@ public final class SpannSearcher {
 
         /** Marks {@code head} scanned by this search; false if it already was. */
         boolean mark(int head) {
-            if (scanned.get(head)) return false;
-            scanned.set(head);
+            int w = head >>> 6;
+            if (w >= scanned.length) scanned = Arrays.copyOf(scanned, Math.max(w + 1, scanned.length * 2));
+            long bit = 1L << head;
+            if ((scanned[w] & bit) != 0) return false;
+            scanned[w] |= bit;
             if (scannedCount == scannedList.length) scannedList = Arrays.copyOf(scannedList, scannedCount * 2);
             scannedList[scannedCount++] = head;
             return true;
         }
 
         void end() {
-            for (int i = 0; i < scannedCount; i++) scanned.clear(scannedList[i]);
+            for (int i = 0; i < scannedCount; i++) scanned[scannedList[i] >>> 6] = 0;
             scannedCount = 0;
         }
     }
@@ -137,7 +149,7 @@ public final class SpannSearcher {
             long stamp = cache == null ? 0 : cache.stamp(SpannStorage.FLAT_HEAD);
             byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
             if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0));
-            e = new PostingCache.Entry(p, PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD), Float.NaN);
+            e = new PostingCache.Entry(p, PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD), Float.NaN, Float.NaN, NO_OUTLIERS);
             if (cache != null) cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
         }
         scan(e.posting(), e.count(), new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
@@ -162,7 +174,8 @@ public final class SpannSearcher {
             for (int i = 0; i < n; i++) {
                 int id = s.ids[i];
                 if (!s.mark(id)) continue;
-                if (cache != null && cannotImprove(q, heads.get(id), cache.radius(id), s.ds[i], top, sp)) {
+                HeadIndex.Head h = heads.get(id);
+                if (cache != null && cannotImprove(q, h, cache.radius(id), 1.0, s.ds[i], top, sp)) { // exact: nothing in it can enter
                     s.skipped++;
                     continue;
                 }
@@ -174,6 +187,11 @@ public final class SpannSearcher {
                         vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
                         m = 0;
                     }
+                    continue;
+                }
+                if (sp.radiusFactor() < 1.0 && cannotImprove(q, h, e.coreRadius(), sp.radiusFactor(), s.ds[i], top, sp)) {
+                    s.skipped++;
+                    scanOutliers(e, qv, sp, top, s);
                     continue;
                 }
                 scanEntry(id, e, qv, sp, top, s, heads);
@@ -203,11 +221,29 @@ public final class SpannSearcher {
             int id = s.miss[i];
             int count = PostingCodec.count(p, core.dim, id);
             HeadIndex.Head h = heads.get(id);
-            PostingCache.Entry e = new PostingCache.Entry(p, count, h == null ? Float.NaN : radius(h, p, count));
+            PostingCache.Entry e = h == null ? new PostingCache.Entry(p, count, Float.NaN, Float.NaN, NO_OUTLIERS) : describe(h, p, count);
             if (cache != null && h != null) cache.offer(id, s.missStamps[i], e);
             scanEntry(id, e, qv, sp, top, s, heads);
         }
         return vanished;
+    }
+
+    /** Scans only the outlier entries of a posting whose other entries the radius rule skipped. */
+    private void scanOutliers(PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s) {
+        int[] out = e.outliers();
+        if (out.length == 0) return;
+        int eb = PostingCodec.entryBytes(core.dim);
+        ByteBuffer buf = ByteBuffer.wrap(e.posting());
+        ByteBuffer versions = core.versions.buffer();
+        int limit = core.versions.limitFor(versions);
+        Metric metric = core.metric.kernelMetric();
+        for (int idx : out) {
+            float bound = Math.min(top.bound(), sp.maxKernelDistance());
+            int got = core.kernels.scanPosting(buf, PostingCodec.HEADER_BYTES + idx * eb, 1, qv, metric, versions, limit, sp.filter(),
+                    sp.filterLimitBits(), bound, sp.k(), s.outVids, s.outDists);
+            for (int i = 0; i < got; i++) top.offer(s.outVids[i], s.outDists[i]);
+        }
+        s.entries += out.length;
     }
 
     private void scanEntry(int id, PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s, HeadIndex heads) {
@@ -222,14 +258,14 @@ public final class SpannSearcher {
      * Whether the radius bound proves that no entry of the posting of {@code h} can enter the
      * top k (see the class comment). {@code headDist} is d(q, c) by the kernel metric.
      */
-    private boolean cannotImprove(float[] q, HeadIndex.Head h, float radius, float headDist, TopK top, SearchParams sp) {
+    private boolean cannotImprove(float[] q, HeadIndex.Head h, float radius, double factor, float headDist, TopK top, SearchParams sp) {
         if (Float.isNaN(radius) || h == null) return false;
         float bound = Math.min(top.bound(), sp.maxKernelDistance());
         if (bound == Float.POSITIVE_INFINITY) return false;
         double dqc;
         if (core.metric.kernelMetric() == Metric.L2) dqc = Math.sqrt(Math.max(0f, headDist));
         else dqc = Math.sqrt(Math.max(0f, core.kernels.squaredL2(q, 0, h.centroid, 0, core.dim)));
-        double lb = dqc - sp.radiusFactor() * radius;
+        double lb = dqc - factor * radius;
         if (lb <= 0) return false;
         // shave the bound by a little more than float rounding of |q-c| and r can move it
         double lbSquared = lb * lb * (1 - 1e-5);
@@ -237,16 +273,31 @@ public final class SpannSearcher {
         return lbKernel > bound;
     }
 
-    /** The largest Euclidean distance of the posting's entries from the head's centroid, or NaN without a bound. */
-    private float radius(HeadIndex.Head h, byte[] p, int count) {
-        if (!core.metric.hasTriangleBound()) return Float.NaN;
+    /**
+     * The cache entry of a posting just read: its radius, core radius and outliers (see
+     * {@link PostingCache.Entry}), or NaNs when the metric has no triangle bound.
+     */
+    private PostingCache.Entry describe(HeadIndex.Head h, byte[] p, int count) {
+        if (!core.metric.hasTriangleBound() || count == 0) return new PostingCache.Entry(p, count, Float.NaN, Float.NaN, NO_OUTLIERS);
         float[] v = new float[core.dim];
-        float max = 0f;
+        float[] d = new float[count];
         for (int i = 0; i < count; i++) {
             PostingCodec.vector(p, core.dim, i, v);
-            max = Math.max(max, core.kernels.squaredL2(v, 0, h.centroid, 0, core.dim));
+            d[i] = (float) Math.sqrt(core.kernels.squaredL2(v, 0, h.centroid, 0, core.dim));
         }
-        return (float) Math.sqrt(max);
+        float[] sorted = d.clone();
+        Arrays.sort(sorted);
+        float median = sorted[count / 2];
+        float cut = OUTLIER_RATIO * median;
+        int n = 0;
+        float coreMax = 0f;
+        for (float x : d) {
+            if (x > cut) n++;
+            else coreMax = Math.max(coreMax, x);
+        }
+        int[] outliers = n == 0 ? NO_OUTLIERS : new int[n];
+        for (int i = 0, j = 0; i < count && n > 0; i++) if (d[i] > cut) outliers[j++] = i;
+        return new PostingCache.Entry(p, count, sorted[count - 1], coreMax, outliers);
     }
 
     /** Keeps the heads within (1+ε) of the nearest one, by the metric's ratio distance. */
