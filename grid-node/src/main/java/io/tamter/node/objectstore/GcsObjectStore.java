@@ -17,11 +17,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -286,9 +288,12 @@ public final class GcsObjectStore implements ObjectStore {
         String crc = crc32cOfFile(source);
         BlobInfo info = blobInfo(name, token, crc);
         Blob blob = retrying("putFile", key, attempt -> {
-            try {
-                return storage.createFrom(info, source, options.uploadChunkSize(),
+            // from a stream, the client sends one request per chunk (from a Path, the whole file in one)
+            try (InputStream in = Files.newInputStream(source)) {
+                return storage.createFrom(info, in, options.uploadChunkSize(),
                         Storage.BlobWriteOption.crc32cMatch(), Storage.BlobWriteOption.disableGzipContent());
+            } catch (NoSuchFileException e) {
+                throw e;
             } catch (IOException e) {
                 throw asStorageException(e);
             }
@@ -408,12 +413,11 @@ public final class GcsObjectStore implements ObjectStore {
                 if (blob == null) return null;
                 Path temp = dir.resolve(ObjectKeys.RESERVED_PREFIX + "dl-" + PID + "-" + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36));
                 try {
+                    // local file errors and a corrupt object are final; download() turns transport errors into StorageExceptions
                     if (!download(key, blob, temp)) continue; // replaced since the metadata read
                     Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                     LocalDirectoryObjectStore.fsyncDirectory(dir);
                     return info(key, blob);
-                } catch (IOException e) {
-                    throw asStorageException(e);
                 } finally {
                     try {
                         Files.deleteIfExists(temp);
@@ -442,8 +446,9 @@ public final class GcsObjectStore implements ObjectStore {
                 try {
                     n = in.read(buf);
                 } catch (IOException e) {
-                    if (asStorageException(e).getCode() == 404) return false;
-                    throw e;
+                    StorageException se = asStorageException(e);
+                    if (se.getCode() == 404) return false;
+                    throw se;
                 } catch (StorageException e) {
                     if (e.getCode() == 404) return false;
                     throw e;
@@ -530,7 +535,7 @@ public final class GcsObjectStore implements ObjectStore {
 
     @FunctionalInterface
     private interface Attempt<T> {
-        /** One try; {@code attempt} is 1 for the first. Throws {@link StorageException} on failure. */
+        /** One try; {@code attempt} is 1 for the first. A {@link StorageException} may be retried, an {@link IOException} (local file, corrupt object) is final. */
         T run(int attempt) throws IOException;
     }
 

@@ -81,7 +81,7 @@ final class GcsTestServer implements AutoCloseable {
     /** What an injected fault does. */
     enum FaultKind { ERROR, LATENCY, HANG, LOSE_RESPONSE }
 
-    record Fault(Op op, FaultKind kind, int status, long millis, AtomicInteger remaining) {
+    record Fault(Op op, FaultKind kind, int status, long millis, AtomicInteger skip, AtomicInteger remaining) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -147,7 +147,12 @@ final class GcsTestServer implements AutoCloseable {
 
     /** Applies {@code kind} to the next {@code times} requests of {@code op}. */
     void inject(Op op, FaultKind kind, int statusOrZero, long millis, int times) {
-        faults.add(new Fault(op, kind, statusOrZero, millis, new AtomicInteger(times)));
+        injectAfter(0, op, kind, statusOrZero, millis, times);
+    }
+
+    /** Lets {@code skip} requests of {@code op} pass, then applies {@code kind} to the next {@code times}. */
+    void injectAfter(int skip, Op op, FaultKind kind, int statusOrZero, long millis, int times) {
+        faults.add(new Fault(op, kind, statusOrZero, millis, new AtomicInteger(skip), new AtomicInteger(times)));
     }
 
     void clearFaults() {
@@ -256,7 +261,9 @@ final class GcsTestServer implements AutoCloseable {
 
     private Fault takeFault(Op op) {
         for (Fault f : faults) {
-            if (f.op() == op && f.remaining().getAndDecrement() > 0) return f;
+            if (f.op() != op) continue;
+            if (f.skip().getAndDecrement() > 0) return null;
+            if (f.remaining().getAndDecrement() > 0) return f;
         }
         return null;
     }
