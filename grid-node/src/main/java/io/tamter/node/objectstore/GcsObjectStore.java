@@ -93,7 +93,9 @@ import org.slf4j.LoggerFactory;
  * returns keys in UTF-8 byte order, GCS's own. Names under the root that are not valid
  * {@link ObjectKeys keys} (made by other tools) are skipped. Under a root of r bytes, keys are
  * limited to 1024 − r bytes (GCS's limit on whole names); a longer key fails with an
- * {@link IllegalArgumentException} before any I/O.
+ * {@link IllegalArgumentException} before any I/O. GCS could hold both {@code a/b} and
+ * {@code a/b/c}; the storage layout never writes both and this store does not check for it
+ * (checking would cost a listing per write).
  *
  * <h2>Credentials and endpoint</h2>
  * {@link Options#fromEnvironment} follows the client libraries' convention: with
@@ -338,7 +340,7 @@ public final class GcsObjectStore implements ObjectStore {
                 Blob blob = storage.get(BlobId.of(options.bucket(), name));
                 if (blob == null) return Optional.empty();
                 if (blob.getSize() > MAX_ARRAY) {
-                    throw new IllegalStateException("object '" + key + "' is " + blob.getSize() + " bytes, too large for get: use downloadTo");
+                    throw new IOException("object '" + key + "' is " + blob.getSize() + " bytes, too large for get: use downloadTo");
                 }
                 byte[] bytes;
                 try {
