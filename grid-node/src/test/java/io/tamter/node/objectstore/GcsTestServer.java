@@ -74,12 +74,12 @@ import java.util.zip.GZIPInputStream;
  * then the connection is closed without an answer, as when a network drops the reply of a write
  * that GCS committed.
  */
-final class GcsTestServer implements AutoCloseable {
+public final class GcsTestServer implements AutoCloseable {
     /** The kinds of request a fault rule can match. */
-    enum Op { INSERT, RESUMABLE_START, RESUMABLE_CHUNK, GET_METADATA, GET_MEDIA, LIST, DELETE }
+    public enum Op { INSERT, RESUMABLE_START, RESUMABLE_CHUNK, GET_METADATA, GET_MEDIA, LIST, DELETE }
 
     /** What an injected fault does. */
-    enum FaultKind { ERROR, LATENCY, HANG, LOSE_RESPONSE }
+    public enum FaultKind { ERROR, LATENCY, HANG, LOSE_RESPONSE }
 
     record Fault(Op op, FaultKind kind, int status, long millis, AtomicInteger skip, AtomicInteger remaining) {
     }
@@ -93,7 +93,7 @@ final class GcsTestServer implements AutoCloseable {
     private static final Pattern RANGE = Pattern.compile("^bytes=(\\d+)-(\\d*)$");
 
     /** One stored object: its bytes and metadata together, replaced whole on every write. */
-    record Blob(String bucket, String name, long generation, long metageneration, byte[] bytes, String contentType,
+    public record Blob(String bucket, String name, long generation, long metageneration, byte[] bytes, String contentType,
                 Map<String, String> metadata, String crc32c, String md5, Instant created) {
     }
 
@@ -127,7 +127,7 @@ final class GcsTestServer implements AutoCloseable {
     private final List<String> unhandled = new CopyOnWriteArrayList<>();
     private final AtomicLong lastGeneration = new AtomicLong();
 
-    GcsTestServer() throws IOException {
+    public GcsTestServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         server.createContext("/", this::handle);
         server.setExecutor(executor);
@@ -135,42 +135,42 @@ final class GcsTestServer implements AutoCloseable {
     }
 
     /** The base URL the client's host setting (or STORAGE_EMULATOR_HOST) points at. */
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
     /** Makes a bucket exist (buckets are otherwise 404). */
-    GcsTestServer createBucket(String name) {
+    public GcsTestServer createBucket(String name) {
         buckets.computeIfAbsent(name, n -> new TreeMap<>(UTF8_ORDER));
         return this;
     }
 
     /** Applies {@code kind} to the next {@code times} requests of {@code op}. */
-    void inject(Op op, FaultKind kind, int statusOrZero, long millis, int times) {
+    public void inject(Op op, FaultKind kind, int statusOrZero, long millis, int times) {
         injectAfter(0, op, kind, statusOrZero, millis, times);
     }
 
     /** Lets {@code skip} requests of {@code op} pass, then applies {@code kind} to the next {@code times}. */
-    void injectAfter(int skip, Op op, FaultKind kind, int statusOrZero, long millis, int times) {
+    public void injectAfter(int skip, Op op, FaultKind kind, int statusOrZero, long millis, int times) {
         faults.add(new Fault(op, kind, statusOrZero, millis, new AtomicInteger(skip), new AtomicInteger(times)));
     }
 
-    void clearFaults() {
+    public void clearFaults() {
         faults.clear();
     }
 
     /** How many requests of {@code op} arrived (faulted ones included). */
-    int requests(Op op) {
+    public int requests(Op op) {
         return requests.computeIfAbsent(op, o -> new AtomicInteger()).get();
     }
 
     /** Requests this server does not implement ("METHOD path?query"). */
-    List<String> unhandled() {
+    public List<String> unhandled() {
         return List.copyOf(unhandled);
     }
 
     /** The stored object, for tests that look behind the client (or corrupt it). */
-    Blob blob(String bucket, String name) {
+    public Blob blob(String bucket, String name) {
         NavigableMap<String, Blob> b = buckets.get(bucket);
         if (b == null) return null;
         synchronized (b) {
@@ -179,7 +179,7 @@ final class GcsTestServer implements AutoCloseable {
     }
 
     /** Replaces an object's bytes without changing its metadata or checksums: a corruption. */
-    void corrupt(String bucket, String name, byte[] bytes) {
+    public void corrupt(String bucket, String name, byte[] bytes) {
         NavigableMap<String, Blob> b = buckets.get(bucket);
         synchronized (b) {
             Blob old = b.get(name);
