@@ -126,6 +126,7 @@ public final class GcsTestServer implements AutoCloseable {
     private final Map<Op, AtomicInteger> requests = new ConcurrentHashMap<>();
     private final List<String> unhandled = new CopyOnWriteArrayList<>();
     private final AtomicLong lastGeneration = new AtomicLong();
+    private final AtomicInteger checkedUploads = new AtomicInteger();
 
     public GcsTestServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -162,6 +163,11 @@ public final class GcsTestServer implements AutoCloseable {
     /** How many requests of {@code op} arrived (faulted ones included). */
     public int requests(Op op) {
         return requests.computeIfAbsent(op, o -> new AtomicInteger()).get();
+    }
+
+    /** Uploads that came with a CRC32C, which matched their bytes (a mismatch is a 400). */
+    public int checkedUploads() {
+        return checkedUploads.get();
     }
 
     /** Requests this server does not implement ("METHOD path?query"). */
@@ -327,6 +333,7 @@ public final class GcsTestServer implements AutoCloseable {
         if (resource.get("md5Hash") != null && !md5.equals(resource.get("md5Hash"))) {
             throw new HttpError(400, "invalid", "Provided MD5 hash doesn't match calculated MD5 hash");
         }
+        if (resource.get("crc32c") != null) checkedUploads.incrementAndGet();
         Map<String, String> metadata = new LinkedHashMap<>();
         if (resource.get("metadata") instanceof Map<?, ?> md) md.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
         String contentType = resource.get("contentType") instanceof String s ? s : "application/octet-stream";
