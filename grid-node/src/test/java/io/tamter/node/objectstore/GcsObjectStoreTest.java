@@ -9,15 +9,20 @@ import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageException;
 import com.google.cloud.storage.StorageOptions;
 import io.tamter.node.objectstore.GcsTestServer.FaultKind;
 import io.tamter.node.objectstore.GcsTestServer.Op;
 import java.io.IOException;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -213,7 +218,7 @@ class GcsObjectStoreTest {
         long millis;
         try (GcsObjectStore impatient = new GcsObjectStore(options("").withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(500)))) {
             long start = System.nanoTime();
-            assertThat(impatient.getRange("range.bin", 100, 50)).isEqualTo(java.util.Arrays.copyOfRange(data, 100, 150));
+            assertThat(impatient.getRange("range.bin", 100, 50)).isEqualTo(Arrays.copyOfRange(data, 100, 150));
             millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         }
         assertThat(millis).as("waited for the 500 ms read timeout, not the 3 s hang").isBetween(450L, 2900L);
@@ -255,7 +260,7 @@ class GcsObjectStoreTest {
         store.put("big-bytes", big);
         assertThat(server.requests(Op.RESUMABLE_START)).isEqualTo(2);
         assertThat(server.checkedUploads()).as("every upload carried its CRC32C for the server to check").isEqualTo(3);
-        assertThat(store.getRange("big-bytes", 256 * 1024 - 5, 10)).isEqualTo(java.util.Arrays.copyOfRange(big, 256 * 1024 - 5, 256 * 1024 + 5));
+        assertThat(store.getRange("big-bytes", 256 * 1024 - 5, 10)).isEqualTo(Arrays.copyOfRange(big, 256 * 1024 - 5, 256 * 1024 + 5));
     }
 
     @Test
@@ -330,6 +335,29 @@ class GcsObjectStoreTest {
     // ---- the test server itself, through the raw client ----
 
     @Test
+    void testServerTakesASimpleMediaUploadAndServesRanges() throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        HttpResponse<String> created = http.send(HttpRequest.newBuilder(
+                        URI.create(server.endpoint() + "/upload/storage/v1/b/" + BUCKET + "/o?uploadType=media&name=m%2Fone&ifGenerationMatch=0"))
+                .POST(HttpRequest.BodyPublishers.ofString("0123456789")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(created.statusCode()).isEqualTo(200);
+        assertThat(created.body()).contains("\"name\":\"m/one\"").contains("\"size\":\"10\"");
+
+        HttpResponse<String> again = http.send(HttpRequest.newBuilder(
+                        URI.create(server.endpoint() + "/upload/storage/v1/b/" + BUCKET + "/o?uploadType=media&name=m%2Fone&ifGenerationMatch=0"))
+                .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(again.statusCode()).isEqualTo(412);
+
+        HttpResponse<String> range = http.send(HttpRequest.newBuilder(
+                        URI.create(server.endpoint() + "/storage/v1/b/" + BUCKET + "/o/m%2Fone?alt=media")).header("Range", "bytes=3-5").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(range.statusCode()).isEqualTo(206);
+        assertThat(range.body()).isEqualTo("345");
+        assertThat(range.headers().firstValue("Content-Range")).hasValue("bytes 3-5/10");
+        assertThat(store.getRange("m/one", 8, 100)).isEqualTo(bytes("89"));
+    }
+
+    @Test
     void testServerListsWithDelimiterAndPagesAndEvaluatesPreconditions() throws Exception {
         try (Storage raw = StorageOptions.http().setHost(server.endpoint()).setProjectId("p")
                 .setCredentials(NoCredentials.getInstance()).build().getService()) {
@@ -346,12 +374,12 @@ class GcsObjectStoreTest {
             Blob one = raw.get(BlobId.of(BUCKET, "a/1"));
             assertThatThrownBy(() -> raw.create(BlobInfo.newBuilder(BUCKET, "a/1").build(), bytes("x"),
                     Storage.BlobTargetOption.generationNotMatch(one.getGeneration())))
-                    .isInstanceOfSatisfying(com.google.cloud.storage.StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
+                    .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
             assertThatThrownBy(() -> raw.create(BlobInfo.newBuilder(BUCKET, "a/1").build(), bytes("x"),
                     Storage.BlobTargetOption.metagenerationMatch(7)))
-                    .isInstanceOfSatisfying(com.google.cloud.storage.StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
+                    .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
             assertThatThrownBy(() -> raw.delete(BlobId.of(BUCKET, "a/1"), Storage.BlobSourceOption.generationMatch(one.getGeneration() + 1)))
-                    .isInstanceOfSatisfying(com.google.cloud.storage.StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
+                    .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
             assertThat(raw.delete(BlobId.of(BUCKET, "no/such"))).isFalse();
         }
         assertThat(server.blob(BUCKET, "a/1")).as("no failed precondition changed anything").isNotNull();
