@@ -27,7 +27,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -69,7 +68,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Retries</h2>
  * The client's own retries are off; this class retries every call itself, up to
- * {@link Options#maxAttempts()} attempts with exponential backoff and full jitter, on the errors
+ * {@link GcsObjectStoreOptions#maxAttempts()} attempts with exponential backoff and full jitter, on the errors
  * GCS calls transient: 408, 429, 500, 502, 503, 504, and I/O failures (reset, timeout, no
  * answer). Anything else (400, 403, 404 where it is an answer, 412) is final at once. An attempt
  * that failed transiently may still have taken effect (GCS committed the write, the answer was
@@ -84,12 +83,12 @@ import org.slf4j.LoggerFactory;
  * attempt deleted it. Unconditional writes ({@code put}, {@code putFile}) are simply repeated.
  *
  * <h2>Uploads</h2>
- * Objects up to {@link Options#resumableThreshold()} bytes go up in one multipart request; larger
- * ones (checkpoint files) as a resumable upload in chunks of {@link Options#uploadChunkSize()},
+ * Objects up to {@link GcsObjectStoreOptions#resumableThreshold()} bytes go up in one multipart request; larger
+ * ones (checkpoint files) as a resumable upload in chunks of {@link GcsObjectStoreOptions#uploadChunkSize()},
  * streamed from the file, so a file may be larger than the heap. A retry restarts the upload.
  *
  * <h2>Listing and keys</h2>
- * {@code list} pages through the bucket listing ({@link Options#listPageSize()} per page) and
+ * {@code list} pages through the bucket listing ({@link GcsObjectStoreOptions#listPageSize()} per page) and
  * returns keys in UTF-8 byte order, GCS's own. Names under the root that are not valid
  * {@link ObjectKeys keys} (made by other tools) are skipped. Under a root of r bytes, keys are
  * limited to 1024 − r bytes (GCS's limit on whole names); a longer key fails with an
@@ -98,7 +97,7 @@ import org.slf4j.LoggerFactory;
  * (checking would cost a listing per write).
  *
  * <h2>Credentials and endpoint</h2>
- * {@link Options#fromEnvironment} follows the client libraries' convention: with
+ * {@link GcsObjectStoreOptions#fromEnvironment} follows the client libraries' convention: with
  * {@code STORAGE_EMULATOR_HOST} set, the store talks plain HTTP to that host without credentials
  * (a test server); otherwise to Google with Application Default Credentials
  * ({@code GOOGLE_APPLICATION_CREDENTIALS}, gcloud's login, or the GCE metadata server).
@@ -114,103 +113,17 @@ public final class GcsObjectStore implements ObjectStore {
     private static final int MAX_ARRAY = Integer.MAX_VALUE - 16;
     private static final long PID = ProcessHandle.current().pid();
 
-    /**
-     * How a {@link GcsObjectStore} reaches its bucket and how hard it tries.
-     *
-     * @param bucket              the bucket
-     * @param root                prefix of every object name: empty, or ending with '/'
-     * @param host                endpoint for a test server (plain HTTP, no credentials), or null
-     *                            for Google with Application Default Credentials
-     * @param maxAttempts         attempts per call, first included
-     * @param initialBackoff      wait before the first retry (then doubled, with full jitter)
-     * @param maxBackoff          longest wait between attempts
-     * @param connectTimeout      HTTP connect timeout
-     * @param readTimeout         HTTP read timeout (a request silent this long fails, transiently)
-     * @param resumableThreshold  larger objects are uploaded resumably
-     * @param uploadChunkSize     chunk of a resumable upload; a multiple of 256 KiB
-     * @param listPageSize        objects per listing page (at most 1000)
-     */
-    public record Options(String bucket, String root, String host, int maxAttempts, Duration initialBackoff,
-                          Duration maxBackoff, Duration connectTimeout, Duration readTimeout, long resumableThreshold,
-                          int uploadChunkSize, int listPageSize) {
-        public Options {
-            if (bucket == null || !bucket.matches("[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")) {
-                throw new IllegalArgumentException("invalid GCS bucket name '" + bucket + "'");
-            }
-            root = root == null ? "" : root;
-            if (!root.isEmpty()) {
-                if (!root.endsWith("/")) root = root + "/";
-                ObjectKeys.validatePrefix(root);
-            }
-            if (maxAttempts < 1) throw new IllegalArgumentException("maxAttempts must be >= 1; maxAttempts=" + maxAttempts);
-            if (initialBackoff.isNegative() || maxBackoff.compareTo(initialBackoff) < 0) {
-                throw new IllegalArgumentException("need 0 <= initialBackoff <= maxBackoff; initialBackoff=" + initialBackoff
-                        + ", maxBackoff=" + maxBackoff);
-            }
-            if (uploadChunkSize <= 0 || uploadChunkSize % (256 * 1024) != 0) {
-                throw new IllegalArgumentException("uploadChunkSize must be a positive multiple of 262144; uploadChunkSize=" + uploadChunkSize);
-            }
-            if (resumableThreshold < 0) throw new IllegalArgumentException("resumableThreshold must be >= 0; resumableThreshold=" + resumableThreshold);
-            if (listPageSize < 1 || listPageSize > 1000) {
-                throw new IllegalArgumentException("listPageSize must be in 1..1000; listPageSize=" + listPageSize);
-            }
-        }
-
-        /** Production defaults for {@code gs://bucket/root}, against Google with ADC. */
-        public static Options of(String bucket, String root) {
-            return new Options(bucket, root, null, 6, Duration.ofMillis(100), Duration.ofSeconds(5), Duration.ofSeconds(20),
-                    Duration.ofSeconds(60), 8L << 20, 8 << 20, 1000);
-        }
-
-        /**
-         * {@link #of} with the endpoint the environment asks for: {@code STORAGE_EMULATOR_HOST}
-         * ({@code host:port} or a URL) selects a test server without credentials.
-         */
-        public static Options fromEnvironment(String bucket, String root, Map<String, String> env) {
-            Options o = of(bucket, root);
-            String emulator = env.get("STORAGE_EMULATOR_HOST");
-            if (emulator == null || emulator.isBlank()) return o;
-            String host = emulator.contains("://") ? emulator.strip() : "http://" + emulator.strip();
-            return o.withHost(host);
-        }
-
-        public Options withHost(String h) {
-            return new Options(bucket, root, h, maxAttempts, initialBackoff, maxBackoff, connectTimeout, readTimeout,
-                    resumableThreshold, uploadChunkSize, listPageSize);
-        }
-
-        public Options withRetries(int attempts, Duration initial, Duration max) {
-            return new Options(bucket, root, host, attempts, initial, max, connectTimeout, readTimeout, resumableThreshold,
-                    uploadChunkSize, listPageSize);
-        }
-
-        public Options withTimeouts(Duration connect, Duration read) {
-            return new Options(bucket, root, host, maxAttempts, initialBackoff, maxBackoff, connect, read, resumableThreshold,
-                    uploadChunkSize, listPageSize);
-        }
-
-        public Options withUploads(long threshold, int chunkSize) {
-            return new Options(bucket, root, host, maxAttempts, initialBackoff, maxBackoff, connectTimeout, readTimeout,
-                    threshold, chunkSize, listPageSize);
-        }
-
-        public Options withListPageSize(int pageSize) {
-            return new Options(bucket, root, host, maxAttempts, initialBackoff, maxBackoff, connectTimeout, readTimeout,
-                    resumableThreshold, uploadChunkSize, pageSize);
-        }
-    }
-
-    private final Options options;
+    private final GcsObjectStoreOptions options;
     private final Storage storage;
     private volatile boolean closed;
 
     /** Opens a store with its own client, built from {@code options}. */
-    public GcsObjectStore(Options options) {
+    public GcsObjectStore(GcsObjectStoreOptions options) {
         this.options = options;
         this.storage = client(options);
     }
 
-    private static Storage client(Options o) {
+    private static Storage client(GcsObjectStoreOptions o) {
         HttpStorageOptions.Builder b = StorageOptions.http()
                 // retries are ours: the client's would turn a lost create answer into a false 412
                 .setRetrySettings(ServiceOptions.getNoRetrySettings())
@@ -224,7 +137,7 @@ public final class GcsObjectStore implements ObjectStore {
         return b.build().getService();
     }
 
-    public Options options() {
+    public GcsObjectStoreOptions options() {
         return options;
     }
 

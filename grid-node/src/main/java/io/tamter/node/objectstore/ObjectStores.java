@@ -11,7 +11,7 @@ import java.util.Map;
  *   <li>{@code file:///dir} (or a bare path, {@code /dir}): {@link LocalDirectoryObjectStore} at
  *       {@code dir};</li>
  *   <li>{@code gs://bucket} or {@code gs://bucket/prefix}: {@link GcsObjectStore} on that bucket,
- *       every key under {@code prefix/}, with {@link GcsObjectStore.Options#fromEnvironment}'s
+ *       every key under {@code prefix/}, with {@link GcsObjectStoreOptions#fromEnvironment}'s
  *       endpoint and credentials (Application Default Credentials, or the server
  *       {@code STORAGE_EMULATOR_HOST} names).</li>
  * </ul>
@@ -48,7 +48,7 @@ public final class ObjectStores {
                 }
                 String path = uri.getPath() == null ? "" : uri.getPath();
                 String root = path.startsWith("/") ? path.substring(1) : path;
-                yield new GcsObjectStore(GcsObjectStore.Options.fromEnvironment(bucket, root, env));
+                yield new GcsObjectStore(GcsObjectStoreOptions.fromEnvironment(bucket, root, env));
             }
             default -> throw new IllegalArgumentException("unknown object store scheme '" + scheme + "' in '" + uri
                     + "'; use file:///dir or gs://bucket/prefix");

@@ -29,7 +29,7 @@ class GcsObjectStoreContractTest extends ObjectStoreContractTest {
     @Override
     protected ObjectStore newStore() {
         // the bucket root: a root prefix would shorten the longest key (GcsObjectStoreTest covers roots)
-        return new GcsObjectStore(GcsObjectStore.Options.of(BUCKET, "").withHost(server.endpoint())
+        return new GcsObjectStore(GcsObjectStoreOptions.of(BUCKET, "").withHost(server.endpoint())
                 .withRetries(3, Duration.ofMillis(1), Duration.ofMillis(10))
                 .withUploads(1 << 20, 256 * 1024)
                 .withListPageSize(3));

@@ -63,8 +63,8 @@ class GcsObjectStoreTest {
         server.close();
     }
 
-    private GcsObjectStore.Options options(String root) {
-        return GcsObjectStore.Options.of(BUCKET, root).withHost(server.endpoint())
+    private GcsObjectStoreOptions options(String root) {
+        return GcsObjectStoreOptions.of(BUCKET, root).withHost(server.endpoint())
                 .withRetries(4, Duration.ofMillis(1), Duration.ofMillis(20))
                 .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5))
                 .withUploads(512 * 1024, 256 * 1024);
@@ -304,12 +304,12 @@ class GcsObjectStoreTest {
     @Test
     void storageEmulatorHostSelectsTheTestServerWithoutCredentials() {
         String hostPort = server.endpoint().substring("http://".length());
-        assertThat(GcsObjectStore.Options.fromEnvironment("b-1", "p", Map.of("STORAGE_EMULATOR_HOST", hostPort)).host())
+        assertThat(GcsObjectStoreOptions.fromEnvironment("b-1", "p", Map.of("STORAGE_EMULATOR_HOST", hostPort)).host())
                 .isEqualTo(server.endpoint());
-        assertThat(GcsObjectStore.Options.fromEnvironment("b-1", "p", Map.of("STORAGE_EMULATOR_HOST", "https://gcs.test:4443")).host())
+        assertThat(GcsObjectStoreOptions.fromEnvironment("b-1", "p", Map.of("STORAGE_EMULATOR_HOST", "https://gcs.test:4443")).host())
                 .isEqualTo("https://gcs.test:4443");
-        assertThat(GcsObjectStore.Options.fromEnvironment("b-1", "p", Map.of()).host()).as("Google with ADC").isNull();
-        assertThatThrownBy(() -> GcsObjectStore.Options.of("Bad_Bucket", "")).isInstanceOf(IllegalArgumentException.class)
+        assertThat(GcsObjectStoreOptions.fromEnvironment("b-1", "p", Map.of()).host()).as("Google with ADC").isNull();
+        assertThatThrownBy(() -> GcsObjectStoreOptions.of("Bad_Bucket", "")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("Bad_Bucket");
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tamter.node.objectstore.GcsObjectStore;
+import io.tamter.node.objectstore.GcsObjectStoreOptions;
 import io.tamter.node.objectstore.GcsTestServer;
 import io.tamter.node.objectstore.ObjectInfo;
 import java.nio.file.Files;
@@ -24,7 +25,7 @@ class GcsServeTest {
     Path tmp;
 
     private static GcsObjectStore store(GcsTestServer gcs) {
-        return new GcsObjectStore(GcsObjectStore.Options.of("tamter-serve", "deploy").withHost(gcs.endpoint())
+        return new GcsObjectStore(GcsObjectStoreOptions.of("tamter-serve", "deploy").withHost(gcs.endpoint())
                 .withRetries(3, Duration.ofMillis(5), Duration.ofMillis(50)));
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tamter.node.objectstore.GcsObjectStore;
+import io.tamter.node.objectstore.GcsObjectStoreOptions;
 import io.tamter.node.objectstore.GcsTestServer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class ReadmeTourTest {
     @Test
     void theCurlTourWorksOnGcs() throws Exception {
         try (GcsTestServer gcs = new GcsTestServer().createBucket("tamter-tour")) {
-            GcsObjectStore store = new GcsObjectStore(GcsObjectStore.Options.of("tamter-tour", "p").withHost(gcs.endpoint()));
+            GcsObjectStore store = new GcsObjectStore(GcsObjectStoreOptions.of("tamter-tour", "p").withHost(gcs.endpoint()));
             try (TestServer s = TestServer.start(dir.resolve("gcs"), Map.of(), store)) {
                 runTour(s);
             }
