@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * the owner of its shard 0 (with one node, everything is local).
  *
  * <p>Layout under the data directory: {@code objects/} (the local-directory object store, the
- * source of truth), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
+ * source of truth, unless the node was started on another store such as GCS), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
  * store), {@code ignite/} (Ignite's work directory; no Ignite persistence is used).
  */
 public final class GridNode implements AutoCloseable {
@@ -52,11 +52,13 @@ public final class GridNode implements AutoCloseable {
 
     private final Ignite ignite;
     private final NamespaceManager engine;
+    private final ObjectStore store;
     private final Path dataDir;
 
-    private GridNode(Ignite ignite, NamespaceManager engine, Path dataDir) {
+    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir) {
         this.ignite = ignite;
         this.engine = engine;
+        this.store = store;
         this.dataDir = dataDir;
     }
 
@@ -77,9 +79,24 @@ public final class GridNode implements AutoCloseable {
      */
     public static GridNode start(Path dataDir, String consistentId, Settings settings) throws IOException {
         Files.createDirectories(dataDir);
+        return start(dataDir, consistentId, settings, new LocalDirectoryObjectStore(dataDir.toAbsolutePath().normalize().resolve("objects")));
+    }
+
+    /**
+     * Starts a server node on {@code store} as its source of truth (for example a
+     * {@link io.tamter.node.objectstore.GcsObjectStore}); only local state lives under
+     * {@code dataDir}. The node owns the store from here on and closes it last.
+     */
+    public static GridNode start(Path dataDir, String consistentId, Settings settings, ObjectStore store) throws IOException {
+        Files.createDirectories(dataDir);
         Path absolute = dataDir.toAbsolutePath().normalize();
-        ObjectStore store = new LocalDirectoryObjectStore(absolute.resolve("objects"));
-        NamespaceManager engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
+        NamespaceManager engine;
+        try {
+            engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         // Ignite's console banner and tuning hints are not for Tamter's users
         System.setProperty("IGNITE_NO_ASCII", "true");
         System.setProperty("IGNITE_QUIET", "false"); // Ignite's console lines go to the logger (warn and up)
@@ -89,14 +106,18 @@ public final class GridNode implements AutoCloseable {
         try {
             ignite = Ignition.start(configuration(absolute, consistentId, settings, false));
         } catch (RuntimeException e) {
-            engine.close();
+            try {
+                engine.close();
+            } finally {
+                store.close();
+            }
             throw e;
         }
         ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);
         ignite.getOrCreateCache(shardsCache(settings));
-        LOG.info("grid node {} started: data {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
-                settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
-        return new GridNode(ignite, engine, absolute);
+        LOG.info("grid node {} started: data {}, object store {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
+                store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
+        return new GridNode(ignite, engine, store, absolute);
     }
 
     static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {
@@ -190,7 +211,11 @@ public final class GridNode implements AutoCloseable {
         try {
             ignite.close();
         } finally {
-            engine.close();
+            try {
+                engine.close();
+            } finally {
+                store.close(); // after the engine: its final WAL writes and checkpoints go to the store
+            }
         }
     }
 }

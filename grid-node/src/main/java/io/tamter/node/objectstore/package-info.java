@@ -24,6 +24,13 @@
  * mode, tests, a grid on one machine): files under a root directory, written to a temporary
  * file, fsynced, published by {@code rename(2)} or, for create-if-absent, {@code link(2)}, with
  * per-key file locks so compare-and-set holds across processes. Its file format is
- * {@code LocalObjectFormat}. A GCS implementation (generation preconditions) comes next.
+ * {@code LocalObjectFormat}.
+ *
+ * <p>{@link io.tamter.node.objectstore.GcsObjectStore} is the cloud one: objects in a Google
+ * Cloud Storage bucket under a root prefix, create-if-absent and compare-and-set as generation
+ * preconditions ({@code ifGenerationMatch}), its own retries with backoff, and a write token in
+ * each object's metadata so that a retried conditional write whose first answer was lost is not
+ * mistaken for a conflict. {@link io.tamter.node.objectstore.ObjectStores#open} picks a store from
+ * a URI ({@code file:///dir}, {@code gs://bucket/prefix}).
  */
 package io.tamter.node.objectstore;

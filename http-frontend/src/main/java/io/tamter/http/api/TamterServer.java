@@ -6,6 +6,7 @@ import io.tamter.config.Settings;
 import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.objectstore.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.function.ToDoubleFunction;
@@ -26,7 +27,15 @@ public final class TamterServer implements AutoCloseable {
 
     /** Starts the node, then the HTTP server (which listens when this returns). */
     public static TamterServer start(Path data, String nodeId, Settings settings) throws IOException {
-        GridNode node = GridNode.start(data, nodeId, settings);
+        return start(GridNode.start(data, nodeId, settings), settings);
+    }
+
+    /** {@link #start(Path, String, Settings)} on {@code store} (owned by the server from here on) instead of {@code data/objects}. */
+    public static TamterServer start(Path data, String nodeId, Settings settings, ObjectStore store) throws IOException {
+        return start(GridNode.start(data, nodeId, settings, store), settings);
+    }
+
+    private static TamterServer start(GridNode node, Settings settings) throws IOException {
         try {
             HttpServer http = new HttpServer(settings, new GridExecutor(node.ignite()), node::ready, reg -> gauges(reg, node.engine()));
             http.start();

@@ -3,7 +3,9 @@ package io.tamter.http.cli;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.http.api.TamterServer;
+import io.tamter.node.objectstore.ObjectStores;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,9 +13,11 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code tamter serve [--port N] [--host H] [--data DIR] [--config FILE]}: one JVM with an Ignite
- * server node, the engine, and the REST server (127.0.0.1:8080, data under ./tamter-data by
- * default). SIGTERM (or Ctrl-C) drains in-flight requests, then closes the node: pending WAL writes
+ * {@code tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--config FILE]}: one
+ * JVM with an Ignite server node, the engine, and the REST server (127.0.0.1:8080, data under
+ * ./tamter-data by default). {@code --object-store gs://bucket/prefix} keeps the source of truth in
+ * Google Cloud Storage (Application Default Credentials, or {@code STORAGE_EMULATOR_HOST}) instead
+ * of {@code DATA/objects}; {@code DATA} then holds only local state, a cache of the bucket. SIGTERM (or Ctrl-C) drains in-flight requests, then closes the node: pending WAL writes
  * are written and every shard takes a final checkpoint.
  */
 public final class ServeCommand {
@@ -22,6 +26,7 @@ public final class ServeCommand {
     public static int run(String[] args) throws Exception {
         Path data = Path.of("tamter-data");
         Path config = null;
+        URI objectStore = null;
         java.util.Map<String, String> cli = new java.util.LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -30,6 +35,7 @@ public final class ServeCommand {
                 case "--port" -> { cli.put(Params.HTTP_PORT.key(), need(a, v)); i++; }
                 case "--host" -> { cli.put(Params.HTTP_HOST.key(), need(a, v)); i++; }
                 case "--data" -> { data = Path.of(need(a, v)); i++; }
+                case "--object-store" -> { objectStore = objectStoreUri(need(a, v)); i++; }
                 case "--config" -> { config = Path.of(need(a, v)); i++; }
                 case "--set" -> {
                     String kv = need(a, v);
@@ -39,7 +45,7 @@ public final class ServeCommand {
                     i++;
                 }
                 case "-h", "--help" -> {
-                    System.out.println("usage: tamter serve [--port N] [--host H] [--data DIR] [--config FILE] [--set key=value]...");
+                    System.out.println("usage: tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--config FILE] [--set key=value]...");
                     return 0;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
@@ -49,7 +55,8 @@ public final class ServeCommand {
         Files.createDirectories(data);
         String nodeId = nodeId(data);
         long t0 = System.nanoTime();
-        TamterServer server = TamterServer.start(data, nodeId, settings);
+        TamterServer server = objectStore == null ? TamterServer.start(data, nodeId, settings)
+                : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("tamter: stopping: draining requests, flushing ...");
@@ -68,6 +75,11 @@ public final class ServeCommand {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** {@code gs://bucket/prefix} or {@code file:///dir} as given; a bare path is a local directory. */
+    static URI objectStoreUri(String v) {
+        return v.contains("://") ? URI.create(v) : Path.of(v).toAbsolutePath().normalize().toUri();
     }
 
     private static String need(String opt, String v) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.node.cluster.GridNode;
+import io.tamter.node.objectstore.ObjectStore;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -44,6 +45,11 @@ final class TestServer implements AutoCloseable {
     }
 
     static TestServer start(Path dir, Map<String, String> overrides) throws IOException {
+        return start(dir, overrides, null);
+    }
+
+    /** A server on {@code store} (owned by the server) instead of {@code dir/objects}; null: the local one. */
+    static TestServer start(Path dir, Map<String, String> overrides, ObjectStore store) throws IOException {
         int clientPort = freePort();
         Map<String, String> s = new HashMap<>();
         s.put(Params.GRID_DISCOVERY_PORT.key(), Integer.toString(freePort()));
@@ -53,7 +59,9 @@ final class TestServer implements AutoCloseable {
         s.put(Params.HTTP_DRAIN_MS.key(), "5000");
         s.putAll(overrides);
         Settings settings = Settings.defaults().withTexts(s);
-        return new TestServer(TamterServer.start(dir, "test-" + dir.getFileName(), settings), clientPort);
+        String nodeId = "test-" + dir.getFileName();
+        return new TestServer(store == null ? TamterServer.start(dir, nodeId, settings) : TamterServer.start(dir, nodeId, settings, store),
+                clientPort);
     }
 
     static int freePort() throws IOException {
