@@ -25,7 +25,7 @@ public final class TamterMain {
                         usage: ./tamter <command>
                           test                       run the test suite
                           serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
-                          load --namespace NS FILE   bulk-load .fvecs or .jsonl over HTTP (--url, --batch)
+                          load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
                           check --index DIR          integrity check of a vector index directory
                           bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
                           jmh [regexp]               JMH micro-benchmarks""");
