@@ -62,7 +62,7 @@ final class PartialCodec {
                 v = new float[c.get("vector").size()];
                 for (int i = 0; i < v.length; i++) v[i] = c.get("vector").get(i).floatValue();
             }
-            out.add(new ShardSearch.Candidate(DocId.fromJson(c.get("id"), "id"), meta, v, c.has("text") ? c.get("text").asText() : null,
+            out.add(new ShardSearch.Candidate(DocId.fromStoredJson(c.get("id")), meta, v, c.has("text") ? c.get("text").asText() : null,
                     c.get("score").floatValue(), c.has("dist") ? c.get("dist").floatValue() : Float.NaN));
         }
         return out;
