@@ -24,6 +24,7 @@ final class PartialCodec {
         ObjectNode o = OpRequest.JSON.createObjectNode();
         list(o.putArray("vector"), p.vector());
         list(o.putArray("bm25"), p.bm25());
+        if (p.text() != ShardSearch.TextPresence.PRESENT) o.put("text_presence", p.text().name());
         return o.toString();
     }
 
@@ -43,7 +44,9 @@ final class PartialCodec {
     static ShardSearch.Partial decode(String s) {
         try {
             JsonNode o = OpRequest.JSON.readTree(s);
-            return new ShardSearch.Partial(list(o.get("vector")), list(o.get("bm25")));
+            JsonNode t = o.get("text_presence");
+            return new ShardSearch.Partial(list(o.get("vector")), list(o.get("bm25")),
+                    t == null ? ShardSearch.TextPresence.PRESENT : ShardSearch.TextPresence.valueOf(t.asText()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("not a shard search answer: " + e.getOriginalMessage(), e);
         }
@@ -62,7 +65,7 @@ final class PartialCodec {
                 v = new float[c.get("vector").size()];
                 for (int i = 0; i < v.length; i++) v[i] = c.get("vector").get(i).floatValue();
             }
-            out.add(new ShardSearch.Candidate(DocId.fromJson(c.get("id"), "id"), meta, v, c.has("text") ? c.get("text").asText() : null,
+            out.add(new ShardSearch.Candidate(DocId.fromStoredJson(c.get("id")), meta, v, c.has("text") ? c.get("text").asText() : null,
                     c.get("score").floatValue(), c.has("dist") ? c.get("dist").floatValue() : Float.NaN));
         }
         return out;

@@ -51,11 +51,13 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
     private transient Ignite ignite;
     private transient long started;
     private transient SearchRequest search;
+    private transient OpRequest request;
 
     @Override
     public Map<? extends ComputeJob, ClusterNode> map(List<ClusterNode> subgrid, String arg) {
         started = System.nanoTime();
         OpRequest r = OpRequest.decode(arg);
+        request = r;
         if (r.op() == Op.SEARCH) {
             Map<ComputeJob, ClusterNode> scatter = scatterSearch(r);
             if (scatter != null) return scatter;
@@ -114,7 +116,12 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
                 return data.startsWith(ERROR_PREFIX) ? data.substring(ERROR_PREFIX.length()) : data;
             parts.add(PartialCodec.decode(data));
         }
-        SearchResult merged = ShardSearch.merge(parts, search);
+        SearchResult merged;
+        try {
+            merged = ShardSearch.merge(parts, search);
+        } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
+            return EngineOps.failure(e, request).encode();
+        }
         return OpResponse.ok(EngineOps.searchResponse(merged, search, started)).encode();
     }
 

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /**
  * {@code tamter check --index DIR}: the integrity check of a vector index directory (a shard
  * directory or a standalone index). Prints one JSON line; exits 0 when the index is sound, 1
- * when it is not, 2 on bad usage.
+ * when it is not, 2 on bad usage; {@code --help} prints the usage and exits 0.
  */
 public final class CheckCommand {
     private CheckCommand() {}
@@ -18,7 +18,10 @@ public final class CheckCommand {
         Path dir = null;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--index") && i + 1 < args.length) dir = Path.of(args[++i]);
-            else {
+            else if (args[i].equals("--help") || args[i].equals("-h")) {
+                System.out.println(USAGE);
+                return 0;
+            } else {
                 System.err.println("tamter check: unknown argument '" + args[i] + "'");
                 return usage();
             }
@@ -35,8 +38,16 @@ public final class CheckCommand {
         }
     }
 
+    static final String USAGE = """
+            usage: tamter check --index DIR
+              Integrity check of a vector index: DIR is a shard's data directory (RocksDB) or a
+              standalone index. Reads one snapshot; checks every head's and posting's codec, that
+              every posting has a head and every head a posting, and that every live vector is in
+              at least one posting with a head. Prints one JSON line.
+            exit code: 0 sound, 1 problems found, 2 bad usage or not an index directory""";
+
     private static int usage() {
-        System.err.println("usage: tamter check --index DIR");
+        System.err.println(USAGE);
         return 2;
     }
 }

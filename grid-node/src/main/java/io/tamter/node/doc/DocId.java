@@ -13,8 +13,8 @@ import java.util.regex.Pattern;
 /**
  * A document id as API.md defines it: an unsigned 64-bit integer (a JSON integer
  * {@code 0..2^64-1}), a UUID (a string in the 8-4-4-4-12 hex form, any case, kept in canonical
- * lower-case form) or any other string of 1..64 UTF-8 bytes. An id comes back in the type it was
- * given ({@link #toJson()}).
+ * lower-case form) or any other string of 1..64 UTF-8 bytes without control characters
+ * (U+0000-U+001F, U+007F). An id comes back in the type it was given ({@link #toJson()}).
  *
  * <h2>Key encoding</h2>
  * {@link #key()} is a stable binary form, a type tag then the value:
@@ -67,6 +67,18 @@ public final class DocId implements Comparable<DocId> {
     /** A string id; a string in UUID form becomes a UUID id. */
     public static DocId ofString(String s, String path) {
         if (s.isEmpty()) throw new InvalidRequestException("invalid_id", path, path + ": an id string must not be empty");
+        // API.md: control characters are refused; a NUL or a newline in an id breaks logs, URLs and
+        // every client that prints ids, and no real key needs one
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F)
+                throw new InvalidRequestException("invalid_id", path, String.format(Locale.ROOT,
+                        "%s: an id string must not contain control characters (U+0000-U+001F, U+007F); U+%04X at index %d", path, (int) c, i));
+        }
+        return ofCheckedString(s, path);
+    }
+
+    private static DocId ofCheckedString(String s, String path) {
         if (UUID_FORM.matcher(s).matches()) return ofUuid(UUID.fromString(s.toLowerCase(Locale.ROOT)));
         int n = s.getBytes(StandardCharsets.UTF_8).length;
         if (n > MAX_STRING_BYTES)
@@ -97,6 +109,16 @@ public final class DocId implements Comparable<DocId> {
         }
         throw new InvalidRequestException("invalid_id", path, path + ": an id is an unsigned integer, a UUID or a string of at most "
                 + MAX_STRING_BYTES + " bytes; got " + v);
+    }
+
+    /**
+     * An id in the engine's own JSON (a shard's search answer), not in a client's request: string
+     * ids stored before control characters were refused must still come back, so only the type
+     * and length are checked.
+     */
+    public static DocId fromStoredJson(JsonNode v) {
+        if (v != null && v.isTextual() && !v.textValue().isEmpty()) return ofCheckedString(v.textValue(), "id");
+        return fromJson(v, "id");
     }
 
     /** Decodes {@link #key()}. */

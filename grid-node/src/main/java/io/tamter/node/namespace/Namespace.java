@@ -406,6 +406,13 @@ public final class Namespace {
             if (s.embeddingModel() == null)
                 throw new InvalidRequestException("invalid_request", "text", "text: namespace " + name
                         + " has no embedding model; search text with mode bm25");
+            // a namespace whose vectors came from the client: the query text would be embedded into
+            // another space, and "query has 384 dimensions" would blame a vector the user never sent
+            if (s.dimensions() != 0 && s.embeddingModel().dimensions() != s.dimensions())
+                throw new InvalidRequestException("invalid_request", "text", "text: namespace " + name + " holds "
+                        + s.dimensions() + "-dimensional vectors given by the client, and its embedding model "
+                        + s.embeddingModel().settingName() + " makes " + s.embeddingModel().dimensions()
+                        + "-dimensional ones, so text cannot be searched by meaning here; search with a vector, or the text with mode bm25");
             q = embedders.apply(s.embeddingModel()).embed(r.text());
         }
         if (s.dimensions() != 0 && q.length != s.dimensions())
@@ -435,9 +442,13 @@ public final class Namespace {
         if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
             for (Shard.VectorHit h : sh.searchVector(prepared.vector(), candidates, filter, prepared.distanceThreshold()))
                 addCandidate(vec, sh.byVid(h.vid()), prepared, h.score(), h.distance());
-        if (mode != SearchRequest.Mode.VECTOR)
+        ShardSearch.TextPresence text = ShardSearch.TextPresence.PRESENT;
+        if (mode != SearchRequest.Mode.VECTOR) {
             for (Hit h : sh.bm25(prepared.text(), candidates, filter)) addCandidate(bm, sh.byVid(h.vid()), prepared, h.score(), Float.NaN);
-        return new ShardSearch.Partial(vec, bm);
+            if (bm.isEmpty() && !sh.hasFullTextValues())
+                text = sh.count() == 0 ? ShardSearch.TextPresence.NO_DOCUMENTS : ShardSearch.TextPresence.ABSENT;
+        }
+        return new ShardSearch.Partial(vec, bm, text);
     }
 
     private static void addCandidate(List<ShardSearch.Candidate> out, Document d, SearchRequest r, float score, float dist) {

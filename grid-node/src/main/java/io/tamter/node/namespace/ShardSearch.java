@@ -2,6 +2,7 @@ package io.tamter.node.namespace;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tamter.node.doc.DocId;
+import io.tamter.node.doc.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,7 +30,18 @@ public final class ShardSearch {
     public record Candidate(DocId id, Map<String, JsonNode> metadata, float[] vector, String text, float score, float dist) {}
 
     /** What one shard answers. */
-    public record Partial(List<Candidate> vector, List<Candidate> bm25) {}
+    /**
+     * A shard's candidates. {@code text} says whether BM25 had anything to rank in the shard; it is
+     * only looked up when the shard's BM25 list came back empty ({@link TextPresence#PRESENT} otherwise).
+     */
+    public record Partial(List<Candidate> vector, List<Candidate> bm25, TextPresence text) {
+        public Partial(List<Candidate> vector, List<Candidate> bm25) {
+            this(vector, bm25, TextPresence.PRESENT);
+        }
+    }
+
+    /** Whether a shard holds full-text values: some (or not looked up), no documents at all, documents but no text. */
+    public enum TextPresence { PRESENT, NO_DOCUMENTS, ABSENT }
 
     /** How many candidates each shard returns per list: top_k, or for hybrid {@code max(2·top_k, 20)}. */
     public static int candidates(SearchRequest r) {
@@ -40,7 +52,19 @@ public final class ShardSearch {
         return r.mode() != null ? r.mode() : SearchRequest.Mode.VECTOR;
     }
 
+    /**
+     * Merges the shards' answers into the top k.
+     *
+     * @throws InvalidRequestException ({@code mode}) for a BM25 search of a namespace that has
+     *     documents but no full-text value in any of them: an empty answer there would read as "no
+     *     match" when the search cannot match anything (a vector-only namespace)
+     */
     public static SearchResult merge(List<Partial> parts, SearchRequest r) {
+        if (mode(r) == SearchRequest.Mode.BM25 && parts.stream().allMatch(p -> p.text() != TextPresence.PRESENT)
+                && parts.stream().anyMatch(p -> p.text() == TextPresence.ABSENT))
+            throw new InvalidRequestException("invalid_request", "mode", "mode: bm25 ranks full-text attributes, and no document in this"
+                    + " namespace has one (no row has text, no attribute is full_text_search); search it with a vector, or write"
+                    + " rows with text");
         int n = candidates(r);
         List<Candidate> vec = new ArrayList<>();
         List<Candidate> bm = new ArrayList<>();

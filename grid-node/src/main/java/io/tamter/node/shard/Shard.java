@@ -568,6 +568,11 @@ public final class Shard implements AutoCloseable {
         return out;
     }
 
+    /** Whether any document of the shard has a full-text value ({@link TextIndex#hasFullTextValues}). */
+    public boolean hasFullTextValues() throws IOException {
+        return text.hasFullTextValues();
+    }
+
     /** BM25 over every full-text attribute. */
     public List<Hit> bm25(String query, int k, Query filter) throws IOException {
         return text.bm25((String) null, query, k, filter);

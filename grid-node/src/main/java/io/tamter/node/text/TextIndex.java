@@ -321,6 +321,22 @@ public final class TextIndex implements Closeable {
         }
     }
 
+    /**
+     * Whether any document holds a value in a full-text attribute: what tells "BM25 found nothing"
+     * from "there is nothing for BM25 to rank". Lucene's per-field doc count ignores deletions, so
+     * this may say true for deleted text, never false for live text.
+     */
+    public boolean hasFullTextValues() throws IOException {
+        IndexSearcher s = searchers.acquire();
+        try {
+            for (AttributeSpec a : schema.fullTextAttributes())
+                if (s.getIndexReader().getDocCount(IndexFields.text(a.name())) > 0) return true;
+            return false;
+        } finally {
+            searchers.release(s);
+        }
+    }
+
     /** Live documents matching {@code filter} (null = all). */
     public int count(Query filter) throws IOException {
         IndexSearcher s = searchers.acquire();

@@ -32,6 +32,24 @@ class DocIdTest {
     }
 
     @Test
+    void controlCharactersInStringIdsAreRefused() throws Exception {
+        for (String id : List.of("a\u0000b", "\u0000", "tab\there", "line\n", "cr\r", "\u001F", "del\u007F", "esc\u001B[0m")) {
+            String json = M.writeValueAsString(id);
+            assertThatThrownBy(() -> DocId.fromJson(M.readTree(json), "upsert_rows[1].id"))
+                    .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+                        assertThat(e.code()).isEqualTo("invalid_id");
+                        assertThat(e.path()).isEqualTo("upsert_rows[1].id");
+                    })
+                    .hasMessageStartingWith("upsert_rows[1].id: an id string must not contain control characters");
+        }
+        // neighbours of the control ranges stay valid ids; C1 controls (U+0080-U+009F) are not refused
+        for (String id : List.of(" x", "x~", "\u00A0", "\u0080", "caf\u00E9"))
+            assertThat(DocId.fromJson(M.readTree(M.writeValueAsString(id)), "id").toString()).isEqualTo(id);
+        // ids the engine itself sends back (stored before the rule) still decode
+        assertThat(DocId.fromStoredJson(M.readTree("\"old\\u0000id\"")).toString()).isEqualTo("old\u0000id");
+    }
+
+    @Test
     void routingIsStableFnv1a() {
         // FNV-1a 64 of the key bytes {1,0,0,0,0,0,0,0,7}; fixed forever
         DocId id = DocId.ofU64(7);

@@ -8,31 +8,78 @@ import io.tamter.node.vector.VectorFiles;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * {@code tamter load --url URL --namespace NS FILE}: bulk-loads a file over the REST API in
- * batches, with a progress bar on stderr. {@code .fvecs}: row i is {@code {"id": i, "vector": …}};
- * {@code .jsonl}: each line is one row as API.md's {@code upsert_rows} takes it. A batch refused
- * with 429/503 is retried after its Retry-After; any other error stops the load and names the batch.
+ * {@code tamter load [options] FILE}: bulk-loads a file over the REST API in batches, with a
+ * progress bar on stderr and one JSON summary line on stdout. Formats: {@code .fvecs} (row i is
+ * {@code {"id": i, "vector": …}}) and JSONL ({@code .jsonl}/{@code .ndjson}; upsert rows, BEIR
+ * corpora or any JSONL with {@code --id-field}/{@code --text-fields}, see {@link JsonlRows}).
+ *
+ * <p>A JSONL file is read twice: once to check and count every line, so a bad line N stops the
+ * load before anything is written, then to send. Failures are one line on stderr naming the file,
+ * line or URL, exit code 1 (2 for bad arguments): a user loading a file wants to know which line or
+ * which server, not a stack trace.
  */
 public final class LoadCommand {
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final Map<String, String> METRICS = Map.of("cosine_distance", "cosine_distance", "cosine", "cosine_distance",
+            "euclidean_squared", "euclidean_squared", "dot_product", "dot_product");
+
+    static final String USAGE = """
+            usage: tamter load [options] FILE
+              Bulk-loads FILE into a namespace over the REST API, in batches.
+              FILE.fvecs                 row i is {"id": i, "vector": [...]}
+              FILE.jsonl | FILE.ndjson   one JSON object a line:
+                - with "id": an upsert row as API.md's upsert_rows takes it, sent as is
+                - with "_id" (BEIR corpus.jsonl): id = _id, text = title + " " + text,
+                  title and every other field kept as attributes
+                - anything else: name the id with --id-field and the text with --text-fields
+            options:
+              --url URL              server (default http://127.0.0.1:8080)
+              --namespace NS         target namespace (required; created by the first write)
+              --id-field NAME        JSONL field holding the id
+              --text-fields A,B      JSONL fields joined (with a space) into the document text;
+                                     they are not also kept as attributes; other fields are
+              --metric M             set the namespace's distance metric before loading:
+                                     cosine_distance (alias cosine), euclidean_squared, dot_product
+              --batch N              rows per request, at most (default 500); halved on 429
+                                     (rate limit, backpressure) or 413, grown back slowly
+              --api-key K            Authorization: Bearer K (default: $TAMTER_API_KEY)
+            exit code: 0 loaded, 1 the load failed (one line on stderr), 2 bad arguments""";
 
     private LoadCommand() {}
 
-    public static int run(String[] args) throws Exception {
+    public static int run(String[] args) {
+        return run(args, System.out, System.err);
+    }
+
+    /** Runs the command; {@code out} gets the summary line, {@code err} the progress bar and errors. */
+    static int run(String[] args, PrintStream out, PrintStream err) {
         String url = "http://127.0.0.1:8080";
         String ns = null;
         String key = System.getenv("TAMTER_API_KEY");
+        String idField = null;
+        List<String> textFields = null;
+        String metric = null;
         int batch = 500;
         Path file = null;
         for (int i = 0; i < args.length; i++) {
@@ -40,31 +87,62 @@ public final class LoadCommand {
             switch (a) {
                 case "--url" -> url = value(args, ++i, a);
                 case "--namespace" -> ns = value(args, ++i, a);
-                case "--batch" -> batch = Integer.parseInt(value(args, ++i, a));
+                case "--batch" -> batch = intValue(args, ++i, a);
                 case "--api-key" -> key = value(args, ++i, a);
+                case "--id-field" -> idField = value(args, ++i, a);
+                case "--text-fields" -> textFields = Arrays.stream(value(args, ++i, a).split(",")).map(String::strip)
+                        .filter(s -> !s.isEmpty()).toList();
+                case "--metric" -> {
+                    String m = value(args, ++i, a);
+                    metric = METRICS.get(m.toLowerCase(Locale.ROOT));
+                    if (metric == null)
+                        throw new IllegalArgumentException("--metric " + m + ": not a metric; one of cosine_distance (cosine), euclidean_squared, dot_product");
+                }
                 case "-h", "--help" -> {
-                    System.out.println("usage: tamter load [--url http://127.0.0.1:8080] --namespace NS [--batch 500] [--api-key K] FILE.fvecs|FILE.jsonl");
+                    out.println(USAGE);
                     return 0;
                 }
                 default -> {
-                    if (a.startsWith("--") || file != null) throw new IllegalArgumentException("unexpected argument " + a + " (try --help)");
+                    if (a.startsWith("-") || file != null) throw new IllegalArgumentException("unexpected argument " + a + " (try --help)");
                     file = Path.of(a);
                 }
             }
         }
         if (ns == null) throw new IllegalArgumentException("--namespace is required");
         if (file == null) throw new IllegalArgumentException("give the FILE to load (.fvecs or .jsonl)");
-        if (batch < 1 || batch > 100_000) throw new IllegalArgumentException("--batch must be in 1..100000");
-        Loader l = new Loader(url.replaceAll("/+$", ""), ns, key, System.err);
+        if (batch < 1 || batch > 100_000) throw new IllegalArgumentException("--batch must be in 1..100000; got " + batch);
+        if (textFields != null && textFields.isEmpty()) throw new IllegalArgumentException("--text-fields names no field");
+        String base = checkUrl(url);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-        long t0 = System.nanoTime();
-        long n;
-        if (name.endsWith(".fvecs")) n = l.loadFvecs(file, batch);
-        else if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) n = l.loadJsonl(file, batch);
-        else throw new IllegalArgumentException(file + ": not a .fvecs or .jsonl file");
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "{\"loaded\":%d,\"namespace\":\"%s\",\"seconds\":%.2f,\"rows_per_s\":%.1f}%n", n, ns, s, n / s);
-        return 0;
+        boolean fvecs = name.endsWith(".fvecs");
+        if (!fvecs && !name.endsWith(".jsonl") && !name.endsWith(".ndjson"))
+            throw new IllegalArgumentException(file + ": not a .fvecs, .jsonl or .ndjson file");
+        if (fvecs && (idField != null || textFields != null))
+            throw new IllegalArgumentException("--id-field and --text-fields are for JSONL files, not " + file);
+
+        Loader l = new Loader(base, ns, key, err);
+        try {
+            if (!Files.isRegularFile(file)) throw new LoadException(file + ": no such file");
+            if (!Files.isReadable(file)) throw new LoadException(file + ": not readable");
+            long t0 = System.nanoTime();
+            if (metric != null) l.configureMetric(metric);
+            long n = fvecs ? l.loadFvecs(file, batch) : l.loadJsonl(file, new JsonlRows(idField, textFields), batch);
+            double s = (System.nanoTime() - t0) / 1e9;
+            out.printf(Locale.ROOT, "{\"loaded\":%d,\"namespace\":%s,\"seconds\":%.2f,\"rows_per_s\":%.1f,\"retries\":%d,\"final_batch\":%d}%n",
+                    n, JSON.valueToTree(ns), s, n / s, l.retries, l.size);
+            return 0;
+        } catch (IOException e) {
+            l.endBar();
+            // a LoadException is already the line to show; any other I/O error happened on the file
+            err.println("tamter load: " + (e instanceof LoadException ? e.getMessage()
+                    : file + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage()))));
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            l.endBar();
+            err.println("tamter load: interrupted");
+            return 1;
+        }
     }
 
     private static String value(String[] args, int i, String opt) {
@@ -72,13 +150,57 @@ public final class LoadCommand {
         return args[i];
     }
 
-    /** Sends batches of rows to one namespace; also used by the benchmarks to load over HTTP. */
+    private static int intValue(String[] args, int i, String opt) {
+        String v = value(args, i, opt);
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(opt + " " + v + ": not an integer");
+        }
+    }
+
+    private static String checkUrl(String url) {
+        try {
+            URI u = new URI(url);
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme()) || u.getHost() == null)
+                throw new IllegalArgumentException("--url " + url + ": not an http(s)://host:port URL");
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("--url " + url + ": not a URL (" + e.getReason() + ")");
+        }
+        return url.replaceAll("/+$", "");
+    }
+
+    /** A load failure, already phrased as the one line the user sees. */
+    public static final class LoadException extends IOException {
+        public LoadException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Sends batches of rows to one namespace; also used by the benchmarks to load over HTTP.
+     *
+     * <p>Batch size adapts (AIMD, as TCP does): a 429 (rate limit, write backpressure) or a 413
+     * halves it, after the server's Retry-After for a 429; every {@link #GROW_AFTER} accepted
+     * batches in a row it grows by a quarter, up to the size asked for. A 503 (shard moving, storage
+     * unavailable, shutting down) is retried at the same size after its Retry-After: it is not a
+     * sign of load. A 400 names the file line of the refused row.
+     */
     public static final class Loader {
+        static final int GROW_AFTER = 4;
+        static final int MAX_ATTEMPTS = 200;
+        static final long MAX_WAIT_MS = 60_000;
+        private static final Pattern ROW_PATH = Pattern.compile("^upsert_rows\\[(\\d+)]");
+
         private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         private final String base;
         private final String ns;
         private final String key;
         private final PrintStream progress;
+        int size;      // current batch size
+        int maxSize;   // the size asked for
+        int okInARow;
+        long retries;
 
         public Loader(String base, String ns, String key, PrintStream progress) {
             this.base = base;
@@ -87,78 +209,226 @@ public final class LoadCommand {
             this.progress = progress;
         }
 
+        /** {@code POST configure-metric} (creates the namespace if it does not exist). */
+        void configureMetric(String metric) throws IOException, InterruptedException {
+            byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("distance_metric", metric));
+            for (int attempt = 1; ; attempt++) {
+                HttpResponse<String> r = post("/configure-metric", body);
+                if (r.statusCode() == 200) return;
+                if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < MAX_ATTEMPTS) {
+                    retries++;
+                    Thread.sleep(retryAfterMs(r));
+                    continue;
+                }
+                throw new LoadException(base + ": --metric " + metric + " refused: " + describe(r));
+            }
+        }
+
         public long loadFvecs(Path file, int batch) throws IOException, InterruptedException {
-            float[][] vs = VectorFiles.readFvecs(file);
-            ArrayNode rows = JSON.createArrayNode();
+            float[][] vs;
+            try {
+                vs = VectorFiles.readFvecs(file);
+            } catch (IOException | RuntimeException e) {
+                throw new LoadException(file + ": not an .fvecs file: " + e.getMessage());
+            }
+            start(batch);
+            ArrayDeque<Pending> queue = new ArrayDeque<>();
             for (int i = 0; i < vs.length; i++) {
-                ObjectNode r = rows.addObject().put("id", i);
+                ObjectNode r = JSON.createObjectNode().put("id", i);
                 ArrayNode v = r.putArray("vector");
                 for (float x : vs[i]) v.add(x);
-                if (rows.size() == batch || i == vs.length - 1) {
-                    send(rows, i + 1, vs.length);
-                    rows = JSON.createArrayNode();
-                }
+                queue.add(new Pending(r, file + ": vector " + i));
+                drain(queue, false, i + 1 - queue.size(), vs.length);
             }
-            done(vs.length);
+            drain(queue, true, vs.length - queue.size(), vs.length);
+            endBar();
             return vs.length;
         }
 
-        public long loadJsonl(Path file, int batch) throws IOException, InterruptedException {
-            long total;
-            try (var lines = Files.lines(file, StandardCharsets.UTF_8)) {
-                total = lines.filter(s -> !s.isBlank()).count();
-            }
-            long n = 0;
-            ArrayNode rows = JSON.createArrayNode();
+        public long loadJsonl(Path file, JsonlRows mapper, int batch) throws IOException, InterruptedException {
+            long total = 0;
             try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 int lineNo = 0;
-                for (String line; (line = r.readLine()) != null; ) {
+                for (String line; (line = readLine(r, file, lineNo + 1)) != null; ) {
                     lineNo++;
                     if (line.isBlank()) continue;
-                    JsonNode row;
-                    try {
-                        row = JSON.readTree(line);
-                    } catch (IOException e) {
-                        throw new IllegalArgumentException(file + ":" + lineNo + ": not JSON: " + e.getMessage());
-                    }
-                    if (!row.isObject()) throw new IllegalArgumentException(file + ":" + lineNo + ": a row is a JSON object");
-                    rows.add(row);
-                    n++;
-                    if (rows.size() == batch) {
-                        send(rows, n, total);
-                        rows = JSON.createArrayNode();
-                    }
+                    row(mapper, line, file, lineNo); // checks every line before anything is sent
+                    total++;
                 }
             }
-            if (!rows.isEmpty()) send(rows, n, total);
-            done(n);
-            return n;
+            start(batch);
+            long sent = 0;
+            ArrayDeque<Pending> queue = new ArrayDeque<>();
+            try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                int lineNo = 0;
+                for (String line; (line = readLine(r, file, lineNo + 1)) != null; ) {
+                    lineNo++;
+                    if (line.isBlank()) continue;
+                    queue.add(new Pending(row(mapper, line, file, lineNo), file + ":" + lineNo));
+                    sent += drain(queue, false, sent, total);
+                }
+            }
+            sent += drain(queue, true, sent, total);
+            endBar();
+            return sent;
         }
 
-        /** Upserts one batch, retrying while the server says 429/503 with Retry-After. */
-        public void send(ArrayNode rows, long done, long total) throws IOException, InterruptedException {
-            ObjectNode body = JSON.createObjectNode();
-            body.set("upsert_rows", rows);
-            byte[] bytes = JSON.writeValueAsBytes(body);
-            for (int attempt = 0; ; attempt++) {
-                HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/v1/namespaces/" + ns + "/upsert"))
-                        .timeout(Duration.ofMinutes(10)).header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofByteArray(bytes));
-                if (key != null && !key.isBlank()) b.header("Authorization", "Bearer " + key);
-                HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200) break;
-                if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < 100) {
-                    long wait = r.headers().firstValue("Retry-After").map(Long::parseLong).orElse(1L);
-                    Thread.sleep(wait * 1000);
+        private static String readLine(BufferedReader r, Path file, int lineNo) throws LoadException {
+            try {
+                return r.readLine();
+            } catch (IOException e) { // e.g. MalformedInputException: the file is not UTF-8
+                throw new LoadException(file + ":" + lineNo + ": cannot read: " + e);
+            }
+        }
+
+        private static ObjectNode row(JsonlRows mapper, String line, Path file, int lineNo) throws LoadException {
+            JsonNode n;
+            try {
+                n = JSON.readTree(line);
+            } catch (IOException e) {
+                throw new LoadException(file + ":" + lineNo + ": not JSON: " + firstLine(e.getMessage()));
+            }
+            if (n == null || !n.isObject()) throw new LoadException(file + ":" + lineNo + ": a line is one JSON object");
+            try {
+                return mapper.map((ObjectNode) n);
+            } catch (IllegalArgumentException e) {
+                throw new LoadException(file + ":" + lineNo + ": " + e.getMessage());
+            }
+        }
+
+        private void start(int batch) {
+            size = maxSize = batch;
+            okInARow = 0;
+            started = System.nanoTime();
+        }
+
+        /** Sends full batches from the head of {@code queue} (and the rest when {@code all}); returns the rows sent. */
+        private long drain(ArrayDeque<Pending> queue, boolean all, long done, long total) throws IOException, InterruptedException {
+            long sent = 0;
+            while (queue.size() >= size || all && !queue.isEmpty()) {
+                int n = Math.min(size, queue.size());
+                Pending[] b = new Pending[n];
+                ArrayNode rows = JSON.createArrayNode();
+                for (int i = 0; i < n; i++) rows.add((b[i] = queue.poll()).row);
+                int accepted = sendAdaptive(rows, b);
+                // rows of a halved batch go back to the head, in order
+                for (int i = n - 1; i >= accepted; i--) queue.addFirst(b[i]);
+                sent += accepted;
+                bar(done + sent, total);
+            }
+            return sent;
+        }
+
+        /** Sends the first {@link #size} rows of {@code rows}; returns how many were accepted. */
+        private int sendAdaptive(ArrayNode rows, Pending[] where) throws IOException, InterruptedException {
+            for (int attempt = 1; ; attempt++) {
+                ArrayNode part = rows;
+                if (rows.size() > size) {
+                    part = JSON.createArrayNode();
+                    for (int i = 0; i < size; i++) part.add(rows.get(i));
+                }
+                HttpResponse<String> r = post("/upsert", JSON.writeValueAsBytes(JSON.createObjectNode().set("upsert_rows", part)));
+                int st = r.statusCode();
+                if (st == 200) {
+                    if (++okInARow >= GROW_AFTER && size < maxSize) {
+                        size = Math.min(maxSize, size + Math.max(1, size / 4));
+                        okInARow = 0;
+                    }
+                    return part.size();
+                }
+                okInARow = 0;
+                boolean overload = st == 429 || st == 413 && part.size() > 1;
+                if ((overload || st == 503) && attempt < MAX_ATTEMPTS) {
+                    retries++;
+                    if (overload) size = Math.max(1, part.size() / 2);
+                    if (st != 413) Thread.sleep(retryAfterMs(r));
                     continue;
                 }
-                throw new IOException("batch ending at row " + done + " refused: HTTP " + r.statusCode() + ": " + r.body());
+                throw new LoadException(refused(r, where));
+            }
+        }
+
+        /** Upserts one batch as it is, retrying while the server says 429/503 (after its Retry-After). */
+        public void send(ArrayNode rows, long done, long total) throws IOException, InterruptedException {
+            byte[] bytes = JSON.writeValueAsBytes(JSON.createObjectNode().set("upsert_rows", rows));
+            for (int attempt = 1; ; attempt++) {
+                HttpResponse<String> r = post("/upsert", bytes);
+                if (r.statusCode() == 200) break;
+                if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < MAX_ATTEMPTS) {
+                    retries++;
+                    Thread.sleep(retryAfterMs(r));
+                    continue;
+                }
+                throw new LoadException("batch ending at row " + done + " refused: " + describe(r));
             }
             bar(done, total);
         }
 
+        private HttpResponse<String> post(String route, byte[] body) throws IOException, InterruptedException {
+            String url = base + "/v1/namespaces/" + ns + route;
+            HttpRequest.Builder b;
+            try {
+                b = HttpRequest.newBuilder(URI.create(url));
+            } catch (IllegalArgumentException e) {
+                throw new LoadException(url + ": not a valid URL (check --url and --namespace)");
+            }
+            b.timeout(Duration.ofMinutes(10)).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            if (key != null && !key.isBlank()) b.header("Authorization", "Bearer " + key);
+            try {
+                return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (ConnectException | HttpConnectTimeoutException e) {
+                // the JDK's ConnectException usually has no message at all
+                throw new LoadException(base + ": cannot connect (is tamter serve running there?)");
+            } catch (HttpTimeoutException e) {
+                throw new LoadException(url + ": no answer within 10 minutes");
+            } catch (IOException e) {
+                throw new LoadException(url + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : firstLine(e.getMessage())));
+            }
+        }
+
+        /** The server's Retry-After in ms (seconds form; 1 s when absent or a date), at most a minute. */
+        static long retryAfterMs(HttpResponse<?> r) {
+            String v = r.headers().firstValue("Retry-After").orElse("1").strip();
+            try {
+                return Math.min(MAX_WAIT_MS, Math.max(0, Long.parseLong(v)) * 1000);
+            } catch (NumberFormatException e) {
+                return 1000;
+            }
+        }
+
+        /** The error line for a refused batch: the file line of the row a 400's path names, else the batch's range. */
+        private String refused(HttpResponse<String> r, Pending[] where) {
+            String path = errorField(r, "path");
+            if (path != null) {
+                Matcher m = ROW_PATH.matcher(path);
+                if (m.find()) {
+                    int i = Integer.parseInt(m.group(1));
+                    if (i < where.length) return where[i].where + ": refused by " + base + ": " + describe(r);
+                }
+            }
+            return "rows from " + where[0].where + " to " + where[where.length - 1].where + " refused by " + base + ": " + describe(r);
+        }
+
+        /** {@code HTTP 400 invalid_id: message} from an API error body, or the status and the start of the body. */
+        private static String describe(HttpResponse<String> r) {
+            String code = errorField(r, "code"), msg = errorField(r, "message");
+            if (code != null) return "HTTP " + r.statusCode() + " " + code + (msg == null ? "" : ": " + firstLine(msg));
+            String b = r.body() == null ? "" : firstLine(r.body());
+            return "HTTP " + r.statusCode() + (b.isEmpty() ? "" : ": " + (b.length() > 200 ? b.substring(0, 200) + "..." : b));
+        }
+
+        private static String errorField(HttpResponse<String> r, String field) {
+            try {
+                JsonNode v = JSON.readTree(r.body()).path("error").get(field);
+                return v == null || !v.isTextual() ? null : v.textValue();
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
         private long started = System.nanoTime();
         private long lastDraw;
+        private boolean drawn;
 
         private void bar(long done, long total) {
             if (progress == null) return;
@@ -166,15 +436,26 @@ public final class LoadCommand {
             if (now - lastDraw < 200_000_000L && done < total) return;
             lastDraw = now;
             int width = 30;
-            int filled = total == 0 ? width : (int) (width * done / total);
+            int filled = total <= 0 ? width : (int) Math.min(width, width * done / total);
             double s = (now - started) / 1e9;
-            progress.printf(Locale.ROOT, "\r[%s%s] %d/%d rows  %.0f rows/s", "#".repeat(filled), ".".repeat(width - filled), done, total,
-                    s > 0 ? done / s : 0);
+            progress.printf(Locale.ROOT, "\r[%s%s] %d/%d rows  %.0f rows/s  batch %d", "#".repeat(filled), ".".repeat(width - filled), done,
+                    total, s > 0 ? done / s : 0, size);
             progress.flush();
+            drawn = true;
         }
 
-        private void done(long ignoredRows) {
-            if (progress != null) progress.println();
+        /** Ends the progress bar's line, so what follows starts on its own. */
+        void endBar() {
+            if (progress != null && drawn) progress.println();
+            drawn = false;
         }
+    }
+
+    private record Pending(ObjectNode row, String where) {}
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return (nl < 0 ? s : s.substring(0, nl)).strip();
     }
 }

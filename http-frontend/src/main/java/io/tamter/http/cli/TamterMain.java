@@ -10,27 +10,39 @@ public final class TamterMain {
     private TamterMain() {}
 
     public static void main(String[] args) throws Exception {
+        System.exit(run(args));
+    }
+
+    static final String USAGE = """
+            usage: ./tamter <command> [--help]
+              test                       run the test suite
+              serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
+                    [--object-store gs://bucket/prefix | file:///dir]  where the source of truth lives
+              load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
+              check --index DIR          integrity check of a vector index directory
+              bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
+              jmh [regexp]               JMH micro-benchmarks""";
+
+    /** Runs one command; returns the exit code. {@code help}, {@code -h}, {@code --help}: the usage on stdout, 0. */
+    static int run(String[] args) throws Exception {
         String cmd = args.length == 0 ? "help" : args[0];
         String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
         switch (cmd) {
-            case "check" -> System.exit(io.tamter.node.cli.CheckCommand.run(rest));
-            case "serve" -> System.exit(usageErrors("serve", () -> ServeCommand.run(rest)));
-            case "load" -> System.exit(usageErrors("load", () -> LoadCommand.run(rest)));
+            case "check" -> { return io.tamter.node.cli.CheckCommand.run(rest); }
+            case "serve" -> { return usageErrors("serve", () -> ServeCommand.run(rest)); }
+            case "load" -> { return usageErrors("load", () -> LoadCommand.run(rest)); }
             case "node", "frontend" -> {
                 System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
-                System.exit(2);
+                return 2;
+            }
+            case "help", "-h", "--help" -> {
+                System.out.println(USAGE);
+                return 0;
             }
             default -> {
-                System.err.println("""
-                        usage: ./tamter <command>
-                          test                       run the test suite
-                          serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
-                                [--object-store gs://bucket/prefix]  keep the source of truth in GCS
-                          load --namespace NS FILE   bulk-load .fvecs or .jsonl over HTTP (--url, --batch)
-                          check --index DIR          integrity check of a vector index directory
-                          bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
-                          jmh [regexp]               JMH micro-benchmarks""");
-                System.exit(cmd.equals("help") ? 0 : 2);
+                System.err.println("tamter: unknown command " + cmd);
+                System.err.println(USAGE);
+                return 2;
             }
         }
     }

@@ -147,6 +147,33 @@ class HttpApiTest {
     }
 
     @Test
+    void textSearchWhereTextCannotBeSearchedNamesTheCause() {
+        String ns = "/v1/namespaces/vectors-only";
+        s.ok("POST", ns + "/upsert", rows(0, 12)); // 4-d client vectors, no text
+        // semantic text search: the cause (client vectors, a 384-d model), on the field the user sent
+        for (String body : List.of("{\"text\":\"red fox\"}", "{\"text\":\"red fox\",\"mode\":\"vector\"}",
+                "{\"text\":\"red fox\",\"mode\":\"hybrid\"}")) {
+            JsonNode e = s.expect(400, "POST", ns + "/search", body).get("error");
+            assertThat(e.get("code").asText()).as(body).isEqualTo("invalid_request");
+            assertThat(e.get("path").asText()).as(body).isEqualTo("text");
+            assertThat(e.get("message").asText()).as(body)
+                    .contains("4-dimensional vectors given by the client", "all-minilm-l6-v2 makes 384", "mode bm25")
+                    .doesNotContain("query has");
+        }
+        // bm25 where no document has text: says so instead of an empty answer
+        JsonNode e = s.expect(400, "POST", ns + "/search", "{\"text\":\"red fox\",\"mode\":\"bm25\"}").get("error");
+        assertThat(e.get("code").asText()).isEqualTo("invalid_request");
+        assertThat(e.get("path").asText()).isEqualTo("mode");
+        assertThat(e.get("message").asText()).contains("no document in this namespace has one");
+        // a vector search there is fine, and bm25 that matches nothing where text exists is an empty answer
+        assertThat(s.ok("POST", ns + "/search", "{\"vector\":[1,2,3,4],\"top_k\":3}").get("matches")).hasSize(3);
+        String texts = "/v1/namespaces/with-text";
+        s.ok("POST", texts + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
+        assertThat(s.ok("POST", texts + "/search", "{\"text\":\"zebra\",\"mode\":\"bm25\"}").get("matches")).isEmpty();
+        assertThat(s.ok("POST", texts + "/search", "{\"text\":\"fox\",\"mode\":\"bm25\"}").get("matches")).hasSize(1);
+    }
+
+    @Test
     void badRequestsAre4xxWithCodeAndChangeNothing() {
         String ns = "/v1/namespaces/strict";
         s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2,3]}]}");

@@ -20,16 +20,16 @@ import java.util.Map;
 /**
  * A real server for HTTP tests: an Ignite server node with the engine (free ports, so test
  * servers never join each other) and the Javalin server on a free port, driven by the JDK's
- * HTTP client.
+ * HTTP client. Public for the command tests in {@code io.tamter.http.cli}.
  */
-final class TestServer implements AutoCloseable {
+public final class TestServer implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final TamterServer server;
     final GridNode node;
     final HttpServer http;
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-    final String base;
+    public final String base;
     final int clientPort;
 
     private TestServer(TamterServer server, int clientPort) {
@@ -40,16 +40,16 @@ final class TestServer implements AutoCloseable {
         this.clientPort = clientPort;
     }
 
-    static TestServer start(Path dir) throws IOException {
+    public static TestServer start(Path dir) throws IOException {
         return start(dir, Map.of());
     }
 
-    static TestServer start(Path dir, Map<String, String> overrides) throws IOException {
+    public static TestServer start(Path dir, Map<String, String> overrides) throws IOException {
         return start(dir, overrides, null);
     }
 
     /** A server on {@code store} (owned by the server) instead of {@code dir/objects}; null: the local one. */
-    static TestServer start(Path dir, Map<String, String> overrides, ObjectStore store) throws IOException {
+    public static TestServer start(Path dir, Map<String, String> overrides, ObjectStore store) throws IOException {
         int clientPort = freePort();
         Map<String, String> s = new HashMap<>();
         s.put(Params.GRID_DISCOVERY_PORT.key(), Integer.toString(freePort()));
@@ -64,13 +64,13 @@ final class TestServer implements AutoCloseable {
                 clientPort);
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
-    HttpResponse<String> call(String method, String path, String body, String... headers) {
+    public HttpResponse<String> call(String method, String path, String body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
         for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -85,7 +85,7 @@ final class TestServer implements AutoCloseable {
     }
 
     /** The JSON body of a call that must answer {@code status}. */
-    JsonNode expect(int status, String method, String path, String body, String... headers) {
+    public JsonNode expect(int status, String method, String path, String body, String... headers) {
         HttpResponse<String> r = call(method, path, body, headers);
         if (r.statusCode() != status)
             throw new AssertionError(method + " " + path + ": expected " + status + ", got " + r.statusCode() + ": " + r.body());
@@ -96,7 +96,7 @@ final class TestServer implements AutoCloseable {
         }
     }
 
-    JsonNode ok(String method, String path, String body, String... headers) {
+    public JsonNode ok(String method, String path, String body, String... headers) {
         JsonNode n = expect(200, method, path, body, headers);
         if (!"ok".equals(n.path("status").asText())) throw new AssertionError(method + " " + path + ": status not ok: " + n);
         return n;

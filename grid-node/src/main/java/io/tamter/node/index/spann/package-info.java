@@ -30,8 +30,13 @@
  * kills a writer with SIGKILL and checks exactly that plus the content of every acknowledged write.
  *
  * <h2>Known limits</h2>
- * Versions are 7 bits, as in SPFresh: a stale entry that survives 128 updates of its vid without
- * any rewrite of its posting would read as live again. Rewrites (split, merge, garbage collection)
- * drop stale entries long before that in practice.
+ * Versions are 15 bits ({@link io.tamter.node.index.spann.PostingCodec} format 2): a stale entry
+ * that survives 32,768 updates of its vid without any rewrite of its posting would read as live
+ * again. Rewrites (split, merge, garbage collection) drop stale entries long before that. SPFresh's
+ * 7 bits (format 1) were not enough: {@code IndexCrashTest} with {@code -Dtamter.long=true} failed
+ * after about 15 kills, when a never-rewritten posting's stale entry matched its vid's version
+ * again after 128 updates and was read as the vector's content. Stores with 8-bit entry versions
+ * are refused with a message to rebuild the index; {@code VersionWrapTest} covers 300 updates of
+ * one vid.
  */
 package io.tamter.node.index.spann;
