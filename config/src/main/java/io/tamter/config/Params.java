@@ -39,7 +39,8 @@ public final class Params {
     public static final Param<Long> POSTING_CACHE_BYTES = Param.ofLong("index.posting_cache_bytes", 128L << 20, 0, 1L << 40, "bytes",
             "Postings kept in memory per shard (on the heap, as stored), so that searches scan them without a RocksDB read; 0 turns the cache off");
     public static final Param<Double> PROBE_RADIUS_FACTOR = Param.ofDouble("index.probe_radius_factor", 1.0, 0.0, 100.0, "ratio",
-            "A cached posting is skipped once |q-c| - factor*radius exceeds the current k-th distance; 1 is the exact triangle bound (loses nothing)");
+            "A posting is skipped once d(q,head) - factor*radius exceeds the current k-th distance; 1 is the exact triangle bound (loses nothing); "
+            + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");
     public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 32, 1, 100_000, "heads",
             "Heads considered when assigning a vector (insert, reassign)");
     public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",

@@ -20,7 +20,10 @@
  * assigns each vector to up to {@code replica_count} postings by the closure and RNG rules
  * ({@link io.tamter.node.index.spann.ReplicaSelector}). Inserts use the same rules
  * ({@link io.tamter.node.index.spann.SpannCore}); searches probe the nearest heads with query-aware
- * pruning ({@link io.tamter.node.index.spann.SpannSearcher}) and scan postings with the kernels.
+ * pruning and the radius rule ({@link io.tamter.node.index.spann.SpannSearcher}) and scan postings
+ * with the kernels, from the {@link io.tamter.node.index.spann.PostingCache} where it holds them
+ * (bounded in bytes; every posting write goes through {@code SpannStorage.commit}, which keeps it
+ * coherent).
  *
  * <h2>Crash safety</h2>
  * Every mutation is one RocksDB write batch, and the in-memory version of a vid changes while the
