@@ -45,15 +45,28 @@ public final class TopK {
         return size < k ? Float.POSITIVE_INFINITY : dists[0];
     }
 
-    /** Offers a pair; returns whether it was kept. */
+    /**
+     * Offers a pair; returns whether it was kept. A vid already kept keeps the smaller of its two
+     * distances: the copies of a vector in different postings are meant to be equal, and if two
+     * differ in the last bit the answer must not depend on which posting was scanned first (the
+     * radius rule and the posting cache change that order from one search to the next).
+     */
     public boolean offer(long vid, float dist) {
         if (size == k && dist >= dists[0]) return false;
-        if (contains(vid)) return false;
+        if (contains(vid)) {
+            for (int i = 0; i < size; i++) {
+                if (vids[i] != vid) continue;
+                if (dist >= dists[i]) return false;
+                siftDown(i, vid, dist); // a smaller key in a max-heap moves down
+                return true;
+            }
+            return false;
+        }
         if (size < k) {
             siftUp(size++, vid, dist);
         } else {
             remove(vids[0]);
-            siftDown(vid, dist);
+            siftDown(0, vid, dist);
         }
         insert(vid);
         return true;
@@ -71,8 +84,7 @@ public final class TopK {
         vids[i] = vid;
     }
 
-    private void siftDown(long vid, float dist) {
-        int i = 0;
+    private void siftDown(int i, long vid, float dist) {
         while (true) {
             int l = 2 * i + 1;
             if (l >= size) break;
