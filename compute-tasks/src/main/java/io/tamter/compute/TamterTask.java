@@ -25,9 +25,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The compute task behind every operation: argument an encoded {@link OpRequest}, result an
- * encoded {@link OpResponse}. The HTTP frontend runs it with {@code ignite.compute().execute},
- * thin clients by name ({@link #NAME}).
+ * The compute task behind every operation: argument an {@link OpRequest}, result an
+ * {@link OpResponse} (both as JSON text for thin clients; see below). The HTTP frontend runs it with
+ * {@code ignite.compute().execute}, thin clients by name ({@link #NAME}).
  *
  * <p>Routing: a search scatters one job per shard to the primary owner of the key {@code ns/s} in
  * {@link GridNode#SHARDS_CACHE}; each answers its shard's candidates ({@link ShardSearch.Partial})
@@ -40,8 +40,15 @@ import org.slf4j.LoggerFactory;
  * with Retry-After instead of serving a shard it no longer owns (ARCHITECTURE.md: jobs either run
  * under a partition reservation or verify ownership). Listing namespaces reads only the object
  * store and runs on any server node.
+ *
+ * <p>What travels: a caller in this JVM (the HTTP frontend) passes an {@link OpRequest} and gets
+ * an {@link OpResponse} back; a thin client passes the request as JSON text ({@link OpRequest#encode})
+ * and gets JSON text back. Ignite runs a job mapped to the local node without marshalling it, so a
+ * job for this node carries the typed request (and, for a search, the prepared query with its
+ * parsed filter) and answers a typed result; only a job for another node carries JSON text. A
+ * request is thus parsed once at the HTTP edge and rendered once there when everything is local.
  */
-public final class TamterTask extends ComputeTaskAdapter<String, String> {
+public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     private static final long serialVersionUID = 1L;
     public static final String NAME = TamterTask.class.getName();
     static final String OPS_KEY = "tamter.ops";
@@ -53,25 +60,28 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
     private transient SearchRequest search;
     private transient OpRequest request;
 
+    /** Whether the caller passed a typed {@link OpRequest} (and so gets an {@link OpResponse} back). */
+    private transient boolean typedCaller;
+
     @Override
-    public Map<? extends ComputeJob, ClusterNode> map(List<ClusterNode> subgrid, String arg) {
+    public Map<? extends ComputeJob, ClusterNode> map(List<ClusterNode> subgrid, Object arg) {
         started = System.nanoTime();
-        OpRequest r = OpRequest.decode(arg);
-        request = r;
+        typedCaller = arg instanceof OpRequest;
+        OpRequest r = typedCaller ? (OpRequest) arg : OpRequest.decode((String) arg);
         if (r.op() == Op.SEARCH) {
             Map<ComputeJob, ClusterNode> scatter = scatterSearch(r);
             if (scatter != null) return scatter;
         }
+        ClusterNode local = ignite.cluster().localNode();
         if (!r.op().namespaced()) {
-            ClusterNode local = ignite.cluster().localNode();
             ClusterNode target = !local.isClient() ? local
                     : subgrid.stream().filter(n -> !n.isClient()).findFirst().orElseThrow(() -> new IgniteException("no server node in the grid"));
-            return Map.of(new OpJob(arg, null), target);
+            return Map.of(OpJob.to(target, local, r, null), target);
         }
         String key = GridNode.shardKey(r.namespace(), 0);
         ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
         if (owner == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
-        return Map.of(new OpJob(arg, key), owner);
+        return Map.of(OpJob.to(owner, local, r, key), owner);
     }
 
     /**
@@ -86,43 +96,58 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
         try {
             NamespaceSettings.checkName(r.namespace());
             Namespace ns = engine.get(r.namespace());
-            search = ns.prepare(SearchRequest.fromJson(r.body()));
-            ObjectNode body = r.body().deepCopy();
-            if (search.vector() != null) EngineOps.putVector(body, search.vector()); // embedded once, here
-            String prepared = new OpRequest(r.op(), r.namespace(), body, r.params(), r.traceId(), null).encode();
+            Namespace.PreparedSearch prepared = ns.prepareSearch(SearchRequest.fromJson(r.body()));
+            search = prepared.request();
+            ClusterNode local = ignite.cluster().localNode();
+            String remote = null; // the prepared request as JSON text, made once if some shard lives elsewhere
             for (int s = 0; s < ns.settings().numShards(); s++) {
                 String key = GridNode.shardKey(r.namespace(), s);
                 ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
                 if (owner == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
-                jobs.put(new ShardSearchJob(prepared, s, key), owner);
+                if (owner.id().equals(local.id())) {
+                    jobs.put(new ShardSearchJob(null, s, key, r, prepared), owner);
+                    continue;
+                }
+                if (remote == null) {
+                    ObjectNode body = r.body().deepCopy();
+                    if (search.vector() != null) EngineOps.putVector(body, search.vector()); // embedded once, here
+                    remote = new OpRequest(r.op(), r.namespace(), body, r.params(), r.traceId(), null).encode();
+                }
+                jobs.put(new ShardSearchJob(remote, s, key, null, null), owner);
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof IgniteException ie) throw ie;
             jobs.clear();
             search = null;
-            jobs.put(new AnswerJob(EngineOps.failure(e, r).encode()), ignite.cluster().localNode());
+            jobs.put(new AnswerJob(EngineOps.failure(e, r)), ignite.cluster().localNode());
         }
         return jobs;
     }
 
     @Override
-    public String reduce(List<ComputeJobResult> results) {
+    public Object reduce(List<ComputeJobResult> results) {
+        OpResponse out = merged(results);
+        return typedCaller ? out : out.encode();
+    }
+
+    private OpResponse merged(List<ComputeJobResult> results) {
         List<ShardSearch.Partial> parts = new ArrayList<>();
         for (ComputeJobResult res : results) {
             if (res.getException() != null)
-                return OpResponse.error(503, "node_unavailable", "the node serving the request failed: " + res.getException().getMessage(), null, 1).encode();
-            String data = res.getData();
-            if (!(res.getJob() instanceof ShardSearchJob) || data.startsWith(ERROR_PREFIX))
-                return data.startsWith(ERROR_PREFIX) ? data.substring(ERROR_PREFIX.length()) : data;
-            parts.add(PartialCodec.decode(data));
+                return OpResponse.error(503, "node_unavailable", "the node serving the request failed: " + res.getException().getMessage(), null, 1);
+            Object data = res.getData();
+            if (data instanceof OpResponse o) return o; // an operation's answer, or a shard job's error
+            if (data instanceof ShardSearch.Partial p) {
+                parts.add(p);
+                continue;
+            }
+            String text = (String) data; // from another node
+            if (text.startsWith(ERROR_PREFIX)) return OpResponse.decode(text.substring(ERROR_PREFIX.length()));
+            if (!(res.getJob() instanceof ShardSearchJob)) return OpResponse.decode(text);
+            parts.add(PartialCodec.decode(text));
         }
-        SearchResult merged;
-        try {
-            merged = ShardSearch.merge(parts, search);
-        } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
-            return EngineOps.failure(e, request).encode();
-        }
-        return OpResponse.ok(EngineOps.searchResponse(merged, search, started)).encode();
+        SearchResult merged = ShardSearch.merge(parts, search);
+        return OpResponse.ok(EngineOps.searchResponse(merged, search, started));
     }
 
     /**
@@ -144,12 +169,12 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
     /** Marks a shard job's answer that is an error response rather than a partial. */
     static final String ERROR_PREFIX = "error:";
 
-    /** Answers a response decided before the scatter (a request that failed validation). */
+    /** Answers a response decided before the scatter (a request that failed validation); runs locally. */
     static final class AnswerJob extends ComputeJobAdapter {
         private static final long serialVersionUID = 1L;
-        private final String response;
+        private final transient OpResponse response;
 
-        AnswerJob(String response) {
+        AnswerJob(OpResponse response) {
             this.response = response;
         }
 
@@ -159,60 +184,89 @@ public final class TamterTask extends ComputeTaskAdapter<String, String> {
         }
     }
 
-    /** One shard's part of a search, run on the shard's owner. */
+    /**
+     * One shard's part of a search, run on the shard's owner: with the typed request and prepared
+     * query when that is this node (answers a {@link ShardSearch.Partial} or an {@link OpResponse}),
+     * else with the prepared request as JSON text (answers JSON text).
+     */
     static final class ShardSearchJob extends ComputeJobAdapter {
         private static final long serialVersionUID = 1L;
         private final String request;
         private final int shard;
         private final String shardKey;
+        private final transient OpRequest typed;
+        private final transient Namespace.PreparedSearch prepared;
 
         @IgniteInstanceResource
         private transient Ignite ignite;
 
-        ShardSearchJob(String request, int shard, String shardKey) {
+        ShardSearchJob(String request, int shard, String shardKey, OpRequest typed, Namespace.PreparedSearch prepared) {
             this.request = request;
             this.shard = shard;
             this.shardKey = shardKey;
+            this.typed = typed;
+            this.prepared = prepared;
         }
 
         @Override
         public Object execute() {
-            OpRequest r = OpRequest.decode(request);
+            boolean local = typed != null;
+            OpRequest r = local ? typed : OpRequest.decode(request);
             OpResponse refused = refuse(ignite, shardKey, r);
-            if (refused != null) return ERROR_PREFIX + refused.encode();
+            if (refused != null) return local ? refused : ERROR_PREFIX + refused.encode();
             NamespaceManager engine = GridNode.engineOf(ignite);
             try {
                 Namespace ns = engine.get(r.namespace());
+                if (local) return ns.searchShard(shard, prepared);
                 return PartialCodec.encode(ns.searchShard(shard, ns.prepare(SearchRequest.fromJson(r.body()))));
             } catch (IOException | RuntimeException e) {
-                return ERROR_PREFIX + EngineOps.failure(e, r).encode();
+                OpResponse failed = EngineOps.failure(e, r);
+                return local ? failed : ERROR_PREFIX + failed.encode();
             }
         }
     }
 
-    /** Runs one operation on the node that owns its namespace. */
+    /**
+     * Runs one operation on the node that owns its namespace: typed when that is this node
+     * (answers an {@link OpResponse}), else as JSON text (answers JSON text).
+     */
     static final class OpJob extends ComputeJobAdapter {
         private static final long serialVersionUID = 1L;
         private final String request;
         private final String shardKey;
+        private final transient OpRequest typed;
 
         @IgniteInstanceResource
         private transient Ignite ignite;
 
-        OpJob(String request, String shardKey) {
+        private OpJob(String request, String shardKey, OpRequest typed) {
             this.request = request;
             this.shardKey = shardKey;
+            this.typed = typed;
+        }
+
+        static OpJob to(ClusterNode target, ClusterNode local, OpRequest r, String shardKey) {
+            return target.id().equals(local.id()) ? new OpJob(null, shardKey, r) : new OpJob(r.encode(), shardKey, null);
         }
 
         @Override
         public Object execute() {
-            OpRequest r = OpRequest.decode(request);
+            boolean local = typed != null;
+            OpRequest r = local ? typed : OpRequest.decode(request);
+            OpResponse out = run(r);
+            return local ? out : out.encode();
+        }
+
+        private OpResponse run(OpRequest r) {
             OpResponse refused = refuse(ignite, shardKey, r);
-            if (refused != null) return refused.encode();
+            if (refused != null) return refused;
             NamespaceManager engine = GridNode.engineOf(ignite);
             EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
                     k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
-            return ops.execute(r, request.length()).encode();
+            // a write's size counts against write.max_unapplied_bytes: its encoded length, as it
+            // would travel (reads are not counted, so they are not encoded for it)
+            long bytes = !r.op().mutates() ? 0 : request != null ? request.length() : r.encode().length();
+            return ops.execute(r, bytes);
         }
     }
 }

@@ -4,9 +4,10 @@
  * merges them with {@link io.tamter.node.namespace.ShardSearch#merge}); every other operation runs
  * as one job on the owner of the namespace's shard 0, where {@link io.tamter.compute.EngineOps}
  * maps API.md's request bodies onto the engine and every failure onto API.md's status and error
- * body. Requests and responses travel as JSON text ({@link io.tamter.compute.OpRequest},
- * {@link io.tamter.compute.OpResponse}), so the HTTP frontend and thin clients
- * ({@link io.tamter.compute.TamterClient}) share one format with the REST API.
+ * body. Requests and responses are {@link io.tamter.compute.OpRequest} and
+ * {@link io.tamter.compute.OpResponse}: objects within one JVM (the HTTP frontend and the jobs
+ * Ignite runs on the local node, unmarshalled), JSON text between nodes and for thin clients
+ * ({@link io.tamter.compute.TamterClient}), which so share one format with the REST API.
  *
  * <p>Not yet: a write split into per-shard jobs on different owners (all shards of a namespace
  * are opened together on one node until the grid issue places them separately).

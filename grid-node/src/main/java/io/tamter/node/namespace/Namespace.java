@@ -386,11 +386,10 @@ public final class Namespace {
 
     /** Searches every shard and merges their answers ({@link ShardSearch}). */
     public SearchResult search(SearchRequest r) throws IOException {
-        SearchRequest prepared = prepare(r);
-        Query filter = filterQuery(prepared); // once for all shards
+        PreparedSearch p = prepareSearch(r); // the filter parsed once for all shards
         List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
-        for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, prepared, filter));
-        return ShardSearch.merge(parts, prepared);
+        for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, p.request(), p.filter()));
+        return ShardSearch.merge(parts, p.request());
     }
 
     /**
@@ -398,9 +397,17 @@ public final class Namespace {
      * mode needs a vector: the result carries the query vector, so shards never embed.
      */
     public SearchRequest prepare(SearchRequest r) {
+        return prepareSearch(r).request();
+    }
+
+    /**
+     * {@link #prepare}, keeping the parsed filter for a caller that asks several shards of this
+     * node in one process: the filter is parsed once, not per shard.
+     */
+    public PreparedSearch prepareSearch(SearchRequest r) {
         NamespaceSettings s = settings;
-        filterQuery(r); // validates: a bad filter is a 400 before any shard is asked
-        if (ShardSearch.mode(r) == SearchRequest.Mode.BM25) return r;
+        Query filter = filterQuery(r); // validates: a bad filter is a 400 before any shard is asked
+        if (ShardSearch.mode(r) == SearchRequest.Mode.BM25) return new PreparedSearch(r, filter);
         float[] q = r.vector();
         if (q == null) {
             if (s.embeddingModel() == null)
@@ -420,12 +427,20 @@ public final class Namespace {
                     + " dimensions, namespace has " + s.dimensions());
         if (s.metric() == VectorMetric.COSINE_DISTANCE && isZero(q))
             throw new InvalidRequestException("invalid_vector", "vector", "vector: a zero vector has no cosine distance");
-        return r.vector() == q ? r : r.withVector(q);
+        return new PreparedSearch(r.vector() == q ? r : r.withVector(q), filter);
     }
 
     /** Shard {@code si}'s candidates for a {@link #prepare prepared} search, with their documents. */
     public ShardSearch.Partial searchShard(int si, SearchRequest prepared) throws IOException {
         return searchShard(si, prepared, filterQuery(prepared));
+    }
+
+    /** A search validated and embedded ({@link #prepare}), with its filter parsed (null: none). */
+    public record PreparedSearch(SearchRequest request, Query filter) {}
+
+    /** Shard {@code si}'s candidates for a {@link #prepareSearch prepared} search. */
+    public ShardSearch.Partial searchShard(int si, PreparedSearch p) throws IOException {
+        return searchShard(si, p.request(), p.filter());
     }
 
     private Query filterQuery(SearchRequest r) {

@@ -24,7 +24,8 @@ public final class GridExecutor implements OpExecutor {
     @Override
     public OpResponse execute(OpRequest request) {
         try {
-            return OpResponse.decode(ignite.compute().execute(TamterTask.class, request.encode()));
+            // typed in, typed out: the task passes objects to jobs on this node (see TamterTask)
+            return (OpResponse) ignite.compute().execute(TamterTask.class, request);
         } catch (IgniteException e) {
             LOG.warn("trace {}: grid call failed: {}", request.traceId(), e.toString());
             return OpResponse.error(503, "grid_unavailable", "the grid could not run the request: " + e.getMessage(), null, 1);
