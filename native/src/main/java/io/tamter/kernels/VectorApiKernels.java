@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,6 +28,28 @@ public final class VectorApiKernels implements VectorKernels {
     private static final VarHandle I64 = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle F32 = MethodHandles.byteArrayViewVarHandle(float[].class, ByteOrder.LITTLE_ENDIAN);
     private static final ThreadLocal<byte[][]> SCRATCH = ThreadLocal.withInitial(() -> new byte[1][0]);
+    /** Lane i ↔ lane i xor 2^j, one shuffle per halving step of {@link #sum}. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] HALVES = new VectorShuffle[Integer.numberOfTrailingZeros(LANES)];
+
+    static {
+        for (int j = 0; j < HALVES.length; j++) {
+            int step = LANES >>> (j + 1);
+            HALVES[j] = VectorShuffle.fromOp(F, i -> i ^ step);
+        }
+    }
+
+    /**
+     * The sum of the lanes in a fixed order (a butterfly of lane-wise adds). Not
+     * {@code reduceLanes(ADD)}: its order is left to the implementation, and the JIT's intrinsic
+     * and the Java fallback that runs before the JIT compiles a method add in different orders, so
+     * the same query scored the same vector differently in the last bit depending on how warm the
+     * JVM was (seen as results that differed before and after a restore in ShardCheckpointTest).
+     */
+    static float sum(FloatVector v) {
+        for (VectorShuffle<Float> h : HALVES) v = v.add(v.rearrange(h));
+        return v.lane(0);
+    }
 
     public VectorApiKernels() {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
@@ -55,7 +77,7 @@ public final class VectorApiKernels implements VectorKernels {
         for (int bound = F.loopBound(dim); i < bound; i += LANES) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < dim; i++) s += a[aOffset + i] * b[bOffset + i];
         return s;
     }
@@ -68,7 +90,7 @@ public final class VectorApiKernels implements VectorKernels {
             FloatVector d = FloatVector.fromArray(F, a, aOffset + i).sub(FloatVector.fromArray(F, b, bOffset + i));
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sum(acc);
         for (; i < dim; i++) {
             float d = a[aOffset + i] - b[bOffset + i];
             s += d * d;
@@ -126,7 +148,7 @@ public final class VectorApiKernels implements VectorKernels {
                     acc = FloatVector.fromArray(F, q, i).fma(x, acc);
                 }
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = sum(acc);
             for (; i < dim; i++) {
                 float x = (float) F32.get(arr, v + 4 * i);
                 if (l2) {
