@@ -68,6 +68,7 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
         started = System.nanoTime();
         typedCaller = arg instanceof OpRequest;
         OpRequest r = typedCaller ? (OpRequest) arg : OpRequest.decode((String) arg);
+        request = r;
         if (r.op() == Op.SEARCH) {
             Map<ComputeJob, ClusterNode> scatter = scatterSearch(r);
             if (scatter != null) return scatter;
@@ -146,7 +147,12 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             if (!(res.getJob() instanceof ShardSearchJob)) return OpResponse.decode(text);
             parts.add(PartialCodec.decode(text));
         }
-        SearchResult merged = ShardSearch.merge(parts, search);
+        SearchResult merged;
+        try {
+            merged = ShardSearch.merge(parts, search);
+        } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
+            return EngineOps.failure(e, request);
+        }
         return OpResponse.ok(EngineOps.searchResponse(merged, search, started));
     }
 
