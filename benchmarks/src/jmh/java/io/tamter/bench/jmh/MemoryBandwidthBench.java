@@ -43,7 +43,7 @@ public class MemoryBandwidthBench {
         for (int i = 0; i < data.length; i++) data[i] = i & 1023;
     }
 
-    /** Sums every float: four independent accumulators, so the adds do not wait on each other. */
+    /** Reads every float into four independent vector sums (so the adds do not wait on each other); one lane is returned to keep the loads. */
     @Benchmark
     public float read() {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
