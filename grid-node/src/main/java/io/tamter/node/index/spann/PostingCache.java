@@ -6,7 +6,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Postings kept in memory as RocksDB returned them, bounded in bytes
+ * Postings kept in memory, decoded (see {@link Entry}), bounded in bytes
  * ({@code index.posting_cache_bytes}; Caffeine's size-weighted W-TinyLFU), so that a search
  * scans a posting where it lies instead of reading it from a BlobDB file on every query.
  * Each entry also carries what the search needs to skip a posting without scanning it: the
@@ -40,10 +40,14 @@ final class PostingCache {
     private static final int ENTRY_OVERHEAD = 96;
 
     /**
-     * A cached posting.
+     * A cached posting, decoded once when it is read so that a search scans plain arrays (the
+     * kernels' float loads; measured on sift10k: 7,400–7,700 QPS against 4,400–5,000 scanning the
+     * stored bytes, which the Vector API reads as bytes reinterpreted as floats).
      *
-     * @param posting    the stored value (header + entries), never modified
-     * @param count      its entry count (live and stale)
+     * @param vids       the entries' vids
+     * @param versions   their 16-bit versions (compare as {@code & 0xFFFF})
+     * @param vectors    their vectors, row after row ({@code dim} floats each)
+     * @param count      the entry count (live and stale)
      * @param radius     the largest Euclidean distance of any entry (live or stale) from the head's
      *                   centroid, or NaN when the metric has no such bound (dot product); with it,
      *                   no entry of the posting is closer to a query q than {@code |q - c| - radius}
@@ -53,7 +57,28 @@ final class PostingCache {
      *                   {@link SpannSearcher#OUTLIER_RATIO} times the median entry: vectors that
      *                   LIRE has not yet moved to a head near them (ascending; often empty)
      */
-    record Entry(byte[] posting, int count, float radius, float coreRadius, int[] outliers) {}
+    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers) {
+        /** The entries of a stored posting ({@link PostingCodec}), without radius (NaN) and outliers. */
+        static Entry decode(byte[] posting, int dim, int count) {
+            long[] vids = new long[count];
+            short[] versions = new short[count];
+            float[] vectors = new float[count * dim];
+            for (int i = 0; i < count; i++) {
+                vids[i] = PostingCodec.vid(posting, dim, i);
+                versions[i] = (short) PostingCodec.version(posting, dim, i);
+                PostingCodec.vector(posting, dim, i, vectors, i * dim);
+            }
+            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, new int[0]);
+        }
+
+        Entry withBounds(float radius, float coreRadius, int[] outliers) {
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers);
+        }
+
+        long bytes() {
+            return (long) count * (Long.BYTES + Short.BYTES) + (long) vectors.length * Float.BYTES + (long) outliers.length * Integer.BYTES;
+        }
+    }
 
     private static final java.lang.invoke.VarHandle RADIUS = java.lang.invoke.MethodHandles.arrayElementVarHandle(float[].class);
     private static final int RADIUS_CHUNK_BITS = 12;
@@ -70,7 +95,7 @@ final class PostingCache {
     PostingCache(long maxBytes) {
         this.cache = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((Integer k, Entry e) -> e.posting().length + ENTRY_OVERHEAD)
+                .weigher((Integer k, Entry e) -> (int) Math.min(Integer.MAX_VALUE, e.bytes() + ENTRY_OVERHEAD))
                 // eviction bookkeeping on the caller's thread: no work handed to the common pool
                 .executor(Runnable::run)
                 .build();

@@ -152,8 +152,13 @@ public final class PostingCodec {
 
     /** Copies the vector of entry {@code i} into {@code dst}. */
     public static float[] vector(byte[] value, int dim, int i, float[] dst) {
+        return vector(value, dim, i, dst, 0);
+    }
+
+    /** The vector of entry {@code i} into {@code dst[dstOffset .. dstOffset + dim)}. */
+    public static float[] vector(byte[] value, int dim, int i, float[] dst, int dstOffset) {
         int v = HEADER_BYTES + i * entryBytes(dim) + PostingLayout.ENTRY_HEADER_BYTES;
-        for (int j = 0; j < dim; j++) dst[j] = (float) F32.get(value, v + 4 * j);
+        for (int j = 0; j < dim; j++) dst[dstOffset + j] = (float) F32.get(value, v + 4 * j);
         return dst;
     }
 }

@@ -409,6 +409,19 @@ public final class SpannCore {
      * posting asks for a split (which first drops stale entries); a short one for a merge.
      */
     public void observe(HeadIndex.Head h, byte[] posting, int count) {
+        observe(h, count, () -> LivePosting.countLive(posting, dim, count, versions));
+    }
+
+    /** {@link #observe(HeadIndex.Head, byte[], int)} for a posting the search scanned from the cache. */
+    void observe(HeadIndex.Head h, PostingCache.Entry e) {
+        observe(h, e.count(), () -> {
+            int live = 0;
+            for (int i = 0; i < e.count(); i++) if (versions.get(e.vids()[i]) == (e.versions()[i] & 0xFFFF)) live++;
+            return live;
+        });
+    }
+
+    private void observe(HeadIndex.Head h, int count, java.util.function.IntSupplier liveEntries) {
         h.length = count;
         long b = bumps.get();
         if (count > params.maxPosting()) {
@@ -416,7 +429,7 @@ public final class SpannCore {
             return;
         }
         if (h.liveLength < 0 || b - h.checkedAtBumps > Math.max(8, h.liveLength / 4)) {
-            int live = LivePosting.countLive(posting, dim, count, versions);
+            int live = liveEntries.getAsInt();
             h.liveLength = live;
             h.checkedAtBumps = b;
             if (live < params.minPosting() || live * 2 < count) {

@@ -4,6 +4,7 @@ import io.tamter.kernels.Metric;
 import io.tamter.kernels.QueryVector;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -14,11 +15,13 @@ import java.util.List;
  *       {@code d(q,c_j) > (1+ε)·d(q,c_1)};</li>
  *   <li>their postings, nearest head first: a posting whose radius is known (the cache keeps
  *       it since the posting was last read) is skipped when the radius rule below says it cannot
- *       hold a better match than the current k-th; a posting in the {@link PostingCache} is
- *       scanned where it lies; the others are read from RocksDB in multi-gets of
- *       {@value #MISS_BATCH}, offered to the cache and scanned. Each scan runs the kernel against the current k-th
- *       distance, skipping stale and deleted entries (and, with a filter, non-matching vids);
- *       replicas are merged by {@link TopK};</li>
+ *       hold a better match than the current k-th; a posting in the {@link PostingCache} (decoded
+ *       into arrays when it was read) is scanned there: the distances of all its entries in one
+ *       kernel call ({@code VectorKernels.distances}), then version (stale and deleted entries are
+ *       skipped), filter and top-k checks for those under the current k-th distance; the others are
+ *       read from RocksDB in multi-gets of {@value #MISS_BATCH}, decoded, offered to the cache and
+ *       scanned the same way (with the cache off, scanned as read by the kernels' posting scan).
+ *       Replicas are merged by {@link TopK};</li>
  *   <li>with a filter, when fewer than k matches were found, the heads the pruning skipped are read,
  *       then {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
@@ -101,6 +104,7 @@ public final class SpannSearcher {
         final long[] missStamps = new long[MISS_BATCH];
         long[] outVids = new long[0];
         float[] outDists = new float[0];
+        float[] dists = new float[128];
         long[] scanned = new long[64];
         int[] scannedList = new int[64];
         int scannedCount;
@@ -159,10 +163,16 @@ public final class SpannSearcher {
             long stamp = cache == null ? 0 : cache.stamp(SpannStorage.FLAT_HEAD);
             byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
             if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0));
-            e = new PostingCache.Entry(p, PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD), Float.NaN, Float.NaN, NO_OUTLIERS);
-            if (cache != null) cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
+            int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
+            if (cache == null) {
+                scan(p, count, new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
+                return new Result(top.sorted(), new Stats(1, count, 0));
+            }
+            e = PostingCache.Entry.decode(p, core.dim, count);
+            cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
         }
-        scan(e.posting(), e.count(), new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
+        Scratch s = scratch.get();
+        scanDecoded(e, q, sp, top, s);
         return new Result(top.sorted(), new Stats(1, e.count(), 0));
     }
 
@@ -201,7 +211,7 @@ public final class SpannSearcher {
                 }
                 if (sp.radiusFactor() < 1.0 && cannotImprove(q, h, e.coreRadius(), sp.radiusFactor(), s.ds[i], top, sp)) {
                     s.skipped++;
-                    scanOutliers(e, qv, sp, top, s);
+                    scanOutliers(e, q, sp, top, s);
                     continue;
                 }
                 scanEntry(id, e, qv, sp, top, s, heads);
@@ -218,7 +228,10 @@ public final class SpannSearcher {
         return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped));
     }
 
-    /** Reads the {@code m} postings of {@code s.miss} in one multi-get, caches and scans them; true if one vanished. */
+    /**
+     * Reads the {@code m} postings of {@code s.miss} in one multi-get and scans them: decoded and
+     * offered to the cache when there is one, else straight from the bytes read. True if one vanished.
+     */
     private boolean readAndScan(Scratch s, int m, QueryVector qv, SearchParams sp, TopK top, HeadIndex heads, PostingCache cache) {
         List<byte[]> values = core.storage.postings(s.miss, m);
         boolean vanished = false;
@@ -231,37 +244,75 @@ public final class SpannSearcher {
             int id = s.miss[i];
             int count = PostingCodec.count(p, core.dim, id);
             HeadIndex.Head h = heads.get(id);
-            PostingCache.Entry e = h == null ? new PostingCache.Entry(p, count, Float.NaN, Float.NaN, NO_OUTLIERS) : describe(h, p, count);
-            if (cache != null && h != null) cache.offer(id, s.missStamps[i], e);
-            scanEntry(id, e, qv, sp, top, s, heads);
+            s.postings++;
+            s.entries += count;
+            if (cache == null) {
+                scan(p, count, qv, sp, top, s.outVids, s.outDists);
+                if (h != null) core.observe(h, p, count);
+                continue;
+            }
+            PostingCache.Entry e = PostingCache.Entry.decode(p, core.dim, count);
+            if (h != null) {
+                e = describe(h, e);
+                cache.offer(id, s.missStamps[i], e);
+            }
+            scanDecoded(e, qv.values(), sp, top, s);
+            if (h != null) core.observe(h, e);
         }
         return vanished;
     }
 
     /** Scans only the outlier entries of a posting whose other entries the radius rule skipped. */
-    private void scanOutliers(PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s) {
-        int[] out = e.outliers();
-        if (out.length == 0) return;
-        int eb = PostingCodec.entryBytes(core.dim);
-        ByteBuffer buf = ByteBuffer.wrap(e.posting());
-        ByteBuffer versions = core.versions.buffer();
-        int limit = core.versions.limitFor(versions);
+    private void scanOutliers(PostingCache.Entry e, float[] q, SearchParams sp, TopK top, Scratch s) {
+        int dim = core.dim;
         Metric metric = core.metric.kernelMetric();
-        for (int idx : out) {
-            float bound = Math.min(top.bound(), sp.maxKernelDistance());
-            int got = core.kernels.scanPosting(buf, PostingCodec.HEADER_BYTES + idx * eb, 1, qv, metric, versions, limit, sp.filter(),
-                    sp.filterLimitBits(), bound, sp.k(), s.outVids, s.outDists);
-            for (int i = 0; i < got; i++) top.offer(s.outVids[i], s.outDists[i]);
+        for (int idx : e.outliers()) {
+            float d = core.kernels.distance(metric, q, 0, e.vectors(), idx * dim, dim);
+            offer(e, idx, d, sp, top);
         }
-        s.entries += out.length;
+        s.entries += e.outliers().length;
     }
 
+    /** Scans a cached posting. */
     private void scanEntry(int id, PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s, HeadIndex heads) {
-        scan(e.posting(), e.count(), qv, sp, top, s.outVids, s.outDists);
+        scanDecoded(e, qv.values(), sp, top, s);
         s.postings++;
         s.entries += e.count();
         HeadIndex.Head h = heads.get(id);
-        if (h != null) core.observe(h, e.posting(), e.count());
+        if (h != null) core.observe(h, e);
+    }
+
+    /**
+     * The hot loop over a decoded posting: the distances of all entries in one kernel call, then
+     * version, filter and top-k checks only for those under the current k-th distance.
+     */
+    private void scanDecoded(PostingCache.Entry e, float[] q, SearchParams sp, TopK top, Scratch s) {
+        int count = e.count();
+        if (s.dists.length < count) s.dists = new float[Math.max(count, s.dists.length * 2)];
+        float[] d = s.dists;
+        core.kernels.distances(core.metric.kernelMetric(), q, e.vectors(), 0, count, core.dim, d);
+        float bound = Math.min(top.bound(), sp.maxKernelDistance());
+        for (int i = 0; i < count; i++) {
+            if (d[i] < bound && offer(e, i, d[i], sp, top)) bound = Math.min(top.bound(), sp.maxKernelDistance());
+        }
+    }
+
+    /** Offers entry {@code i} at distance {@code d} if it is live (its version is the vid's) and passes the filter. */
+    private boolean offer(PostingCache.Entry e, int i, float d, SearchParams sp, TopK top) {
+        if (!(d < sp.maxKernelDistance())) return false;
+        long vid = e.vids()[i];
+        if (core.versions.get(vid) != (e.versions()[i] & 0xFFFF)) return false;
+        ByteBuffer filter = sp.filter();
+        if (filter != null && !allowed(filter, sp.filterLimitBits(), vid)) return false;
+        return top.offer(vid, d);
+    }
+
+    /** Whether {@code vid}'s bit is set in a filter of little-endian 64-bit words. */
+    private static boolean allowed(ByteBuffer filter, long limitBits, long vid) {
+        if (vid >= limitBits) return false;
+        long word = filter.getLong((int) (vid >>> 6) << 3);
+        if (filter.order() != ByteOrder.LITTLE_ENDIAN) word = Long.reverseBytes(word);
+        return (word & (1L << (vid & 63))) != 0;
     }
 
     /**
@@ -284,21 +335,18 @@ public final class SpannSearcher {
     }
 
     /**
-     * The cache entry of a posting just read: its radius, core radius and outliers (see
-     * {@link PostingCache.Entry}), or NaNs when the metric has no triangle bound.
+     * A posting just read with its radius, core radius and outliers (see {@link PostingCache.Entry});
+     * unchanged (NaNs) when the metric has no triangle bound.
      */
-    private PostingCache.Entry describe(HeadIndex.Head h, byte[] p, int count) {
-        if (!core.metric.hasTriangleBound() || count == 0) return new PostingCache.Entry(p, count, Float.NaN, Float.NaN, NO_OUTLIERS);
-        float[] v = new float[core.dim];
+    private PostingCache.Entry describe(HeadIndex.Head h, PostingCache.Entry e) {
+        int count = e.count();
+        if (!core.metric.hasTriangleBound() || count == 0) return e;
         float[] d = new float[count];
-        for (int i = 0; i < count; i++) {
-            PostingCodec.vector(p, core.dim, i, v);
-            d[i] = (float) Math.sqrt(core.kernels.squaredL2(v, 0, h.centroid, 0, core.dim));
-        }
+        core.kernels.distances(Metric.L2, h.centroid, e.vectors(), 0, count, core.dim, d);
+        for (int i = 0; i < count; i++) d[i] = (float) Math.sqrt(d[i]);
         float[] sorted = d.clone();
         Arrays.sort(sorted);
-        float median = sorted[count / 2];
-        float cut = OUTLIER_RATIO * median;
+        float cut = OUTLIER_RATIO * sorted[count / 2];
         int n = 0;
         float coreMax = 0f;
         for (float x : d) {
@@ -307,7 +355,7 @@ public final class SpannSearcher {
         }
         int[] outliers = n == 0 ? NO_OUTLIERS : new int[n];
         for (int i = 0, j = 0; i < count && n > 0; i++) if (d[i] > cut) outliers[j++] = i;
-        return new PostingCache.Entry(p, count, sorted[count - 1], coreMax, outliers);
+        return e.withBounds(sorted[count - 1], coreMax, outliers);
     }
 
     /** Keeps the heads within (1+ε) of the nearest one, by the metric's ratio distance. */

@@ -78,6 +78,29 @@ class PostingCacheTest {
     }
 
     @Test
+    void withTheCacheOffPostingsAreScannedAsReadWithTheSameAnswers(@TempDir Path dir) {
+        Settings s = Settings.defaults().with(Params.BUILD_POSTING, 32).with(Params.MAX_POSTING, 64).with(Params.MIN_POSTING, 4)
+                .with(Params.POSTING_CACHE_BYTES, 0L).with(Params.BUILD_THRESHOLD, 300);
+        float[][] data = clustered(2000, 20, 31);
+        boolean[] live = new boolean[data.length];
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, s)) {
+            for (int i = 0; i < 200; i++) {
+                index.insert(i, data[i]);
+                live[i] = true;
+            }
+            for (float[] q : clustered(10, 20, 32)) assertThat(vids(index.search(q, 5))).containsExactly(bruteForce(data, live, q, 5)); // flat
+            for (int i = 200; i < data.length; i++) {
+                index.insert(i, data[i]);
+                live[i] = true;
+            }
+            index.awaitQuiescent();
+            SpfreshIndex.SearchOptions all = index.defaults(10).withNprobe(index.core().heads().size()).withEpsilon(1e9);
+            for (float[] q : clustered(30, 20, 33)) assertThat(vids(index.search(q, all))).containsExactly(bruteForce(data, live, q, 10));
+            assertThat(index.postingCacheStats().get("hits")).isZero();
+        }
+    }
+
+    @Test
     void cachedPostingsNeverHideACompletedWrite(@TempDir Path dir) throws Exception {
         // no splits or merges while the test runs: what races here is only the cache (fills by
         // searches against invalidations by writes), not LIRE's documented move window
