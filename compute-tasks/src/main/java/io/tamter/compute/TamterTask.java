@@ -267,6 +267,8 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             OpResponse refused = refuse(ignite, shardKey, r);
             if (refused != null) return refused;
             NamespaceManager engine = GridNode.engineOf(ignite);
+            if (engine == null) // the node began to stop between the two looks: refused before any write
+                return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId() + " is stopping", null, 1);
             EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
                     k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
             // a write's size counts against write.max_unapplied_bytes: its encoded length, as it

@@ -204,12 +204,22 @@ public final class GridNode implements AutoCloseable {
         }
     }
 
-    /** Leaves the grid, then closes the engine (pending WAL writes are written, final checkpoints taken). */
+    /**
+     * Stops taking jobs, lets the running ones finish, leaves the grid, then closes the engine
+     * (pending WAL writes are written, final checkpoints taken).
+     *
+     * <p>The order is what makes a write's answer true: with the engine key gone a job that lands
+     * now answers 503 {@code node_unavailable} before it touches a shard (nothing written); a job
+     * already running holds the engine, and Ignite is stopped with {@code cancel=false}, which waits
+     * for it, so its caller gets the job's real answer. {@code ignite.close()} would cancel it: the
+     * caller would get "task cancelled due to stopping of the grid" while the job, its write already
+     * queued for the WAL, went on and applied it (issue 9).
+     */
     @Override
     public void close() throws IOException {
         ignite.cluster().nodeLocalMap().remove(ENGINE_KEY);
         try {
-            ignite.close();
+            Ignition.stop(ignite.name(), false);
         } finally {
             try {
                 engine.close();

@@ -5,13 +5,16 @@ import io.tamter.compute.OpResponse;
 import io.tamter.compute.TamterTask;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteException;
+import org.apache.ignite.cluster.ClusterGroupEmptyException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs operations as {@link TamterTask} on the grid: the task routes each to the node that owns
  * its namespace. A grid failure (no server node, the node left mid-request) is a 503 with
- * Retry-After; nothing is half-written because a write is applied by one job on one node.
+ * Retry-After, except for a write that may already have reached its job: that is a 500
+ * {@code write_outcome_unknown}, never a 503 (see {@link #execute}). Nothing is half-written
+ * because a write is applied by one job on one node.
  */
 public final class GridExecutor implements OpExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(GridExecutor.class);
@@ -26,8 +29,20 @@ public final class GridExecutor implements OpExecutor {
         try {
             // typed in, typed out: the task passes objects to jobs on this node (see TamterTask)
             return (OpResponse) ignite.compute().execute(TamterTask.class, request);
+        } catch (ClusterGroupEmptyException e) {
+            // no server node to map the task to: no job ran, nothing was written
+            LOG.warn("trace {}: grid call failed: {}", request.traceId(), e.toString());
+            return OpResponse.error(503, "grid_unavailable", "the grid could not run the request: " + e.getMessage(), null, 1);
         } catch (IgniteException e) {
             LOG.warn("trace {}: grid call failed: {}", request.traceId(), e.toString());
+            if (request.op().mutates())
+                // A 503 promises that nothing was written (clients retry it, tests check it). Past the
+                // mapping the job may have started, and a job that started may apply its write although
+                // this call failed (a cancelled task, a node that left after applying, an interrupt):
+                // the outcome is unknown, and saying so is the only true answer. Upserts, patches and
+                // deletes carry ids, so reading back or sending the write again is safe.
+                return OpResponse.error(500, "write_outcome_unknown", "the grid failed while the write was in flight; it may or may not "
+                        + "have been applied (read it back or send it again): " + e.getMessage(), null, 0);
             return OpResponse.error(503, "grid_unavailable", "the grid could not run the request: " + e.getMessage(), null, 1);
         }
     }

@@ -17,8 +17,11 @@ import java.util.concurrent.CountDownLatch;
  * JVM with an Ignite server node, the engine, and the REST server (127.0.0.1:8080, data under
  * ./tamter-data by default). {@code --object-store gs://bucket/prefix} keeps the source of truth in
  * Google Cloud Storage (Application Default Credentials, or {@code STORAGE_EMULATOR_HOST}) instead
- * of {@code DATA/objects}; {@code DATA} then holds only local state, a cache of the bucket. SIGTERM (or Ctrl-C) drains in-flight requests, then closes the node: pending WAL writes
- * are written and every shard takes a final checkpoint.
+ * of {@code DATA/objects}; {@code DATA} then holds only local state, a cache of the bucket. SIGTERM (or Ctrl-C) refuses new
+ * requests with 503 {@code shutting_down} (before anything is written), drains in-flight requests
+ * (up to {@code http.drain_ms}), then closes the node: running jobs finish, pending WAL writes are
+ * written and every shard takes a final checkpoint. Tamter's shutdown hook is the only one that
+ * stops the grid (Ignite's own is turned off, see below).
  */
 public final class ServeCommand {
     private ServeCommand() {}
@@ -55,6 +58,14 @@ public final class ServeCommand {
         Files.createDirectories(data);
         String nodeId = nodeId(data);
         long t0 = System.nanoTime();
+        // Ignite installs a JVM shutdown hook of its own that stops the grid with cancel=true. JVM
+        // hooks run concurrently, so on SIGTERM it cancelled the compute jobs of requests that the
+        // hook below was still draining: GridExecutor answered 503 "task cancelled due to stopping of
+        // the grid" while the job's write, already queued for the WAL, was applied (issue 9). Without
+        // Ignite's hook the order is ours alone: refuse new requests, drain in-flight ones, then
+        // GridNode.close (which lets running jobs finish before Ignite stops, then flushes the engine).
+        // Read by Ignition.start, so it must be set before the node starts.
+        System.setProperty("IGNITE_NO_SHUTDOWN_HOOK", "true");
         TamterServer server = objectStore == null ? TamterServer.start(data, nodeId, settings)
                 : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
         CountDownLatch stopped = new CountDownLatch(1);
