@@ -158,7 +158,10 @@ class HarnessTest {
                 assertThat(l.has(f)).as(l.get("engine") + " has " + f).isTrue();
             }
             assertThat(l.get("recall").asDouble()).as(l.get("engine").asText()).isGreaterThan(0.9);
-            assertThat(l.get("memory_bytes").asLong()).isPositive();
+            // spfresh always holds RocksDB's native memory; the others' figure is a heap delta after a
+            // GC, which on 3,000 × 16 floats can come out as 0 (seen once in a full run)
+            if (l.get("engine").asText().equals("spfresh")) assertThat(l.get("memory_bytes").asLong()).isPositive();
+            else assertThat(l.get("memory_bytes").asLong()).isNotNegative();
         }
         assertThat(lines.get(1).get("recall").asDouble()).isEqualTo(1.0); // exact
         assertThat(lines.get(4).get("summary").asBoolean()).isTrue();
