@@ -421,16 +421,6 @@ public final class GcsObjectStore implements ObjectStore {
     }
 
     @Override
-    public int deletePrefix(String prefix) throws IOException {
-        if (prefix == null || prefix.isEmpty()) throw new IllegalArgumentException("deletePrefix needs a non-empty prefix");
-        int n = 0;
-        for (ObjectInfo info : list(prefix)) {
-            if (delete(info.key())) n++;
-        }
-        return n;
-    }
-
-    @Override
     public void close() throws IOException {
         if (closed) return;
         closed = true;

@@ -134,7 +134,14 @@ public interface ObjectStore extends AutoCloseable {
      *
      * @return how many objects were deleted
      */
-    int deletePrefix(String prefix) throws IOException;
+    default int deletePrefix(String prefix) throws IOException {
+        if (prefix == null || prefix.isEmpty()) throw new IllegalArgumentException("deletePrefix needs a non-empty prefix");
+        int n = 0;
+        for (ObjectInfo info : list(prefix)) {
+            if (delete(info.key())) n++;
+        }
+        return n;
+    }
 
     @Override
     void close() throws IOException;

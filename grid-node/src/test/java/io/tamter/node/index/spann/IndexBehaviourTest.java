@@ -29,14 +29,14 @@ class IndexBehaviourTest {
                 .with(Params.BUILD_THRESHOLD, 200).with(Params.NPROBE, 8).with(Params.REASSIGN_K, 8);
     }
 
-    private static long[] bruteForce(float[][] data, boolean[] live, float[] q, int k) {
+    static long[] bruteForce(float[][] data, boolean[] live, float[] q, int k) {
         ScalarKernels s = new ScalarKernels();
         return IntStream.range(0, data.length).filter(i -> live[i]).boxed()
                 .sorted(Comparator.comparingDouble((Integer i) -> s.squaredL2(q, 0, data[i], 0, q.length)).thenComparing(i -> i))
                 .limit(k).mapToLong(i -> i).toArray();
     }
 
-    private static long[] vids(SpfreshIndex.SearchResult r) {
+    static long[] vids(SpfreshIndex.SearchResult r) {
         return r.matches().stream().mapToLong(SpfreshIndex.Match::vid).toArray();
     }
 

@@ -1,19 +1,18 @@
 package io.tamter.node.index.spann;
 
+import static io.tamter.node.index.spann.IndexBehaviourTest.bruteForce;
+import static io.tamter.node.index.spann.IndexBehaviourTest.vids;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
-import io.tamter.kernels.ScalarKernels;
 import io.tamter.node.vector.VectorMetric;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,17 +34,6 @@ class PostingCacheTest {
             for (int d = 0; d < DIM; d++) out[i][d] = c[d] + (float) r.nextGaussian();
         }
         return out;
-    }
-
-    private static long[] bruteForce(float[][] data, boolean[] live, float[] q, int k) {
-        ScalarKernels s = new ScalarKernels();
-        return IntStream.range(0, data.length).filter(i -> live[i]).boxed()
-                .sorted(Comparator.comparingDouble((Integer i) -> s.squaredL2(q, 0, data[i], 0, q.length)).thenComparing(i -> i))
-                .limit(k).mapToLong(i -> i).toArray();
-    }
-
-    private static long[] vids(SpfreshIndex.SearchResult r) {
-        return r.matches().stream().mapToLong(SpfreshIndex.Match::vid).toArray();
     }
 
     @Test
