@@ -37,7 +37,7 @@ public final class Params {
     public static final Param<Integer> NPROBE = Param.ofInt("index.nprobe", 128, 1, 100_000, "postings",
             "Most postings searched per query (the nearest heads, before pruning by index.search_epsilon)");
     public static final Param<Long> POSTING_CACHE_BYTES = Param.ofLong("index.posting_cache_bytes", 128L << 20, 0, 1L << 40, "bytes",
-            "Postings kept in memory per shard (on the heap, as stored), so that searches scan them without a RocksDB read; 0 turns the cache off");
+            "Postings kept in memory per shard (on the heap, decoded into arrays), so that searches scan them without a RocksDB read; 0 turns the cache off (postings are then scanned as read)");
     public static final Param<Double> PROBE_RADIUS_FACTOR = Param.ofDouble("index.probe_radius_factor", 1.0, 0.0, 100.0, "ratio",
             "A posting is skipped once d(q,head) - factor*radius exceeds the current k-th distance; 1 is the exact triangle bound (loses nothing); "
             + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");

@@ -41,7 +41,7 @@ final class PostingCache {
 
     /**
      * A cached posting, decoded once when it is read so that a search scans plain arrays (the
-     * kernels' float loads; measured on sift10k: 7,400–7,700 QPS against 4,400–5,000 scanning the
+     * kernels' float loads; measured on sift10k: 7,300–7,700 QPS against 4,400–5,000 scanning the
      * stored bytes, which the Vector API reads as bytes reinterpreted as floats).
      *
      * @param vids       the entries' vids
