@@ -39,6 +39,17 @@ public final class PostingLayout {
         return (versions.get(o) & 0xFF) | (versions.get(o + 1) & 0xFF) << 8;
     }
 
+    /**
+     * Whether {@code vid}'s bit is set in an allow-list of little-endian 64-bit words (the
+     * kernels' {@code filter} argument); vids at or past {@code limitBits} are not allowed.
+     */
+    public static boolean allowed(java.nio.ByteBuffer filter, long limitBits, long vid) {
+        if (vid >= limitBits) return false;
+        long word = filter.getLong((int) (vid >>> 6) << 3);
+        if (filter.order() != java.nio.ByteOrder.LITTLE_ENDIAN) word = Long.reverseBytes(word);
+        return (word & (1L << (vid & 63))) != 0;
+    }
+
     /** The version field (u16 LE) of the entry starting at {@code entryOffset}. */
     public static int entryVersion(java.nio.ByteBuffer posting, int entryOffset) {
         int o = entryOffset + VID_BYTES;

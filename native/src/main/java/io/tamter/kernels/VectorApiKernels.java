@@ -132,7 +132,7 @@ public final class VectorApiKernels implements VectorKernels {
             if (vid < 0 || vid >= versionsLimit) continue;
             int ev = (arr[p + PostingLayout.VID_BYTES] & 0xFF) | (arr[p + PostingLayout.VID_BYTES + 1] & 0xFF) << 8;
             if (PostingLayout.versionSlot(versions, (int) vid) != ev) continue;
-            if (filter != null && !allowed(filter, filterLimitBits, vid)) continue;
+            if (filter != null && !PostingLayout.allowed(filter, filterLimitBits, vid)) continue;
             int v = p + PostingLayout.ENTRY_HEADER_BYTES;
             FloatVector acc = FloatVector.zero(F);
             int i = 0;
@@ -162,12 +162,5 @@ public final class VectorApiKernels implements VectorKernels {
             if (s < BoundedMaxHeap.bound(outDists, size, k, threshold)) size = BoundedMaxHeap.offer(outVids, outDists, size, k, vid, s);
         }
         return size;
-    }
-
-    static boolean allowed(ByteBuffer filter, long filterLimitBits, long vid) {
-        if (vid >= filterLimitBits) return false;
-        long word = filter.order() == ByteOrder.LITTLE_ENDIAN ? filter.getLong((int) (vid >>> 6) << 3)
-                : Long.reverseBytes(filter.getLong((int) (vid >>> 6) << 3));
-        return (word & (1L << (vid & 63))) != 0;
     }
 }

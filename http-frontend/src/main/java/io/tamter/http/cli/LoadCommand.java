@@ -212,15 +212,20 @@ public final class LoadCommand {
         /** {@code POST configure-metric} (creates the namespace if it does not exist). */
         void configureMetric(String metric) throws IOException, InterruptedException {
             byte[] body = JSON.writeValueAsBytes(JSON.createObjectNode().put("distance_metric", metric));
+            postRetrying("/configure-metric", body, base + ": --metric " + metric + " refused: ");
+        }
+
+        /** POSTs {@code body}, retrying while the server says 429/503 (after its Retry-After); a refusal is a {@link LoadException}. */
+        private void postRetrying(String path, byte[] body, String refusal) throws IOException, InterruptedException {
             for (int attempt = 1; ; attempt++) {
-                HttpResponse<String> r = post("/configure-metric", body);
+                HttpResponse<String> r = post(path, body);
                 if (r.statusCode() == 200) return;
                 if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < MAX_ATTEMPTS) {
                     retries++;
                     Thread.sleep(retryAfterMs(r));
                     continue;
                 }
-                throw new LoadException(base + ": --metric " + metric + " refused: " + describe(r));
+                throw new LoadException(refusal + describe(r));
             }
         }
 
@@ -351,16 +356,7 @@ public final class LoadCommand {
         /** Upserts one batch as it is, retrying while the server says 429/503 (after its Retry-After). */
         public void send(ArrayNode rows, long done, long total) throws IOException, InterruptedException {
             byte[] bytes = JSON.writeValueAsBytes(JSON.createObjectNode().set("upsert_rows", rows));
-            for (int attempt = 1; ; attempt++) {
-                HttpResponse<String> r = post("/upsert", bytes);
-                if (r.statusCode() == 200) break;
-                if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < MAX_ATTEMPTS) {
-                    retries++;
-                    Thread.sleep(retryAfterMs(r));
-                    continue;
-                }
-                throw new LoadException("batch ending at row " + done + " refused: " + describe(r));
-            }
+            postRetrying("/upsert", bytes, "batch ending at row " + done + " refused: ");
             bar(done, total);
         }
 

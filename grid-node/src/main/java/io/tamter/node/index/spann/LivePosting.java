@@ -51,6 +51,13 @@ public final class LivePosting {
         return live;
     }
 
+    /** {@link #countLive(byte[], int, int, VersionMap)} for a decoded posting (versions compared as unsigned 16 bits). */
+    public static int countLive(long[] vids, short[] versions, int count, VersionMap vm) {
+        int live = 0;
+        for (int i = 0; i < count; i++) if (vm.get(vids[i]) == (versions[i] & 0xFFFF)) live++;
+        return live;
+    }
+
     public int count() { return count; }
     public int totalEntries() { return totalEntries; }
     public long vid(int i) { return vids[i]; }

@@ -36,7 +36,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class PostingCache {
     private static final int STRIPES = 4096;
-    /** Per-entry overhead beyond the posting bytes: the entry, the key and the cache's node. */
+    private static final int[] NO_OUTLIERS = new int[0];
+    /** Per-entry overhead beyond its arrays' contents: the entry, the key, the array headers and the cache's node. */
     private static final int ENTRY_OVERHEAD = 96;
 
     /**
@@ -68,7 +69,7 @@ final class PostingCache {
                 versions[i] = (short) PostingCodec.version(posting, dim, i);
                 PostingCodec.vector(posting, dim, i, vectors, i * dim);
             }
-            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, new int[0]);
+            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS);
         }
 
         Entry withBounds(float radius, float coreRadius, int[] outliers) {

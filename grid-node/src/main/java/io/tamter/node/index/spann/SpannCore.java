@@ -409,34 +409,38 @@ public final class SpannCore {
      * posting asks for a split (which first drops stale entries); a short one for a merge.
      */
     public void observe(HeadIndex.Head h, byte[] posting, int count) {
-        observe(h, count, () -> LivePosting.countLive(posting, dim, count, versions));
+        long b = liveCountDue(h, count);
+        if (b >= 0) noteLive(h, count, LivePosting.countLive(posting, dim, count, versions), b);
     }
 
     /** {@link #observe(HeadIndex.Head, byte[], int)} for a posting the search scanned from the cache. */
     void observe(HeadIndex.Head h, PostingCache.Entry e) {
-        observe(h, e.count(), () -> {
-            int live = 0;
-            for (int i = 0; i < e.count(); i++) if (versions.get(e.vids()[i]) == (e.versions()[i] & 0xFFFF)) live++;
-            return live;
-        });
+        long b = liveCountDue(h, e.count());
+        if (b >= 0) noteLive(h, e.count(), LivePosting.countLive(e.vids(), e.versions(), e.count(), versions), b);
     }
 
-    private void observe(HeadIndex.Head h, int count, java.util.function.IntSupplier liveEntries) {
+    /**
+     * Records the posting's length; asks for a split when it is too long (returns -1), else
+     * returns the bump counter to count live entries against when a count is due, -1 when not.
+     * (Two steps rather than a callback: this runs for every posting a search reads.)
+     */
+    private long liveCountDue(HeadIndex.Head h, int count) {
         h.length = count;
         long b = bumps.get();
         if (count > params.maxPosting()) {
             maintenance.requestSplit(h.id);
-            return;
+            return -1;
         }
-        if (h.liveLength < 0 || b - h.checkedAtBumps > Math.max(8, h.liveLength / 4)) {
-            int live = liveEntries.getAsInt();
-            h.liveLength = live;
-            h.checkedAtBumps = b;
-            if (live < params.minPosting() || live * 2 < count) {
-                // few live entries: merge away; many stale ones: a rewrite (the split path drops them)
-                if (live < params.minPosting()) maintenance.requestMerge(h.id);
-                else maintenance.requestSplit(h.id);
-            }
+        return h.liveLength < 0 || b - h.checkedAtBumps > Math.max(8, h.liveLength / 4) ? b : -1;
+    }
+
+    private void noteLive(HeadIndex.Head h, int count, int live, long bumpsWhenDue) {
+        h.liveLength = live;
+        h.checkedAtBumps = bumpsWhenDue;
+        if (live < params.minPosting() || live * 2 < count) {
+            // few live entries: merge away; many stale ones: a rewrite (the split path drops them)
+            if (live < params.minPosting()) maintenance.requestMerge(h.id);
+            else maintenance.requestSplit(h.id);
         }
     }
 }

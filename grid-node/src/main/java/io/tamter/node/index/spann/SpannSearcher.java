@@ -1,10 +1,10 @@
 package io.tamter.node.index.spann;
 
 import io.tamter.kernels.Metric;
+import io.tamter.kernels.PostingLayout;
 import io.tamter.kernels.QueryVector;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
 
@@ -165,7 +165,9 @@ public final class SpannSearcher {
             if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0));
             int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
             if (cache == null) {
-                scan(p, count, new QueryVector(q), sp, top, new long[sp.k()], new float[sp.k()]);
+                Scratch s = scratch.get();
+                s.begin(1, sp.k());
+                scan(p, count, new QueryVector(q), sp, top, s.outVids, s.outDists);
                 return new Result(top.sorted(), new Stats(1, count, 0));
             }
             e = PostingCache.Entry.decode(p, core.dim, count);
@@ -214,7 +216,7 @@ public final class SpannSearcher {
                     scanOutliers(e, q, sp, top, s);
                     continue;
                 }
-                scanEntry(id, e, qv, sp, top, s, heads);
+                scanEntry(h, e, q, sp, top, s);
             }
             if (m > 0) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
             // a vanished posting's entries now sit under heads the first head search did not see: look again
@@ -274,11 +276,10 @@ public final class SpannSearcher {
     }
 
     /** Scans a cached posting. */
-    private void scanEntry(int id, PostingCache.Entry e, QueryVector qv, SearchParams sp, TopK top, Scratch s, HeadIndex heads) {
-        scanDecoded(e, qv.values(), sp, top, s);
+    private void scanEntry(HeadIndex.Head h, PostingCache.Entry e, float[] q, SearchParams sp, TopK top, Scratch s) {
+        scanDecoded(e, q, sp, top, s);
         s.postings++;
         s.entries += e.count();
-        HeadIndex.Head h = heads.get(id);
         if (h != null) core.observe(h, e);
     }
 
@@ -303,16 +304,8 @@ public final class SpannSearcher {
         long vid = e.vids()[i];
         if (core.versions.get(vid) != (e.versions()[i] & 0xFFFF)) return false;
         ByteBuffer filter = sp.filter();
-        if (filter != null && !allowed(filter, sp.filterLimitBits(), vid)) return false;
+        if (filter != null && !PostingLayout.allowed(filter, sp.filterLimitBits(), vid)) return false;
         return top.offer(vid, d);
-    }
-
-    /** Whether {@code vid}'s bit is set in a filter of little-endian 64-bit words. */
-    private static boolean allowed(ByteBuffer filter, long limitBits, long vid) {
-        if (vid >= limitBits) return false;
-        long word = filter.getLong((int) (vid >>> 6) << 3);
-        if (filter.order() != ByteOrder.LITTLE_ENDIAN) word = Long.reverseBytes(word);
-        return (word & (1L << (vid & 63))) != 0;
     }
 
     /**
