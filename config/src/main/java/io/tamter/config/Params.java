@@ -41,6 +41,8 @@ public final class Params {
     public static final Param<Double> PROBE_RADIUS_FACTOR = Param.ofDouble("index.probe_radius_factor", 1.0, 0.0, 100.0, "ratio",
             "A posting is skipped once d(q,head) - factor*radius exceeds the current k-th distance; 1 is the exact triangle bound (loses nothing); "
             + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");
+    public static final Param<Integer> PROBE_PATIENCE = Param.ofInt("index.probe_patience", 0, 0, 100_000, "postings",
+            "A search stops once this many postings in a row left its k-th distance unchanged (0: off; index.nprobe stays the cap)");
     public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 32, 1, 100_000, "heads",
             "Heads considered when assigning a vector (insert, reassign)");
     public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",
@@ -57,6 +59,8 @@ public final class Params {
             "Construction beam width of the head graph");
     public static final Param<Double> HEAD_SEARCH_OVERQUERY = Param.ofDouble("index.head_search_overquery", 2.0, 1.0, 64.0, "ratio",
             "The head graph is searched for ceil(overquery * wanted) candidates to make the nearest heads exact");
+    public static final Param<Long> HEAD_SCAN_FLOATS = Param.ofLong("index.head_scan_floats", 1L << 21, 0, 1L << 40, "floats",
+            "Up to this many centroid floats (heads x dimensions) the nearest heads are found by an exact scan of the packed centroids instead of the head graph");
     public static final Param<Integer> KMEANS_ITERATIONS = Param.ofInt("index.kmeans_iterations", 12, 1, 1000, "iterations",
             "Lloyd iterations of each balanced k-means step of the build");
     public static final Param<Integer> KMEANS_BRANCHING = Param.ofInt("index.kmeans_branching", 32, 2, 4096, "clusters",
