@@ -663,8 +663,21 @@ public final class Shard implements AutoCloseable {
         checkpointTicker = CHECKPOINTS.scheduleWithFixedDelay(this::maybeCheckpoint, tick, tick, TimeUnit.MILLISECONDS);
     }
 
-    /** The background trigger: every checkpoint.interval_ms with writes since the last one, or after checkpoint.wal_bytes. */
+    /**
+     * The background trigger: every checkpoint.interval_ms with writes since the last one, or after
+     * checkpoint.wal_bytes. It also applies a group the WAL found written late when no write came to
+     * do it (so reads see it within a tick), unless a write holds the lock (that write applies it).
+     */
     private void maybeCheckpoint() {
+        if (!closed && failed == null && wal.landed() != null && writeLock.tryLock()) {
+            try {
+                if (!closed && failed == null && wal.landed() != null) applyLanded();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("applying a WAL segment found written late to shard {} failed: {}", walShard, e.toString());
+            } finally {
+                writeLock.unlock();
+            }
+        }
         if (closed || fenced || failed != null || !dirty()) return;
         long elapsedMs = (System.nanoTime() - lastCheckpointNanos) / 1_000_000;
         if (elapsedMs < settings.getLong(Params.CHECKPOINT_INTERVAL_MS)
