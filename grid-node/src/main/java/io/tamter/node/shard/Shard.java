@@ -713,7 +713,8 @@ public final class Shard implements AutoCloseable {
      *
      * <p>A batch whose WAL write failed with an unknown outcome may turn out written when the WAL
      * writer settles its segment later ({@link WalWriter#landed}); the writer refuses appends until
-     * it is applied, and the next write applies it here, before resolving (see {@link #applyLanded}).
+     * it is applied, and the next write applies it here, before resolving (or the checkpoint ticker
+     * does, when no write comes; see {@link #applyLanded}).
      */
     public <R> R write(Resolver<R> resolver) throws IOException {
         InFlight f;
