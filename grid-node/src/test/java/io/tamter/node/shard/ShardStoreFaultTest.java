@@ -110,6 +110,33 @@ class ShardStoreFaultTest {
     }
 
     @Test
+    void theBackgroundCheckpointRetriesAfterAnOutage() throws Exception {
+        NamespaceManager e = new NamespaceManager(tmp.resolve("data"), store,
+                SETTINGS.with(Params.CHECKPOINT_ENABLED, true).with(Params.CHECKPOINT_INTERVAL_MS, 100L), null);
+        engines.add(e);
+        Namespace ns = e.create("ns1", json("{'embedding_model':null}"));
+        ns.upsert(rows(0, 10), null); // sets the schema (a compare-and-set of the namespace's settings)
+        store.outage(Set.of(Call.PUT_FILE, Call.COMPARE_AND_SET), Fault.ERROR, Duration.ZERO);
+        ns.upsert(rows(10, 20), null);
+        Shard shard = ns.shard(0);
+        long before = shard.checkpointSeq();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.injected() < 3) {
+            assertThat(System.nanoTime()).as("background checkpoints are attempted").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        assertThat(shard.checkpointSeq()).isEqualTo(before).isLessThan(shard.appliedSeq());
+        store.clear();
+        while (shard.checkpointSeq() != shard.appliedSeq()) {
+            assertThat(System.nanoTime()).as("a later tick checkpoints").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        assertThat(shard.fenced()).isFalse();
+        List<String> served = observe(ns);
+        assertThat(restoredObservation()).isEqualTo(served);
+    }
+
+    @Test
     void aWalOutageFailsWritesUntilTheStoreIsBackAndNothingUnacknowledgedAppears() throws Exception {
         NamespaceManager e = engine("data");
         Namespace ns = e.create("ns1", json("{'embedding_model':null}"));
