@@ -92,7 +92,8 @@ public final class Params {
     public static final Param<Integer> WAL_WRITE_RETRIES = Param.ofInt("wal.write_retries", 3, 0, 100, "retries",
             "Retries of a failed WAL segment write (same sequence number, same bytes) before its writes fail");
     public static final Param<Integer> WAL_WRITE_RETRY_BACKOFF_MS = Param.ofInt("wal.write_retry_backoff_ms", 50, 0, 60_000, "ms",
-            "Wait before the first retry of a WAL segment write; doubled for each further retry");
+            "Wait before the first retry of a WAL segment write; doubled for each further retry. Also the first wait between "
+                    + "background settles of a segment whose outcome is unknown (doubled, at most 1 s)");
 
     // ---- checkpoints (shard files + manifest in the object store; see io.tamter.node.shard.Checkpointer) ----
 
