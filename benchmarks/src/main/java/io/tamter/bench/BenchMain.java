@@ -33,7 +33,7 @@ public final class BenchMain {
                 usage: ./tamter bench <kind> ...
                   ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
                          [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
-                  stream --runbook FILE [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
+                  stream --runbook FILE [--dataset DIR|SPEC] [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
                   filter --dataset DIR|name|synthetic:... [--selectivity 0.5,0.1,0.01,0.001] [--k 10] [--metric l2|cosine|dot]
                          [--queries N] [--set key=value ...]
                   beir   --dataset DIR (e.g. ../shared/data/scifact) --mode bm25|dense|hybrid | --modes bm25,dense,hybrid

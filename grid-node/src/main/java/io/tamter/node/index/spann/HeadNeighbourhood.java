@@ -17,8 +17,14 @@ import io.tamter.kernels.VectorKernels;
  * head kept (every head nearer c than R is kept) and δ = |x − c|, a head h left out has
  * |x − h| ≥ |c − h| − δ ≥ R − δ. So when the {@code want}-th nearest kept head is within R − δ
  * of x, no head left out can be nearer and the answer is the same as a search over all heads
- * (an exact scan; the graph is approximate). Otherwise {@link #nearest} answers -1 and the caller
- * searches all heads. Distances are Euclidean: squared L2 kernels directly, cosine through
+ * (an exact scan; the graph is approximate). The replica rules read only a prefix of that list:
+ * the walk stops at the first candidate past the closure limit ({@code (1+ε₁)} times the
+ * nearest's rule distance, a squared Euclidean distance for both metrics, so
+ * {@code sqrt(1+ε₁)·|x − c₁|} in Euclidean terms). So it is enough that the prefix up to that
+ * limit is proven: every head within it is kept, the heads past it that the list shows instead of
+ * the true ones are never read. Otherwise {@link #nearest} answers -1 and the caller searches
+ * all heads. (Asking for the whole list of {@code head_candidates} proved only 19 % of the
+ * re-checks on the clustered-shift runbook; the closure prefix proves most.) Distances are Euclidean: squared L2 kernels directly, cosine through
  * |a − b|² = 2 (1 + kernel) on unit vectors; a raw inner product has no such bound and gets no
  * neighbourhood ({@link SpannCore#neighbourhood}). The heads kept come from
  * {@link HeadIndex#nearest}, exact up to {@code index.head_scan_floats}; past it the graph may
@@ -78,9 +84,10 @@ public final class HeadNeighbourhood {
 
     /**
      * The {@code want} nearest live heads of {@code x} ascending, as {@link HeadIndex#nearest}
-     * writes them, when the neighbourhood proves them exact; else -1 (search all heads).
+     * writes them, when the neighbourhood proves them exact up to {@code closure} (a ratio of rule
+     * distances, see the class comment; infinite for the whole list); else -1 (search all heads).
      */
-    int nearest(float[] x, int want, int[] outIds, float[] outDists) {
+    int nearest(float[] x, int want, int[] outIds, float[] outDists, double closure) {
         if (n == 0) return -1;
         kernels.distances(metric, x, matrix, 0, n, dim, ds);
         for (int i = 0; i < n; i++) if (!heads.isAlive(ids[i])) ds[i] = Float.POSITIVE_INFINITY; // merged or split since
@@ -93,8 +100,9 @@ public final class HeadNeighbourhood {
             proven = false;
         } else {
             double delta = Math.sqrt(Math.max(0f, kernels.squaredL2(x, 0, center, 0, dim)));
+            double needed = Math.min(euclidean(outDists[m - 1]), Math.sqrt(closure) * euclidean(outDists[0]));
             // shave by more than float rounding can move the distances compared
-            proven = euclidean(outDists[m - 1]) * (1 + 1e-5) <= radius - delta;
+            proven = needed * (1 + 1e-5) <= radius - delta;
         }
         if (proven) {
             exact++;

@@ -206,7 +206,7 @@ public final class SpannCore {
                 int want = params.headCandidates();
                 int[] ids = new int[want];
                 float[] ds = new float[want];
-                int known = nb == null ? -1 : nb.nearest(x, want, ids, ds);
+                int known = nb == null ? -1 : nb.nearest(x, want, ids, ds, selector.closure());
                 if (!place(vid, next, x, previousHead, ids, ds, known)) return false;
             } finally {
                 stateLock.readLock().unlock();
@@ -257,7 +257,7 @@ public final class SpannCore {
                 int[] ids = new int[want];
                 float[] ds = new float[want];
                 int[] chosen = new int[params.replicaCount()];
-                int n = nb == null ? -1 : nb.nearest(x, want, ids, ds);
+                int n = nb == null ? -1 : nb.nearest(x, want, ids, ds, selector.closure());
                 if (n < 0) n = hs.nearest(x, want, ids, ds);
                 int m = selector.select(x, ids, ds, n, id -> {
                     HeadIndex.Head h = hs.get(id);
