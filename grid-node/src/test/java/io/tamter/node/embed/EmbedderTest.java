@@ -12,6 +12,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -199,7 +200,7 @@ class EmbedderTest {
             List<String> many = Collections.nCopies(50, "a sentence that needs a batch of its own");
             assertThatThrownBy(() -> e.embed(many)).isInstanceOf(EmbeddingRejectedException.class)
                     .hasMessageContaining("queue full").hasMessageContaining("embed.queue");
-            // the accepted batches of the rejected request were withdrawn: the pool is usable again
+            // nothing of the rejected request was queued: the embedder is usable again
             assertThat(e.embed(List.of("one", "two"))).hasNumberOfRows(2);
         }
     }
@@ -224,18 +225,128 @@ class EmbedderTest {
         assertThatThrownBy(() -> all.get(EmbeddingModel.DEFAULT)).isInstanceOf(IllegalStateException.class);
     }
 
+    /**
+     * Several texts per call, grouped by token count: texts of two lengths, interleaved, come out
+     * as calls of one length each (no padding at all), and every vector goes back to its own index.
+     * The int8 models' dynamic quantization scales over the whole call, so a batched vector is only
+     * close to the lone one (see paddedRunsKeepThePaddingOut); it must still be nearest to its own
+     * text's lone vector among all of them.
+     */
     @Test
-    void throughputOfShortSentences() {
+    void runsAreGroupedByLengthAndComeBackInTheCallersOrder() {
+        Settings batched = Settings.defaults().with(Params.EMBED_TEXTS_PER_RUN, 8).with(Params.EMBED_BATCH_SIZE, 16)
+                .with(Params.EMBED_THREADS, 1);
+        Embedder single = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            texts.add(i % 2 == 0 ? "note " + (char) ('a' + i)
+                    : "a considerably longer remark about the stars that carries many more tokens, number " + (char) ('a' + i));
+        }
+        for (int i = 2; i < texts.size(); i++) {
+            assertThat(single.tokenIds(texts.get(i))).as("text %d", i).hasSize(single.tokenIds(texts.get(i % 2)).length);
+        }
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
+            float[][] got = e.embed(texts);
+            assertThat(e.runs()).isEqualTo(2);
+            assertThat(e.cellsRun()).as("no padding: each call holds texts of one length").isEqualTo(e.tokensRun());
+            float[][] alone = new float[texts.size()][];
+            for (int i = 0; i < texts.size(); i++) alone[i] = single.embed(texts.get(i));
+            assertOwnNearest(got, alone, 0.93);
+        }
+    }
+
+    /**
+     * Many callers at once, one text each, into one worker whose calls take up to 16 texts: they
+     * share calls (fewer calls than texts), each gets the vector of its own text, and a caller with
+     * a bad text fails alone.
+     */
+    @Test
+    void concurrentCallersShareCallsAndEachGetsItsOwnVector() throws Exception {
+        Settings batched = Settings.defaults().with(Params.EMBED_TEXTS_PER_RUN, 16).with(Params.EMBED_BATCH_SIZE, 32)
+                .with(Params.EMBED_THREADS, 1).with(Params.EMBED_MAX_WAIT_US, 2_000);
+        Embedder single = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+        int callers = 24, rounds = 4;
+        String[][] texts = new String[callers][rounds];
+        for (int c = 0; c < callers; c++) {
+            for (int r = 0; r < rounds; r++) {
+                texts[c][r] = MIXED.get((c + r) % MIXED.size()) + " Caller " + c + " asks about " + TOPICS[(c * rounds + r) % TOPICS.length]
+                        + " in round " + r + ".";
+            }
+        }
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers + 1);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<float[][]>> results = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    int caller = c;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        float[][] mine = new float[rounds][];
+                        for (int r = 0; r < rounds; r++) mine[r] = e.embed(texts[caller][r]);
+                        return mine;
+                    }));
+                }
+                Future<float[][]> bad = pool.submit(() -> {
+                    start.await();
+                    return e.embed(List.of("a fine text", " "));
+                });
+                start.countDown();
+                assertThatThrownBy(bad::get).hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("text 1");
+                float[][] got = new float[callers * rounds][], alone = new float[callers * rounds][];
+                for (int c = 0; c < callers; c++) {
+                    float[][] mine = results.get(c).get();
+                    for (int r = 0; r < rounds; r++) {
+                        got[c * rounds + r] = mine[r];
+                        alone[c * rounds + r] = single.embed(texts[c][r]);
+                    }
+                }
+                assertOwnNearest(got, alone, 0.93);
+                assertThat(e.textsRun()).isEqualTo(callers * rounds);
+                System.out.println("concurrent callers: " + e.textsRun() + " texts in " + e.runs() + " calls");
+                assertThat(e.runs()).as("callers shared calls").isLessThan(callers * rounds);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** With the default one text per call, coalesced callers get exactly the lone vectors. */
+    @Test
+    void concurrentSingleTextCallersGetExactlyTheLoneVectors() throws Exception {
         Embedder e = EMBEDDERS.get(EmbeddingModel.DEFAULT);
         List<String> texts = new ArrayList<>();
-        for (int i = 0; i < 64; i++) texts.add("Short sentence number " + i + " about everyday things.");
-        e.embed(texts); // warm up
-        long t0 = System.nanoTime();
-        int rounds = 3;
-        for (int r = 0; r < rounds; r++) e.embed(texts);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("%s: %.1f texts/s (batch of 64 short sentences, default settings)%n",
-                EmbeddingModel.DEFAULT, rounds * 64 / secs);
+        for (int i = 0; i < 48; i++) texts.add(MIXED.get(i % MIXED.size()) + " #" + i);
+        float[][] alone = new float[texts.size()][];
+        for (int i = 0; i < texts.size(); i++) alone[i] = e.embed(texts.get(i));
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<float[]>> got = new ArrayList<>();
+            for (String t : texts) got.add(pool.submit(() -> e.embed(t)));
+            for (int i = 0; i < texts.size(); i++) assertThat(got.get(i).get()).as("text %d", i).isEqualTo(alone[i]);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static final String[] TOPICS = {"astronomy", "cooking pasta", "football", "tax law", "jazz music", "gardening", "databases"};
+
+    /** Each {@code got[i]} is within cosine {@code minCos} of {@code alone[i]} and nearer to it than to any other. */
+    private static void assertOwnNearest(float[][] got, float[][] alone, double minCos) {
+        for (int i = 0; i < got.length; i++) {
+            int best = -1;
+            double bestDot = -2;
+            for (int j = 0; j < alone.length; j++) {
+                double d = dot(got[i], alone[j]);
+                if (d > bestDot) {
+                    bestDot = d;
+                    best = j;
+                }
+            }
+            assertThat(dot(got[i], alone[i])).as("text %d", i).isGreaterThan(minCos);
+            assertThat(dot(got[i], alone[best])).as("text %d is nearest to its own lone vector", i)
+                    .isLessThanOrEqualTo(dot(got[i], alone[i]) + 1e-9);
+        }
     }
 
     private static double norm(float[] v) {
