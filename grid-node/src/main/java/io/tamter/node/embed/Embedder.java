@@ -42,9 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>Queue and workers.</b> Every caller's texts go into one queue per model, bounded at
  * {@code embed.queue} texts; a request whose texts do not all fit is rejected as a whole with
  * {@link EmbeddingRejectedException} (HTTP 429), never half-run. {@code embed.threads} workers
- * each take up to {@code embed.batch_size} texts from the head of the queue, whoever sent them:
- * concurrent callers (single-row upserts, search queries) are coalesced into one window (dynamic
- * batching). A worker that found fewer texts than one run holds waits up to
+ * each take up to {@code embed.batch_size} texts from the queue, whoever sent them: concurrent
+ * callers (single-row upserts, search queries) are coalesced into one window (dynamic batching).
+ * The window takes one text from each waiting request in turn, so a search query's text is not
+ * stuck behind the hundreds of a bulk upsert queued before it. A worker that found fewer texts than one run holds waits up to
  * {@code embed.max_wait_us} for more, but only while another caller is between entering
  * {@link #embed(List)} and queueing its texts: a lone caller never waits, and texts that queue
  * up while the workers are busy are taken together anyway.
@@ -99,7 +100,10 @@ public final class Embedder implements AutoCloseable {
     // the queue, guarded by lock
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition queued = lock.newCondition();
-    private final ArrayDeque<Item> queue = new ArrayDeque<>();
+    /** Requests with texts no worker has taken yet, in the order a window visits them. */
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Texts in {@link #queue}. */
+    private int queuedTexts;
     /** Callers inside {@link #embed(List)} that have not queued their texts yet (see max_wait_us). */
     private int arriving;
     private boolean closed;
@@ -250,12 +254,13 @@ public final class Embedder implements AutoCloseable {
                 arriving--;
                 queuedMine = true;
                 if (closed) throw new IllegalStateException("embedder for " + model.settingName() + " is closed");
-                if (queue.size() + items.size() > queueCapacity) {
+                if (queuedTexts + items.size() > queueCapacity) {
                     throw new EmbeddingRejectedException("embedding queue full for model " + model.settingName() + ": "
-                            + queue.size() + " of " + queueCapacity + " texts waiting (embed.queue); the request has "
+                            + queuedTexts + " of " + queueCapacity + " texts waiting (embed.queue); the request has "
                             + items.size() + "; retry later");
                 }
-                queue.addAll(items);
+                queue.add(new Pending(req, new ArrayDeque<>(items)));
+                queuedTexts += items.size();
                 queued.signalAll();
             } finally {
                 lock.unlock();
@@ -284,7 +289,11 @@ public final class Embedder implements AutoCloseable {
         req.fail(new CancellationException("withdrawn"));
         lock.lock();
         try {
-            queue.removeIf(it -> it.req == req);
+            queue.removeIf(p -> {
+                if (p.req != req) return false;
+                queuedTexts -= p.items.size();
+                return true;
+            });
         } finally {
             lock.unlock();
         }
@@ -307,15 +316,16 @@ public final class Embedder implements AutoCloseable {
             if (!joinWorkers(30_000)) {
                 LOG.warn("embedding workers of {} still busy after 30 s; closing anyway", model.settingName());
                 // queued texts will not run: fail their callers so that they wake up
-                List<Item> left;
+                List<Pending> left;
                 lock.lock();
                 try {
                     left = new ArrayList<>(queue);
                     queue.clear();
+                    queuedTexts = 0;
                 } finally {
                     lock.unlock();
                 }
-                for (Item it : left) it.req.fail(new IllegalStateException("embedder closed"));
+                for (Pending p : left) p.req.fail(new IllegalStateException("embedder closed"));
                 if (!joinWorkers(10_000)) {
                     // a native call still runs: freeing the session under it would crash the JVM
                     LOG.warn("embedding workers of {} did not stop; leaving its session open", model.settingName());
@@ -389,6 +399,9 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
+    /** A request's texts not taken by a worker yet; guarded by the embedder's lock. */
+    private record Pending(Request req, ArrayDeque<Item> items) {}
+
     /** One caller's {@link #embed(List)}: its vectors arrive one by one, possibly from several workers. */
     private static final class Request {
         private final float[][] out;
@@ -455,23 +468,29 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
-    /** Up to {@code embed.batch_size} texts from the head of the queue; null when closed and drained. */
+    /** Up to {@code embed.batch_size} texts, one per waiting request in turn; null when closed and drained. */
     private List<Item> takeWindow() throws InterruptedException {
         lock.lock();
         try {
-            while (queue.isEmpty()) {
+            while (queuedTexts == 0) {
                 if (closed) return null;
                 queued.await();
             }
             // coalesce: another caller is about to queue texts that could share this call
             if (textsPerRun > 1 && maxWaitNanos > 0) {
                 long left = maxWaitNanos;
-                while (queue.size() < textsPerRun && arriving > 0 && !closed && left > 0) left = queued.awaitNanos(left);
+                while (queuedTexts < textsPerRun && arriving > 0 && !closed && left > 0) left = queued.awaitNanos(left);
             }
-            List<Item> window = new ArrayList<>(Math.min(batchSize, queue.size()));
+            List<Item> window = new ArrayList<>(Math.min(batchSize, queuedTexts));
             while (window.size() < batchSize && !queue.isEmpty()) {
-                Item it = queue.poll();
-                if (!it.req.isDone()) window.add(it);
+                Pending p = queue.poll();
+                if (p.req.isDone()) { // failed or withdrawn: its other texts are not run
+                    queuedTexts -= p.items.size();
+                    continue;
+                }
+                window.add(p.items.poll());
+                queuedTexts--;
+                if (!p.items.isEmpty()) queue.add(p);
             }
             return window;
         } finally {

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -269,8 +270,8 @@ class EmbedderTest {
         String[][] texts = new String[callers][rounds];
         for (int c = 0; c < callers; c++) {
             for (int r = 0; r < rounds; r++) {
-                texts[c][r] = MIXED.get((c + r) % MIXED.size()) + " Caller " + c + " asks about " + TOPICS[(c * rounds + r) % TOPICS.length]
-                        + " in round " + r + ".";
+                int k = c * rounds + r; // 96 distinct subject/action pairs: far apart, unlike the batching noise
+                texts[c][r] = SUBJECTS[k / ACTIONS.length] + " " + ACTIONS[k % ACTIONS.length] + ".";
             }
         }
         try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
@@ -329,7 +330,60 @@ class EmbedderTest {
         }
     }
 
+    private static final String[] SUBJECTS = {"A pilot", "The chef", "My grandmother", "A young violinist", "The senator",
+        "An astronaut", "The fisherman", "A software engineer", "The goalkeeper", "A beekeeper", "The librarian", "A volcano researcher"};
+    private static final String[] ACTIONS = {"repaired an old engine in the garage", "cooked spicy noodles for dinner",
+        "argued about taxes on the radio", "painted the fence bright yellow", "climbed a frozen waterfall at dawn",
+        "lost a wallet on the crowded train", "planted tomatoes behind the school", "wrote a letter about quantum physics"};
     private static final String[] TOPICS = {"astronomy", "cooking pasta", "football", "tax law", "jazz music", "gardening", "databases"};
+
+    /**
+     * One worker, a bulk request of 120 long texts queued first, then a short query: the query's
+     * text is taken in the next window (one text per waiting request in turn), so it comes back
+     * while the bulk request is still running; and a caller interrupted while its texts wait is
+     * withdrawn alone.
+     */
+    @Test
+    void aQueryIsNotStuckBehindABulkRequestAndAnInterruptedCallerFailsAlone() throws Exception {
+        Settings one = Settings.defaults().with(Params.EMBED_THREADS, 1).with(Params.EMBED_BATCH_SIZE, 4);
+        String longText = String.join(" ", Collections.nCopies(30, "the cat sat on the mat and looked around"));
+        List<String> bulk = new ArrayList<>();
+        for (int i = 0; i < 120; i++) bulk.add(longText + " " + i);
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, one)) {
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                Future<float[][]> big = pool.submit(() -> e.embed(bulk));
+                while (e.textsRun() == 0) Thread.sleep(1); // the bulk request is running
+                List<String> doomedTexts = new ArrayList<>();
+                for (int i = 0; i < 40; i++) doomedTexts.add(longText + " withdrawn " + i);
+                AtomicReference<Throwable> doomedFailure = new AtomicReference<>();
+                Future<?> doomed = pool.submit(() -> {
+                    try {
+                        e.embed(doomedTexts);
+                    } catch (RuntimeException failure) {
+                        doomedFailure.set(failure);
+                    }
+                });
+                float[] query = pool.submit(() -> e.embed("Where is the nearest train station?")).get();
+                assertThat(big.isDone()).as("the query came back while the bulk request still runs").isFalse();
+                assertThat(maxAbsDiff(query, EMBEDDERS.get(EmbeddingModel.DEFAULT).embed("Where is the nearest train station?")))
+                        .isLessThan(1e-4);
+                doomed.cancel(true); // interrupts the caller while most of its texts wait
+                float[][] all = big.get();
+                assertThat(all).hasNumberOfRows(120);
+                for (int i : new int[] {0, 57, 119}) {
+                    assertThat(maxAbsDiff(all[i], EMBEDDERS.get(EmbeddingModel.DEFAULT).embed(bulk.get(i)))).as("text %d", i).isLessThan(1e-4);
+                }
+                while (doomedFailure.get() == null) Thread.sleep(1);
+                assertThat(doomedFailure.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("interrupted");
+                assertThat(e.textsRun()).as("the withdrawn texts were not run").isLessThan(120 + 1 + 40);
+                // the embedder still serves after the withdrawal
+                assertThat(e.embed(List.of("still", "working"))).hasNumberOfRows(2);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
 
     /** Each {@code got[i]} is within cosine {@code minCos} of {@code alone[i]} and nearer to it than to any other. */
     private static void assertOwnNearest(float[][] got, float[][] alone, double minCos) {
