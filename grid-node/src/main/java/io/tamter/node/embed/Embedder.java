@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * activation quantization ({@code DynamicQuantizeLinear}), whose scale is the min/max of the
  * whole input tensor of the call, other texts and padding included. Texts run together therefore
  * move each other's vectors (measured: cosine to the lone vector down to 0.95 for a 3-token text
- * batched with longer ones, see {@code EmbedderTest}); with dynamic batching a query's vector
+ * batched with longer ones, see {@code EmbedderTest}; with MiniLM's float32 export, a test
+ * dependency, batched and lone vectors agree within 1e-5, so padding and mask are not the cause);
+ * with dynamic batching a query's vector
  * would even depend on which other queries arrived in the same millisecond. And the calls are
  * compute-bound: MiniLM costs ~10.6 M multiply-adds per token, so a 237-token SciFact abstract
  * is ~2.5 G, and tokens/s measured on this 2-core machine moved little with the texts per call
@@ -132,13 +134,22 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
-     * Loads {@code model}'s tokenizer and ONNX model from the classpath and starts its pool
+     * Loads {@code model}'s tokenizer and ONNX model from the classpath and starts its workers
      * (about a second per model; the caller keeps the instance for the life of the node).
      *
      * @throws IllegalStateException when a resource is missing or the model does not look like
      *     a token-level encoder of the expected dimension
      */
     public static Embedder open(EmbeddingModel model, Settings settings) {
+        return open(model, model.modelResource(), settings);
+    }
+
+    /**
+     * {@code model} with another ONNX export of it ({@code onnxResource} on the classpath; same
+     * tokenizer, pooling and dimensions). For tests: the float32 export shows what batching does
+     * without the int8 models' per-call quantization.
+     */
+    static Embedder open(EmbeddingModel model, String onnxResource, Settings settings) {
         // The Rust tokenizer and ONNX Runtime run on the calling thread while loading and need more
         // stack than some callers have: `tamter serve` died with SIGSEGV (no hs_err) loading the
         // tokenizer on an Ignite job thread, and lived with -Xss8m. So loading gets its own thread.
@@ -146,7 +157,7 @@ public final class Embedder implements AutoCloseable {
         RuntimeException[] failure = new RuntimeException[1];
         Thread loader = new Thread(null, () -> {
             try {
-                out[0] = load(model, settings);
+                out[0] = load(model, onnxResource, settings);
             } catch (RuntimeException e) {
                 failure[0] = e;
             }
@@ -169,9 +180,9 @@ public final class Embedder implements AutoCloseable {
     /** Stack of the threads that run native tokenizer and ONNX code (see {@link #open(EmbeddingModel, Settings)}). */
     static final long NATIVE_STACK_BYTES = 16L << 20;
 
-    private static Embedder load(EmbeddingModel model, Settings settings) {
+    private static Embedder load(EmbeddingModel model, String onnxResource, Settings settings) {
         long t0 = System.nanoTime();
-        byte[] onnx = readResource(model, model.modelResource());
+        byte[] onnx = readResource(model, onnxResource);
         HuggingFaceTokenizer tokenizer = loadTokenizer(model);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession session = null;

@@ -270,8 +270,7 @@ class EmbedderTest {
         String[][] texts = new String[callers][rounds];
         for (int c = 0; c < callers; c++) {
             for (int r = 0; r < rounds; r++) {
-                int k = c * rounds + r; // 96 distinct subject/action pairs: far apart, unlike the batching noise
-                texts[c][r] = SUBJECTS[k / ACTIONS.length] + " " + ACTIONS[k % ACTIONS.length] + ".";
+                texts[c][r] = callerText(c, r, rounds);
             }
         }
         try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
@@ -383,6 +382,79 @@ class EmbedderTest {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /** The float32 export of MiniLM (test dependency): no per-call quantization. */
+    private static final String MINILM_FP32 = "all-minilm-l6-v2.onnx";
+
+    /**
+     * Where no dynamic quantization blurs them, batched calls equal lone ones within float
+     * tolerance: texts of very different lengths padded into shared calls, ordered by length and
+     * returned in the caller's order. This checks the padding, the attention mask, pooling over
+     * the real tokens only and the order with the real model (same weights as the int8 default).
+     */
+    @Test
+    void withoutQuantizationBatchedCallsEqualLoneOnes() {
+        Settings lone = Settings.defaults().with(Params.EMBED_THREADS, 1);
+        List<String> texts = new ArrayList<>(MIXED);
+        for (int i = 0; i < 40; i++) {
+            texts.add(SUBJECTS[i % SUBJECTS.length] + " " + ACTIONS[i % ACTIONS.length]
+                    + (i % 3 == 0 ? ", and then told everybody about it at length over a very long dinner" : "") + ".");
+        }
+        Collections.shuffle(texts, new java.util.Random(7));
+        try (Embedder one = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone);
+             Embedder many = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone.with(Params.EMBED_TEXTS_PER_RUN, 16))) {
+            float[][] got = many.embed(texts);
+            assertThat(many.runs()).as("texts shared calls").isLessThan(texts.size());
+            assertThat(many.cellsRun()).as("calls were padded").isGreaterThan(many.tokensRun());
+            Embedder int8 = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+            for (int i = 0; i < texts.size(); i++) {
+                float[] alone = one.embed(texts.get(i));
+                assertThat(maxAbsDiff(got[i], alone)).as("text %d", i).isLessThan(1e-5);
+                assertThat(dot(alone, int8.embed(texts.get(i)))).as("the same model as the int8 one, text %d", i).isGreaterThan(0.95);
+            }
+        }
+    }
+
+    /** Concurrent one-text callers coalesced into shared float32 calls each get their lone vector back. */
+    @Test
+    void withoutQuantizationConcurrentCallersGetTheirLoneVectors() throws Exception {
+        Settings lone = Settings.defaults().with(Params.EMBED_THREADS, 1);
+        Settings shared = lone.with(Params.EMBED_TEXTS_PER_RUN, 16).with(Params.EMBED_MAX_WAIT_US, 2_000);
+        int callers = 24, rounds = 4;
+        try (Embedder one = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone);
+             Embedder many = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, shared)) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<float[][]>> results = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    int caller = c;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        float[][] mine = new float[rounds][];
+                        for (int r = 0; r < rounds; r++) mine[r] = many.embed(callerText(caller, r, rounds));
+                        return mine;
+                    }));
+                }
+                start.countDown();
+                for (int c = 0; c < callers; c++) {
+                    float[][] mine = results.get(c).get();
+                    for (int r = 0; r < rounds; r++) {
+                        assertThat(maxAbsDiff(mine[r], one.embed(callerText(c, r, rounds)))).as("caller %d, round %d", c, r).isLessThan(1e-5);
+                    }
+                }
+                assertThat(many.runs()).as("callers shared calls").isLessThan(callers * rounds);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** 96 distinct subject/action pairs for {@code callers * rounds <= 96}: far apart, unlike the int8 batching noise. */
+    private static String callerText(int caller, int round, int rounds) {
+        int k = caller * rounds + round;
+        return SUBJECTS[k / ACTIONS.length] + " " + ACTIONS[k % ACTIONS.length] + ".";
     }
 
     /** Each {@code got[i]} is within cosine {@code minCos} of {@code alone[i]} and nearer to it than to any other. */
