@@ -251,7 +251,7 @@ public final class Embedder implements AutoCloseable {
             lock.unlock();
         }
         Request req = new Request(texts.size());
-        boolean queuedMine = false;
+        boolean arrived = false; // arriving was decremented
         try {
             // shortest first (characters are a free proxy for tokens): a large request's windows
             // then hold texts of similar length and its runs carry little padding
@@ -263,7 +263,7 @@ public final class Embedder implements AutoCloseable {
             lock.lock();
             try {
                 arriving--;
-                queuedMine = true;
+                arrived = true;
                 if (closed) throw new IllegalStateException("embedder for " + model.settingName() + " is closed");
                 if (queuedTexts + items.size() > queueCapacity) {
                     throw new EmbeddingRejectedException("embedding queue full for model " + model.settingName() + ": "
@@ -277,7 +277,7 @@ public final class Embedder implements AutoCloseable {
                 lock.unlock();
             }
         } finally {
-            if (!queuedMine) {
+            if (!arrived) {
                 lock.lock();
                 try {
                     arriving--;
@@ -465,16 +465,16 @@ public final class Embedder implements AutoCloseable {
             try {
                 window = takeWindow();
             } catch (InterruptedException ie) {
-                return; // only close's last resort interrupts; the queue is failed by close
+                return; // nothing of ours interrupts the workers; whoever did wants the thread to end
             }
             if (window == null) return;
             try {
                 embedWindow(window);
-            } catch (RuntimeException | Error e) {
-                // a bug here must not strand the callers (they would wait forever) nor kill the worker
-                LOG.error("embedding worker of {} failed", model.settingName(), e);
-                for (Item it : window) it.req.fail(e);
-                if (e instanceof Error err) throw err;
+            } catch (Throwable t) {
+                // a bug (or an OutOfMemoryError) must neither strand the window's callers, who would
+                // wait forever, nor end the worker, whose queue would then never drain
+                LOG.error("embedding worker of {} failed", model.settingName(), t);
+                for (Item it : window) it.req.fail(t);
             }
         }
     }
