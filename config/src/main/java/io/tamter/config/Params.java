@@ -109,16 +109,22 @@ public final class Params {
     // ---- embedding (ONNX Runtime, in process) ----
 
     public static final Param<Integer> EMBED_BATCH_SIZE = Param.ofInt("embed.batch_size", 32, 1, 1024, "texts",
-            "Texts per task of the embedding pool (the unit of scheduling and of the queue)");
+            "Texts a worker takes from the model's queue at once, from any callers (dynamic batching), then orders by token "
+            + "count and cuts into calls of embed.texts_per_run");
     public static final Param<Integer> EMBED_TEXTS_PER_RUN = Param.ofInt("embed.texts_per_run", 1, 1, 1024, "texts",
             "Texts per ONNX Runtime call, padded to the longest; 1 keeps a vector independent of its batch (the int8 "
-            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 for short texts)");
+            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 "
+            + "for short texts), and more measured little gain on 2 cores (benchmarks/README.md, bench embed)");
+    public static final Param<Integer> EMBED_MAX_WAIT_US = Param.ofInt("embed.max_wait_us", 1_000, 0, 1_000_000, "us",
+            "How long a worker with fewer than embed.texts_per_run texts waits for other callers' texts to share the call, "
+            + "only while some caller is about to queue texts (a lone caller never waits); unused when texts_per_run is 1");
     public static final Param<Integer> EMBED_THREADS = Param.ofInt("embed.threads", 2, 1, 256, "threads",
-            "Threads of each model's embedding pool (each runs one batch at a time)");
+            "Workers of each model (each runs one ONNX Runtime call at a time)");
     public static final Param<Integer> EMBED_INTRA_OP_THREADS = Param.ofInt("embed.intra_op_threads", 1, 1, 256, "threads",
-            "ONNX Runtime threads inside one batch (total CPU use is up to threads * intra_op_threads)");
-    public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 256, 1, 1_000_000, "batches",
-            "Batches waiting for the embedding pool; a request that does not fit is rejected (HTTP 429)");
+            "ONNX Runtime threads inside one call (total CPU use is up to threads * intra_op_threads; on 2 cores 2 workers "
+            + "x 1 embedded twice the short texts/s of 1 x 2)");
+    public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 8_192, 1, 10_000_000, "texts",
+            "Texts waiting in each model's queue; a request whose texts do not all fit is rejected whole (HTTP 429)");
 
     // ---- full-text and attribute index (Lucene, one directory per shard) ----
 
