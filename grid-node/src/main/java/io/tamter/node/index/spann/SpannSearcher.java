@@ -126,13 +126,15 @@ public final class SpannSearcher {
         float lastBound;
         boolean settled;
 
+        /** Starts a search: room for nprobe heads and k results, counters and rule state reset. */
         void begin(int nprobe, int k, int patience) {
             this.patience = patience;
             stale = 0;
             wasted = 0;
             lastBound = Float.POSITIVE_INFINITY;
             settled = false;
-            begin(nprobe, k);
+            postings = entries = skipped = 0;
+            ensure(nprobe, k);
         }
 
         /** Postings scanned that held fewer than min_posting live entries (see {@link #searchBuilt}). */
@@ -158,7 +160,8 @@ public final class SpannSearcher {
             }
         }
 
-        void begin(int nprobe, int k) {
+        /** Room for nprobe heads and k results (a search that widens its probe keeps its counters). */
+        void ensure(int nprobe, int k) {
             if (ids.length < nprobe) {
                 ids = new int[nprobe];
                 ds = new float[nprobe];
@@ -167,7 +170,6 @@ public final class SpannSearcher {
                 outVids = new long[k];
                 outDists = new float[k];
             }
-            postings = entries = skipped = 0;
         }
 
         /** Marks {@code head} scanned by this search; false if it already was. */
@@ -214,7 +216,7 @@ public final class SpannSearcher {
             int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
             if (cache == null) {
                 Scratch s = scratch.get();
-                s.begin(1, sp.k());
+                s.ensure(1, sp.k());
                 scan(p, count, new QueryVector(q), sp, top, s.outVids, s.outDists);
                 return new Result(top.sorted(), new Stats(1, count, 0));
             }
@@ -237,7 +239,7 @@ public final class SpannSearcher {
         int extended = 0;
         s.begin(Math.max(nprobe, 1), sp.k(), sp.patience());
         while (true) {
-            if (s.ids.length < nprobe) s.begin(nprobe, sp.k());
+            s.ensure(nprobe, sp.k());
             int found = heads.nearest(q, nprobe, s.ids, s.ds);
             int n = prune(s.ds, found, epsilon);
             boolean vanished = false;

@@ -51,7 +51,7 @@ class SearchRulesTest {
      */
     @Test
     void postingsADeleteEmptiedDoNotUseUpNprobe(@TempDir Path dir) {
-        float[][] a = blob(120, 0f, 0.05f, 43);   // the cluster that will be deleted: ~8 heads
+        float[][] a = blob(120, 0f, 0.05f, 43);   // the cluster that will be deleted: a few heads
         float[][] b = blob(1200, 0.6f, 0.2f, 44); // its neighbour
         float[][] data = new float[a.length + b.length][];
         System.arraycopy(a, 0, data, 0, a.length);
@@ -68,12 +68,21 @@ class SearchRulesTest {
                 live[i] = false;
             }
             float[] q = new float[DIM]; // the deleted cluster's centre
-            SpfreshIndex.SearchResult r = index.search(q, index.defaults(10).withNprobe(4).withEpsilon(1e9).withRadiusFactor(1.0));
+            // nprobe = the deleted cluster's head count, so that the nearest nprobe heads are its own
+            float[] bCentre = new float[DIM];
+            Arrays.fill(bCentre, 0.6f);
+            int[] aHeads = {0};
+            index.core().heads().forEach(h -> {
+                if (index.core().kernels().squaredL2(h.centroid, 0, q, 0, DIM) < index.core().kernels().squaredL2(h.centroid, 0, bCentre, 0, DIM)) aHeads[0]++;
+            });
+            assertThat(aHeads[0]).as("heads of the deleted cluster").isGreaterThan(1);
+            SpfreshIndex.SearchResult r = index.search(q, index.defaults(10).withNprobe(aHeads[0]).withEpsilon(1e9).withRadiusFactor(1.0));
             long[] truth = IndexBehaviourTest.bruteForce(data, live, q, 10);
             long[] got = IndexBehaviourTest.vids(r);
             long hits = Arrays.stream(got).filter(v -> Arrays.stream(truth).anyMatch(t -> t == v)).count();
             assertThat(got).as("matches for a query about the deleted cluster").hasSize(10);
             assertThat(hits).as("true neighbours found, postings read %d", r.postingsScanned()).isGreaterThanOrEqualTo(8);
+            assertThat(r.postingsScanned()).as("postings read beyond the %d emptied ones", aHeads[0]).isGreaterThan(aHeads[0]);
         }
     }
 }
