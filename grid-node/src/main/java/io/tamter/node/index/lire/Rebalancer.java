@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,6 @@ import org.slf4j.LoggerFactory;
  * searches ({@link SpannCore.Maintenance}); they never block the caller: a request already
  * pending is not queued twice, and when the queue is full a request is dropped — the posting
  * asks again on its next append or read, and {@link #awaitQuiescent()}'s sweep finds the rest.
- * Longer postings are split first ({@link #byPriority}).
  */
 public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Rebalancer.class);
@@ -45,7 +44,7 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         int threads = core.params().rebalancerThreads();
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new PriorityBlockingQueue<>(64, Rebalancer::byPriority), r -> {
+                new ArrayBlockingQueue<>(core.params().rebalancerQueue()), r -> {
                     Thread t = new Thread(r, "tamter-lire-" + n.incrementAndGet());
                     t.setDaemon(true);
                     t.setPriority(Thread.NORM_PRIORITY - 1);
@@ -118,51 +117,20 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
 
     private void submit(int headId, boolean merge) {
         if (closed) return;
-        HeadIndex heads = core.heads();
-        HeadIndex.Head h = heads == null ? null : heads.get(headId);
-        Job job = new Job(headId, merge, merge || h == null ? 0 : h.length(), sequence.incrementAndGet());
-        if (!pending.add(job.key)) return;
-        if (pool.getQueue().size() >= core.params().rebalancerQueue()) { // the queue is bounded by hand: a priority queue is not
-            dropped.incrementAndGet();
-            pending.remove(job.key);
-            return;
-        }
-        pool.execute(job);
+        Job job = new Job(headId, merge);
+        if (pending.add(job.key)) pool.execute(job);
     }
-
-    /**
-     * The order jobs leave the queue: splits of longer postings first, then (with merges, at
-     * length 0) in request order; a scrub pass last. Why longest first: when a region the index
-     * has not seen arrives faster than splits run, one posting collects thousands of its vectors
-     * (6,454 entries on the clustered-shift runbook) while hundreds of ordinary splits wait ahead
-     * of it in a FIFO queue; every query about the region scans it in full, and its vectors have
-     * none of the replicas their rules would give until it is split.
-     */
-    private static int byPriority(Runnable a, Runnable b) {
-        if (a instanceof Job x && b instanceof Job y) {
-            int c = Integer.compare(y.length, x.length);
-            return c != 0 ? c : Long.compare(x.sequence, y.sequence);
-        }
-        return Boolean.compare(a instanceof ScrubPass, b instanceof ScrubPass);
-    }
-
-    private final AtomicLong sequence = new AtomicLong();
 
     /** One split or merge request; its key de-duplicates pending requests. */
     private final class Job implements Runnable {
         final int headId;
         final boolean merge;
         final long key;
-        /** The posting's length when the split was asked for (0 for merges): see {@link #byPriority}. */
-        final int length;
-        final long sequence;
 
-        Job(int headId, boolean merge, int length, long sequence) {
+        Job(int headId, boolean merge) {
             this.headId = headId;
             this.merge = merge;
             this.key = (merge ? 1L << 32 : 0L) | (headId & 0xFFFFFFFFL);
-            this.length = length;
-            this.sequence = sequence;
         }
 
         @Override
