@@ -23,8 +23,11 @@ class SpfreshSiftTest {
             long t1 = System.nanoTime();
             index.awaitQuiescent();
             long t2 = System.nanoTime();
-            double recall = meanRecall(index, queries, gt);
+            // the shape right after the drain: the searches below feed the rebalancer (observe asks for
+            // merges, re-centres and the splits they cause), so a posting may be over the limit again
+            // while they run
             IndexStats st = index.stats();
+            double recall = meanRecall(index, queries, gt);
             System.out.printf("streaming: insert %.1f s, drain %.1f s, recall@10 %.4f, %s, rebalancer %s%n",
                     (t1 - t0) / 1e9, (t2 - t1) / 1e9, recall, st, index.rebalancerStats());
             assertThat(st.liveVectors()).isEqualTo(base.length);
