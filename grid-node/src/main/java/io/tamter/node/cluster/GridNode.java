@@ -54,8 +54,10 @@ public final class GridNode implements AutoCloseable {
     private final NamespaceManager engine;
     private final ObjectStore store;
     private final Path dataDir;
+    private final DataDirLock lock;
 
-    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir) {
+    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir, DataDirLock lock) {
+        this.lock = lock;
         this.ignite = ignite;
         this.engine = engine;
         this.store = store;
@@ -88,13 +90,23 @@ public final class GridNode implements AutoCloseable {
      * {@code dataDir}. The node owns the store from here on and closes it last.
      */
     public static GridNode start(Path dataDir, String consistentId, Settings settings, ObjectStore store) throws IOException {
-        Files.createDirectories(dataDir);
         Path absolute = dataDir.toAbsolutePath().normalize();
+        DataDirLock lock;
+        try {
+            lock = DataDirLock.acquire(absolute); // before anything under it is opened
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
         NamespaceManager engine;
         try {
             engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
         } catch (RuntimeException e) {
-            store.close();
+            try {
+                store.close();
+            } finally {
+                lock.close();
+            }
             throw e;
         }
         // Ignite's console banner and tuning hints are not for Tamter's users
@@ -109,7 +121,11 @@ public final class GridNode implements AutoCloseable {
             try {
                 engine.close();
             } finally {
-                store.close();
+                try {
+                    store.close();
+                } finally {
+                    lock.close();
+                }
             }
             throw e;
         }
@@ -117,7 +133,7 @@ public final class GridNode implements AutoCloseable {
         ignite.getOrCreateCache(shardsCache(settings));
         LOG.info("grid node {} started: data {}, object store {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
                 store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
-        return new GridNode(ignite, engine, store, absolute);
+        return new GridNode(ignite, engine, store, absolute, lock);
     }
 
     static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {
@@ -137,8 +153,10 @@ public final class GridNode implements AutoCloseable {
         int range = settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE);
         List<String> addresses = new ArrayList<>();
         String configured = settings.get(Params.GRID_DISCOVERY_ADDRESSES);
-        if (configured.isBlank()) addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
-        else for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
+        // the node's own address is always in the list: a node whose join addresses all fail to answer
+        // starts a grid of its own instead of waiting for them forever (never hang)
+        addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
+        for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
 
         TcpDiscoveryVmIpFinder finder = new TcpDiscoveryVmIpFinder();
         finder.setAddresses(addresses);
@@ -147,6 +165,7 @@ public final class GridNode implements AutoCloseable {
         discovery.setLocalAddress(host);
         discovery.setLocalPort(discoveryPort);
         discovery.setLocalPortRange(range);
+        discovery.setJoinTimeout(settings.getLong(Params.GRID_JOIN_TIMEOUT_MS));
 
         TcpCommunicationSpi communication = new TcpCommunicationSpi();
         communication.setLocalAddress(host);
@@ -187,12 +206,29 @@ public final class GridNode implements AutoCloseable {
         return ignite;
     }
 
+    /** The ports this node bound: discovery, communication, thin client (0: none). */
+    public record Ports(int discovery, int communication, int thinClient) {}
+
+    /** The ports this node actually bound (the configured ones, or the next free ones in their ranges). */
+    public Ports ports() {
+        IgniteConfiguration c = ignite.configuration();
+        int disc = ((TcpDiscoverySpi) c.getDiscoverySpi()).getLocalPort();
+        int comm = ((TcpCommunicationSpi) c.getCommunicationSpi()).boundPort();
+        Object client = ignite.cluster().localNode().attribute("clientListenerPort");
+        return new Ports(disc, comm, client instanceof Number n ? n.intValue() : 0);
+    }
+
     public NamespaceManager engine() {
         return engine;
     }
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /** The object store this node's shards live in (shared by the grid's nodes when they are given the same one). */
+    public ObjectStore store() {
+        return store;
     }
 
     /** Whether the node is in a grid with its shard cache started (the {@code /ready} check). */
@@ -224,7 +260,11 @@ public final class GridNode implements AutoCloseable {
             try {
                 engine.close();
             } finally {
-                store.close(); // after the engine: its final WAL writes and checkpoints go to the store
+                try {
+                    store.close(); // after the engine: its final WAL writes and checkpoints go to the store
+                } finally {
+                    lock.close();
+                }
             }
         }
     }

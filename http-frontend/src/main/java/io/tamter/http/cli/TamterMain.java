@@ -9,8 +9,17 @@ import java.util.Arrays;
 public final class TamterMain {
     private TamterMain() {}
 
-    public static void main(String[] args) throws Exception {
-        System.exit(run(args));
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = run(args);
+        } catch (Throwable t) {
+            // whatever failed, exit: a half-started Ignite node's threads must not keep the JVM alive (issue 10)
+            System.err.println("tamter: " + t);
+            t.printStackTrace(System.err);
+            code = 1;
+        }
+        System.exit(code);
     }
 
     static final String USAGE = """
@@ -18,6 +27,7 @@ public final class TamterMain {
               test                       run the test suite
               serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
                     [--object-store gs://bucket/prefix | file:///dir]  where the source of truth lives
+                    [--grid-port N] [--join HOST:PORT,...]  form a grid with other nodes (README: Grid)
               load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
               check --index DIR          integrity check of a vector index directory
               bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
