@@ -18,8 +18,10 @@ import io.tamter.node.namespace.RecallProbe;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
+import io.tamter.node.namespace.ShardNotServedException;
 import io.tamter.node.namespace.WriteResult;
 import io.tamter.node.wal.WalBackpressureException;
+import io.tamter.node.wal.WalClosedException;
 import io.tamter.node.wal.WalFencedException;
 import java.io.IOException;
 import java.util.Iterator;
@@ -93,6 +95,9 @@ public final class EngineOps {
 
     /** The response for an operation that failed with {@code e}: API.md's status and error body. */
     static OpResponse failure(Exception e, OpRequest r) {
+        if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) e = u.getCause();
+        if (e instanceof ShardNotServedException || e instanceof WalClosedException) // nothing written: route again
+            return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
         if (e instanceof NamespaceConflictException c) return OpResponse.error(409, c.code(), e.getMessage(), c.path(), 0);
         if (e instanceof IllegalArgumentException) {
             if (e instanceof RequestError re) return OpResponse.error(400, re.code(), e.getMessage(), re.path(), 0);
@@ -342,7 +347,8 @@ public final class EngineOps {
         long t0 = System.nanoTime();
         long heads = 0, live = 0;
         for (int i = 0; i < ns.settings().numShards(); i++) {
-            var idx = ns.shard(i).vectorIndex();
+            var sh = ns.shard(i);
+            var idx = sh == null ? null : sh.vectorIndex(); // null: not served by this node
             if (idx == null) continue;
             var st = idx.stats(); // one pass over every posting
             heads += st.heads();

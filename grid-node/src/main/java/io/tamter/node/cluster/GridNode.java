@@ -14,6 +14,7 @@ import java.util.UUID;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.cache.CacheMode;
+import org.apache.ignite.cache.PartitionLossPolicy;
 import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
 import org.apache.ignite.configuration.CacheConfiguration;
 import org.apache.ignite.configuration.ClientConnectorConfiguration;
@@ -34,9 +35,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ownership: the PARTITIONED cache {@value #SHARDS_CACHE} is keyed by {@link #shardKey}; the
  * primary node of a key's partition owns that shard. Jobs are routed to the primary and check that
- * they still run on it before touching the engine. Until the grid issue splits a namespace's
- * shards over nodes, the engine opens all shards of a namespace together, so a namespace lives on
- * the owner of its shard 0 (with one node, everything is local).
+ * they still run on it before touching the engine. {@link ShardOwnership} opens the shards this
+ * node owns and closes the ones it lost; the engine serves only its own ({@link
+ * NamespaceManager#useGrid}). Every node of a grid must be given the same object store.
  *
  * <p>Layout under the data directory: {@code objects/} (the local-directory object store, the
  * source of truth, unless the node was started on another store such as GCS), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
@@ -55,9 +56,11 @@ public final class GridNode implements AutoCloseable {
     private final ObjectStore store;
     private final Path dataDir;
     private final DataDirLock lock;
+    private final ShardOwnership ownership;
 
-    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir, DataDirLock lock) {
+    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir, DataDirLock lock, ShardOwnership ownership) {
         this.lock = lock;
+        this.ownership = ownership;
         this.ignite = ignite;
         this.engine = engine;
         this.store = store;
@@ -129,11 +132,29 @@ public final class GridNode implements AutoCloseable {
             }
             throw e;
         }
+        ShardOwnership ownership;
+        try {
+            ignite.getOrCreateCache(shardsCache(settings));
+            ownership = new ShardOwnership(ignite, engine, settings);
+            engine.useGrid(ownership, ownership);
+        } catch (RuntimeException e) {
+            Ignition.stop(ignite.name(), true);
+            try {
+                engine.close();
+            } finally {
+                try {
+                    store.close();
+                } finally {
+                    lock.close();
+                }
+            }
+            throw e;
+        }
         ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);
-        ignite.getOrCreateCache(shardsCache(settings));
+        ownership.start(settings);
         LOG.info("grid node {} started: data {}, object store {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
                 store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
-        return new GridNode(ignite, engine, store, absolute, lock);
+        return new GridNode(ignite, engine, store, absolute, lock, ownership);
     }
 
     static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {
@@ -143,6 +164,9 @@ public final class GridNode implements AutoCloseable {
         // few partitions: the cache holds no data, only decides ownership; 1024 would make every
         // node join rebalance a thousand empty partitions
         c.setAffinity(new RendezvousAffinityFunction(false, 64));
+        // The cache holds no data: a partition "lost" (its primary and backups gone at once) loses
+        // nothing, its new primary opens the shards from the object store. IGNORE keeps it usable.
+        c.setPartitionLossPolicy(PartitionLossPolicy.IGNORE);
         return c;
     }
 
@@ -181,6 +205,7 @@ public final class GridNode implements AutoCloseable {
         c.setGridLogger(new Slf4jLogger());
         c.setWorkDirectory(dataDir.resolve("ignite").toString());
         c.setMetricsLogFrequency(0);
+        c.setIncludeEventTypes(ShardOwnership.EVENTS); // ownership reacts to topology changes
         c.setPeerClassLoadingEnabled(false);
         c.setPublicThreadPoolSize(settings.getInt(Params.GRID_JOB_THREADS));
         // Tamter keeps no data in Ignite caches (the ownership cache is empty): a small default region
@@ -234,7 +259,7 @@ public final class GridNode implements AutoCloseable {
     /** Whether the node is in a grid with its shard cache started (the {@code /ready} check). */
     public boolean ready() {
         try {
-            return ignite.cluster().active() && ignite.cache(SHARDS_CACHE) != null;
+            return ignite.cluster().active() && ignite.cache(SHARDS_CACHE) != null && ownership.ready();
         } catch (RuntimeException e) {
             return false;
         }
@@ -255,6 +280,7 @@ public final class GridNode implements AutoCloseable {
     public void close() throws IOException {
         ignite.cluster().nodeLocalMap().remove(ENGINE_KEY);
         try {
+            ownership.close(); // no more opening or closing of shards by ownership checks
             Ignition.stop(ignite.name(), false);
         } finally {
             try {

@@ -50,7 +50,26 @@ public final class Namespace {
     /** What the shards write through (encrypting for customer-managed encryption). */
     private final SwitchableObjectStore dataStore;
     private final Function<EmbeddingModel, Embedder> embedders;
+    /**
+     * The shards this node serves, by shard number; null where this node does not serve the shard
+     * (on a grid, another node owns it). Slots are set under {@link #slotMonitor} and cleared only
+     * by {@link #detachShard} under the write lock of {@link #slotLock}.
+     */
     private final Shard[] shards;
+    /** Opens a shard this node serves when a request needs it; null: every shard is opened with the namespace. */
+    private final ShardOpener opener;
+    private final Object slotMonitor = new Object();
+    private static final java.lang.invoke.VarHandle SLOT = java.lang.invoke.MethodHandles.arrayElementVarHandle(Shard[].class);
+    /** Told the namespace's name after this node changed its settings in the object store (a grid tells the other nodes). */
+    private volatile java.util.function.Consumer<String> settingsChanged;
+    /**
+     * Every operation holds the read lock while it uses shards; {@link #detachShard} takes the write
+     * lock to take a shard out of service, so a shard is closed only once no operation holds it
+     * (the drain of a shard that moves to another node).
+     */
+    private final ReentrantReadWriteLock slotLock = new ReentrantReadWriteLock();
+    /** The settings-change token this namespace last loaded its settings at ({@link NamespaceManager}). */
+    volatile Object settingsToken;
     private volatile NamespaceSettings settings;
     private long generation;
     /**
@@ -60,8 +79,23 @@ public final class Namespace {
      */
     private final ReentrantReadWriteLock adminLock = new ReentrantReadWriteLock();
 
+    /** Opens shards on demand: those this node serves (on a grid, the ones it owns). */
+    public interface ShardOpener {
+        /** Whether this node serves shard {@code shard} now. */
+        boolean servesHere(int shard);
+
+        /** Opens shard {@code shard} with the namespace's current settings. */
+        Shard open(int shard, NamespaceSettings settings) throws IOException;
+    }
+
     Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
             Function<EmbeddingModel, Embedder> embedders) {
+        this(settings, generation, store, dataStore, shards, embedders, null);
+    }
+
+    Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
+            Function<EmbeddingModel, Embedder> embedders, ShardOpener opener) {
+        this.opener = opener;
         this.name = settings.name();
         this.settings = settings;
         this.generation = generation;
@@ -97,10 +131,110 @@ public final class Namespace {
     private <T> T underWriteAdmission(Op<T> op) throws IOException {
         adminLock.readLock().lock();
         try {
-            return op.run();
+            return underSlots(op);
         } finally {
             adminLock.readLock().unlock();
         }
+    }
+
+    /** Runs {@code op} holding the shards it uses in service ({@link #slotLock}). */
+    private <T> T underSlots(Op<T> op) throws IOException {
+        slotLock.readLock().lock();
+        try {
+            return op.run();
+        } finally {
+            slotLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Shard {@code i} for an operation that needs it (under {@link #slotLock}'s read lock): open, or
+     * opened now when this node serves it.
+     *
+     * @throws ShardNotServedException this node does not serve it (a retryable 503 {@code shard_moved})
+     */
+    private Shard served(int i) throws IOException {
+        Shard sh = (Shard) SLOT.getAcquire(shards, i);
+        if (sh != null) return sh;
+        synchronized (slotMonitor) {
+            if (shards[i] != null) return shards[i];
+            if (opener == null || !opener.servesHere(i)) throw new ShardNotServedException(name, i);
+            sh = opener.open(i, settings);
+            SLOT.setRelease(shards, i, sh); // published whole to the lock-free reads above
+            return sh;
+        }
+    }
+
+    /** The shards this node serves (opening those it serves and has not opened yet), in shard order. */
+    private List<Shard> local() throws IOException {
+        List<Shard> out = new ArrayList<>(shards.length);
+        for (int i = 0; i < shards.length; i++) {
+            if (shards[i] != null) out.add(shards[i]);
+            else if (opener != null && opener.servesHere(i)) out.add(served(i));
+        }
+        return out;
+    }
+
+    /** The shards open now (none opened by this call). */
+    private List<Shard> attached() {
+        List<Shard> out = new ArrayList<>(shards.length);
+        for (Shard sh : shards) if (sh != null) out.add(sh);
+        return out;
+    }
+
+    void onSettingsChanged(java.util.function.Consumer<String> listener) {
+        this.settingsChanged = listener;
+    }
+
+    /**
+     * Takes settings another node wrote to {@code meta.json} (a grid: schema, dimensions, metric):
+     * the open shards get the schema, the vector index, the metric.
+     */
+    synchronized void refresh(NamespaceSettings next) throws IOException {
+        NamespaceSettings old = settings;
+        if (next.equals(old)) return;
+        settings = next;
+        for (Shard sh : attached()) {
+            sh.setSchema(next.schema());
+            if (next.dimensions() > 0) sh.ensureVectorIndex(next.dimensions());
+            if (sh.metric() != next.metric()) sh.changeMetric(next.metric());
+        }
+    }
+
+    /** Whether shard {@code i} is open on this node now. */
+    public boolean isOpen(int i) {
+        return shards[i] != null;
+    }
+
+    /** Opens shard {@code i} if it is not open (ownership gained); a no-op when this node does not serve it. */
+    public void attachShard(int i) throws IOException {
+        underSlots(() -> {
+            if (opener == null || opener.servesHere(i)) served(i);
+            return null;
+        });
+    }
+
+    /**
+     * Takes shard {@code i} out of service (ownership lost): waits until no operation uses it (the
+     * drain), clears its slot, then closes it, writing what its WAL writer holds and taking a final
+     * checkpoint unless another owner has fenced it.
+     *
+     * @return whether it was open
+     */
+    public boolean detachShard(int i) throws IOException {
+        Shard sh;
+        slotLock.writeLock().lock();
+        try {
+            synchronized (slotMonitor) {
+                sh = shards[i];
+                shards[i] = null;
+            }
+        } finally {
+            slotLock.writeLock().unlock();
+        }
+        if (sh == null) return false;
+        sh.close(!sh.walFenced());
+        return true;
     }
 
     public String name() {
@@ -169,7 +303,7 @@ public final class Namespace {
         for (int si = 0; si < shards.length; si++) {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
-            int[] c = shards[si].write(view -> {
+            int[] c = served(si).write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[3];
                 for (RowParser.Row r : mine) {
@@ -211,7 +345,7 @@ public final class Namespace {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
-            Out o = shards[si].write(view -> {
+            Out o = served(si).write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
@@ -258,7 +392,7 @@ public final class Namespace {
             final int shardIndex = si;
             List<DocId> mine = parsed.stream().filter(id -> id.shard(shards.length) == shardIndex).toList();
             if (mine.isEmpty()) continue;
-            int[] c = shards[si].write(view -> {
+            int[] c = served(si).write(view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[2];
                 for (DocId id : mine) {
@@ -291,7 +425,7 @@ public final class Namespace {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         int deleted = 0;
-        for (Shard sh : shards) {
+        for (Shard sh : local()) {
             deleted += sh.write(view -> {
                 VidBitSet bits = view.matching(q);
                 List<ShardWrite> ws = new ArrayList<>();
@@ -365,10 +499,11 @@ public final class Namespace {
             if (next.equals(old) || store.compareAndSet(key, cur.generation(), next.encode())) {
                 settings = next;
                 generation = cur.generation();
-                for (Shard sh : shards) {
+                for (Shard sh : attached()) {
                     sh.setSchema(next.schema());
                     if (next.dimensions() > 0) sh.ensureVectorIndex(next.dimensions());
                 }
+                if (!next.equals(old) && settingsChanged != null) settingsChanged.accept(name);
                 return;
             }
             if (attempt > 100) throw new IOException("namespace settings of " + name + " keep changing; gave up after " + attempt + " attempts");
@@ -380,8 +515,24 @@ public final class Namespace {
     /** The document {@code id}, or null. */
     public Document get(JsonNode id) {
         DocId d = DocId.fromJson(id, "id");
-        DocumentCodec.Stored s = shards[d.shard(shards.length)].get(d);
-        return s == null ? null : s.doc();
+        return unchecked(() -> underSlots(() -> {
+            DocumentCodec.Stored s = served(d.shard(shards.length)).get(d);
+            return s == null ? null : s.doc();
+        }));
+    }
+
+    /** For reads whose signature has no IOException: opening a shard on demand can fail with one. */
+    private static <T> T unchecked(Op<T> op) {
+        try {
+            return op.run();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The shard a document id lives in. */
+    public int shardOf(JsonNode id) {
+        return DocId.fromJson(id, "id").shard(shards.length);
     }
 
     /** Searches every shard and merges their answers ({@link ShardSearch}). */
@@ -390,6 +541,13 @@ public final class Namespace {
         List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
         for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, p.request(), p.filter()));
         return ShardSearch.merge(parts, p.request());
+    }
+
+    /** The top candidates of every shard this node serves, as one partial (a grid search's job for this node). */
+    public List<ShardSearch.Partial> searchShards(List<Integer> shardNumbers, PreparedSearch p) throws IOException {
+        List<ShardSearch.Partial> parts = new ArrayList<>(shardNumbers.size());
+        for (int si : shardNumbers) parts.add(searchShard(si, p.request(), p.filter()));
+        return parts;
     }
 
     /**
@@ -448,10 +606,14 @@ public final class Namespace {
     }
 
     private ShardSearch.Partial searchShard(int si, SearchRequest prepared, Query filter) throws IOException {
+        return underSlots(() -> searchServedShard(si, prepared, filter));
+    }
+
+    private ShardSearch.Partial searchServedShard(int si, SearchRequest prepared, Query filter) throws IOException {
         NamespaceSettings s = settings;
         SearchRequest.Mode mode = ShardSearch.mode(prepared);
         int candidates = ShardSearch.candidates(prepared);
-        Shard sh = shards[si];
+        Shard sh = served(si);
         List<ShardSearch.Candidate> vec = new ArrayList<>();
         List<ShardSearch.Candidate> bm = new ArrayList<>();
         if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
@@ -492,10 +654,14 @@ public final class Namespace {
             long createdAt, long updatedAt) {}
 
     public Info info() throws IOException {
+        return underSlots(this::infoServed);
+    }
+
+    private Info infoServed() throws IOException {
         NamespaceSettings s = settings;
         long n = 0, unindexed = 0, pending = 0;
         boolean rebuilding = false;
-        for (Shard sh : shards) {
+        for (Shard sh : local()) {
             n += sh.count();
             VectorIndexRebuild r = sh.rebuild();
             if (r != null) {
@@ -537,7 +703,10 @@ public final class Namespace {
         adminLock.writeLock().lock();
         try {
             if (settings.metric() != m) updateSettings(cur -> cur.withMetric(m, System.currentTimeMillis()));
-            for (Shard sh : shards) sh.changeMetric(m);
+            underSlots(() -> {
+                for (Shard sh : local()) sh.changeMetric(m);
+                return null;
+            });
         } finally {
             adminLock.writeLock().unlock();
         }
@@ -551,7 +720,7 @@ public final class Namespace {
      */
     public boolean awaitIndexRebuilt(long timeoutMs) throws InterruptedException {
         long end = System.currentTimeMillis() + timeoutMs;
-        for (Shard sh : shards) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
+        for (Shard sh : attached()) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
         return true;
     }
 
@@ -604,8 +773,12 @@ public final class Namespace {
 
     /** Up to {@code limit} documents with ids greater than {@code after} (null: from the first), in id order, merged over the shards. */
     List<Document> documentsAfter(DocId after, int limit) {
+        return unchecked(() -> underSlots(() -> documentsAfterServed(after, limit)));
+    }
+
+    private List<Document> documentsAfterServed(DocId after, int limit) throws IOException {
         List<Document> all = new ArrayList<>();
-        for (Shard sh : shards) all.addAll(sh.documentsAfter(after, limit));
+        for (Shard sh : local()) all.addAll(sh.documentsAfter(after, limit));
         all.sort((a, b) -> a.id().compareTo(b.id()));
         return all.size() > limit ? all.subList(0, limit) : all;
     }
@@ -639,7 +812,7 @@ public final class Namespace {
                 final int shard = si;
                 List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
                 if (mine.isEmpty()) continue;
-                written += shards[si].write(view -> {
+                written += served(si).write(view -> {
                     List<ShardWrite> ws = new ArrayList<>();
                     for (Document d : mine) {
                         DocumentCodec.Stored old = view.get(d.id());
@@ -668,7 +841,10 @@ public final class Namespace {
             long now = System.currentTimeMillis();
             updateSettings(c -> new NamespaceSettings(c.name(), src.metric(), c.dimensions() == 0 ? src.dimensions() : c.dimensions(), merged,
                     src.embeddingModel(), c.numShards(), c.encryption(), c.createdAt(), now));
-            for (Shard sh : shards) sh.changeMetric(src.metric());
+            underSlots(() -> {
+                for (Shard sh : local()) sh.changeMetric(src.metric());
+                return null;
+            });
         } finally {
             adminLock.writeLock().unlock();
         }
@@ -676,8 +852,11 @@ public final class Namespace {
 
     /** @throws NamespaceConflictException when the namespace has documents */
     void requireNoDocuments(String path) throws IOException {
-        long n = 0;
-        for (Shard sh : shards) n += sh.count();
+        long n = underSlots(() -> {
+            long c = 0;
+            for (Shard sh : local()) c += sh.count();
+            return c;
+        });
         if (n > 0)
             throw new NamespaceConflictException("target_not_empty", path, path + ": namespace " + name + " has " + n
                     + " documents; copy only into a new or empty namespace");
@@ -691,7 +870,7 @@ public final class Namespace {
      * the index as a search does and exhaustively; see {@link RecallProbe}.
      */
     public RecallProbe.Result recall(JsonNode body) throws IOException {
-        return new RecallProbe(this, shards).run(body);
+        return underSlots(() -> new RecallProbe(this, local().toArray(new Shard[0])).run(body));
     }
 
     void close() throws IOException {
@@ -701,9 +880,19 @@ public final class Namespace {
     /** Closes every shard; {@code finalCheckpoint=false} when the namespace is being deleted. */
     void close(boolean finalCheckpoint) throws IOException {
         IOException first = null;
-        for (Shard sh : shards) {
+        List<Shard> open;
+        slotLock.writeLock().lock();
+        try {
+            synchronized (slotMonitor) {
+                open = attached();
+                java.util.Arrays.fill(shards, null);
+            }
+        } finally {
+            slotLock.writeLock().unlock();
+        }
+        for (Shard sh : open) {
             try {
-                sh.close(finalCheckpoint);
+                sh.close(finalCheckpoint && !sh.walFenced());
             } catch (IOException e) {
                 if (first == null) first = e;
             }
