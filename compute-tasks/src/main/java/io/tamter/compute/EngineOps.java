@@ -387,7 +387,10 @@ public final class EngineOps {
         String raw = r.param("id");
         if (raw == null || raw.isEmpty()) throw new InvalidRequestException("invalid_id", "id", "id: missing document id");
         Document d = null;
-        for (JsonNode candidate : idCandidates(raw)) {
+        List<JsonNode> candidates = idCandidates(raw);
+        String only = r.param(GridCoordinator.CANDIDATE); // a grid asks each candidate's shard owner for that one
+        if (only != null) candidates = List.of(candidates.get(Integer.parseInt(only)));
+        for (JsonNode candidate : candidates) {
             d = ns.get(candidate);
             if (d != null) break;
         }

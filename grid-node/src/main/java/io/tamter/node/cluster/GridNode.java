@@ -19,6 +19,7 @@ import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
 import org.apache.ignite.configuration.CacheConfiguration;
 import org.apache.ignite.configuration.ClientConnectorConfiguration;
 import org.apache.ignite.configuration.DataStorageConfiguration;
+import org.apache.ignite.configuration.ExecutorConfiguration;
 import org.apache.ignite.configuration.IgniteConfiguration;
 import org.apache.ignite.configuration.ThinClientConfiguration;
 import org.apache.ignite.logger.slf4j.Slf4jLogger;
@@ -48,6 +49,8 @@ public final class GridNode implements AutoCloseable {
 
     /** The shard-ownership cache. */
     public static final String SHARDS_CACHE = "tamter-shards";
+    /** The executor of the per-shard parts of grid operations (see {@link #configuration}). */
+    public static final String SHARD_OPS_EXECUTOR = "tamter-shard-ops";
     /** Key of this node's {@link NamespaceManager} in Ignite's node-local map. */
     public static final String ENGINE_KEY = "tamter.engine";
 
@@ -208,6 +211,10 @@ public final class GridNode implements AutoCloseable {
         c.setIncludeEventTypes(ShardOwnership.EVENTS); // ownership reacts to topology changes
         c.setPeerClassLoadingEnabled(false);
         c.setPublicThreadPoolSize(settings.getInt(Params.GRID_JOB_THREADS));
+        // the parts of a grid write or read that a coordinator job sends to the shards' owners run in a
+        // pool of their own: a coordinator waiting in the public pool for parts queued behind it in
+        // the same pool could starve it
+        c.setExecutorConfiguration(new ExecutorConfiguration(SHARD_OPS_EXECUTOR).setSize(settings.getInt(Params.GRID_JOB_THREADS)));
         // Tamter keeps no data in Ignite caches (the ownership cache is empty): a small default region
         DataStorageConfiguration ds = new DataStorageConfiguration();
         ds.getDefaultDataRegionConfiguration().setInitialSize(16L << 20).setMaxSize(64L << 20);

@@ -156,11 +156,13 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
                     if (owns && !ns.isOpen(s)) {
                         long t0 = System.nanoTime();
                         ns.attachShard(s);
-                        LOG.info("shard {}/{}: owned by this node now, opened in {} ms", name, s, (System.nanoTime() - t0) / 1_000_000);
+                        LOG.info("shard {}/{}: owned by node {} now, opened in {} ms", name, s, ignite.cluster().localNode().consistentId(),
+                                (System.nanoTime() - t0) / 1_000_000);
                     } else if (!owns && ns.isOpen(s)) {
                         long t0 = System.nanoTime();
                         ns.detachShard(s);
-                        LOG.info("shard {}/{}: moved to another node, drained and closed in {} ms", name, s, (System.nanoTime() - t0) / 1_000_000);
+                        LOG.info("shard {}/{}: moved away from node {}, drained and closed in {} ms", name, s, ignite.cluster().localNode().consistentId(),
+                                (System.nanoTime() - t0) / 1_000_000);
                     }
                 } catch (java.io.IOException | RuntimeException e) {
                     all = false;

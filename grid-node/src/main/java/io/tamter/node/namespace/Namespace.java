@@ -27,7 +27,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.search.Query;
@@ -257,7 +260,41 @@ public final class Namespace {
         return underWriteAdmission(() -> upsertAdmitted(rows, condition));
     }
 
+    /** An upsert validated as a whole, its texts embedded, not yet written. */
+    private record PreparedUpsert(List<RowParser.Row> parsed, Map<Integer, float[]> embedded, Query[] conditions, int dims, Schema schema) {}
+
     private WriteResult upsertAdmitted(JsonNode rows, JsonNode condition) throws IOException {
+        PreparedUpsert p = prepareUpsert(rows, condition);
+        List<RowParser.Row> parsed = p.parsed();
+        Map<Integer, float[]> embedded = p.embedded();
+        Query[] conditions = p.conditions();
+        ensureSettings(p.dims(), p.schema());
+        int[] counts = new int[3]; // inserted, updated, skipped
+        for (int si = 0; si < shards.length; si++) {
+            List<RowParser.Row> mine = rowsOf(parsed, si);
+            if (mine.isEmpty()) continue;
+            int[] c = served(si).write(view -> {
+                List<ShardWrite> ws = new ArrayList<>();
+                int[] out = new int[3];
+                for (RowParser.Row r : mine) {
+                    DocumentCodec.Stored old = view.get(r.id());
+                    if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
+                        out[2]++;
+                        continue;
+                    }
+                    float[] v = r.vector() != null ? r.vector() : embedded.get(r.index());
+                    long vid = old != null ? old.vid() : view.newVid();
+                    ws.add(new ShardWrite.Put(vid, new Document(r.id(), v, r.text(), r.attrs())));
+                    out[old == null ? 0 : 1]++;
+                }
+                return new Shard.Resolution<>(ws, out);
+            });
+            for (int i = 0; i < 3; i++) counts[i] += c[i];
+        }
+        return new WriteResult(counts[0], counts[1], 0, counts[2], counts[2] == 0, List.of());
+    }
+
+    private PreparedUpsert prepareUpsert(JsonNode rows, JsonNode condition) {
         List<RowParser.Row> parsed = RowParser.parseRows(rows, "upsert_rows", false);
         NamespaceSettings s = settings;
         // dimensions and embedding
@@ -298,30 +335,116 @@ public final class Namespace {
             float[][] vs = embedders.apply(model).embed(texts);
             for (int i = 0; i < vs.length; i++) embedded.put(toEmbed.get(i).index(), vs[i]);
         }
-        ensureSettings(dims, schema);
-        int[] counts = new int[3]; // inserted, updated, skipped
-        for (int si = 0; si < shards.length; si++) {
-            List<RowParser.Row> mine = rowsOf(parsed, si);
-            if (mine.isEmpty()) continue;
-            int[] c = served(si).write(view -> {
-                List<ShardWrite> ws = new ArrayList<>();
-                int[] out = new int[3];
-                for (RowParser.Row r : mine) {
-                    DocumentCodec.Stored old = view.get(r.id());
-                    if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
-                        out[2]++;
-                        continue;
-                    }
-                    float[] v = r.vector() != null ? r.vector() : embedded.get(r.index());
-                    long vid = old != null ? old.vid() : view.newVid();
-                    ws.add(new ShardWrite.Put(vid, new Document(r.id(), v, r.text(), r.attrs())));
-                    out[old == null ? 0 : 1]++;
+        return new PreparedUpsert(parsed, embedded, conditions, dims, schema);
+    }
+
+    // ================================================================== writes split by shard (a grid's coordinator)
+
+    /**
+     * A write split by shard at the node that received it (the coordinator of a grid write): for
+     * each shard with rows, the request body of its rows ({@code bodies}) and, for each of those
+     * rows, its index in the original request ({@code rowIndex}, to name it in errors).
+     */
+    public record ShardedWrite(SortedMap<Integer, ObjectNode> bodies, Map<Integer, int[]> rowIndex) {}
+
+    /**
+     * Validates an upsert as a whole (as {@link #upsert} does before writing anything), embeds its
+     * texts once, persists new dimensions or schema, and splits its rows by shard: each row that was
+     * embedded carries its vector, so the shards' owners never embed.
+     */
+    public ShardedWrite planUpsert(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> {
+            PreparedUpsert p = prepareUpsert(rows, condition);
+            ensureSettings(p.dims(), p.schema());
+            return split(p.parsed(), "upsert_rows", condition, r -> {
+                ObjectNode row = ((ObjectNode) r.raw()).deepCopy();
+                float[] v = p.embedded().get(r.index());
+                if (v != null) {
+                    com.fasterxml.jackson.databind.node.ArrayNode a = row.putArray("vector");
+                    for (float x : v) a.add(x);
                 }
-                return new Shard.Resolution<>(ws, out);
+                return row;
             });
-            for (int i = 0; i < 3; i++) counts[i] += c[i];
+        });
+    }
+
+    /** {@link #planUpsert} for {@code patch_rows}: validated (schema, condition) as {@link #patch} does. */
+    public ShardedWrite planPatch(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> {
+            List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
+            Schema schema = settings.schema();
+            for (RowParser.Row r : parsed) {
+                Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
+                if (r.hasText()) a.put("text", r.raw().get("text"));
+                schema = schema.withInferred(a, r.path());
+            }
+            parseConditions(condition, parsed, schema);
+            ensureSettings(settings.dimensions(), schema);
+            return split(parsed, "patch_rows", condition, RowParser.Row::raw);
+        });
+    }
+
+    /** {@link #planUpsert} for {@code deletes}. */
+    public ShardedWrite planDelete(JsonNode ids, JsonNode condition) throws IOException {
+        List<DocId> parsed = RowParser.parseIds(ids, "deletes");
+        if (condition != null && !condition.isNull()) new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
+        SortedMap<Integer, ObjectNode> bodies = new TreeMap<>();
+        Map<Integer, List<Integer>> index = new HashMap<>();
+        for (int i = 0; i < parsed.size(); i++) {
+            int si = parsed.get(i).shard(shards.length);
+            bodies.computeIfAbsent(si, k -> body(condition)).withArray("deletes").add(ids.get(i));
+            index.computeIfAbsent(si, k -> new ArrayList<>()).add(i);
         }
-        return new WriteResult(counts[0], counts[1], 0, counts[2], counts[2] == 0, List.of());
+        return new ShardedWrite(bodies, toArrays(index));
+    }
+
+    /** {@link #planUpsert} for {@code upsert_columns}: split as the equivalent rows ({@code upsert_rows} bodies). */
+    public ShardedWrite planUpsertColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
+        try {
+            return planUpsert(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "upsert_columns");
+        }
+    }
+
+    /** {@link #planPatch} for {@code patch_columns} ({@code patch_rows} bodies; rewrite row errors with {@link #columnsMessage}). */
+    public ShardedWrite planPatchColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
+        try {
+            return planPatch(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "patch_columns");
+        }
+    }
+
+    /** A row error's message of a {@code patch_rows} request, as the {@code patch_columns} request it came from names it. */
+    public static String columnsMessage(String message, String list) {
+        return ColumnarRows.rewriteMessage(message, list);
+    }
+
+    private static ObjectNode body(JsonNode condition) {
+        ObjectNode b = JsonNodeFactory.instance.objectNode();
+        if (condition != null && !condition.isNull()) b.set("condition", condition);
+        return b;
+    }
+
+    private ShardedWrite split(List<RowParser.Row> parsed, String list, JsonNode condition, Function<RowParser.Row, JsonNode> row) {
+        SortedMap<Integer, ObjectNode> bodies = new TreeMap<>();
+        Map<Integer, List<Integer>> index = new HashMap<>();
+        for (RowParser.Row r : parsed) {
+            int si = r.id().shard(shards.length);
+            ObjectNode b = bodies.computeIfAbsent(si, k -> body(condition));
+            b.withArray(list).add(row.apply(r));
+            index.computeIfAbsent(si, k -> new ArrayList<>()).add(r.index());
+        }
+        return new ShardedWrite(bodies, toArrays(index));
+    }
+
+    private static Map<Integer, int[]> toArrays(Map<Integer, List<Integer>> index) {
+        Map<Integer, int[]> out = new HashMap<>();
+        index.forEach((k, v) -> out.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
+        return out;
     }
 
     /** Changes only the given attributes of existing documents (API.md {@code patch_rows}); null removes one. */
