@@ -147,6 +147,8 @@ public final class EngineOps {
             case SEARCH -> search(r);
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
+            case CREATE_NAMESPACE -> createNamespace(r);
+            case GET_CLUSTER -> throw new IllegalStateException("the cluster view is answered by the grid (GridCoordinator)");
             case DELETE_NAMESPACE -> deleteNamespace(r);
             case GET_DOCUMENT -> getDocument(r);
             case UPSERT_COLUMNS -> write(r, ns -> ns.upsertColumns(field(b, "upsert_columns", true)), Set.of("upsert_columns"), false);
@@ -259,6 +261,31 @@ public final class EngineOps {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * {@code PUT /v1/namespaces/{ns}}: creates the namespace with the options of the body
+     * ({@code num_shards}, {@code distance_metric}, {@code embedding_model}, {@code schema},
+     * {@code encryption}); 409 {@code namespace_exists} when it exists already.
+     */
+    private OpResponse createNamespace(OpRequest r) throws IOException {
+        JsonNode b = r.body();
+        if (b == null || !b.isObject()) throw new InvalidRequestException("invalid_request", "", "the request body must be a JSON object");
+        ReentrantReadWriteLock lock = creating.computeIfAbsent(r.namespace(), k -> new ReentrantReadWriteLock());
+        Namespace ns;
+        lock.writeLock().lock();
+        try {
+            if (engine.find(r.namespace()).isPresent())
+                throw new NamespaceConflictException("namespace_exists", "", "namespace " + r.namespace() + " exists already; its settings "
+                        + "are changed with the schema, configure-metric and encryption routes");
+            ns = engine.create(r.namespace(), b);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        LOG.info("trace {} op {}: created namespace {} with {}", r.traceId(), r.operationId(), r.namespace(), b);
+        OpResponse res = info(ns.info());
+        res.body().put("operation_id", r.operationId());
+        return res;
     }
 
     private OpResponse deleteNamespace(OpRequest r) throws IOException {

@@ -71,7 +71,7 @@ final class GridCoordinator {
     private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
             Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
     private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM);
-    private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION);
+    private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION, Op.CREATE_NAMESPACE);
 
     private final Ignite ignite;
     private final NamespaceManager engine;
@@ -85,6 +85,7 @@ final class GridCoordinator {
 
     /** Runs {@code r} (encoded size {@code bytes}, for the local backpressure bound). */
     OpResponse run(OpRequest r, long bytes) {
+        if (r.op() == Op.GET_CLUSTER) return cluster(r);
         if (!r.op().namespaced() || r.param(DROP_LOCAL) != null) return ops.execute(r, bytes);
         try {
             NamespaceSettings.checkName(r.namespace());
@@ -386,6 +387,47 @@ final class GridCoordinator {
             default -> { }
         }
         return new OpResponse(200, out, 0);
+    }
+
+    /**
+     * {@code GET /v1/cluster}: {@code {"nodes":[{"id","local","shards_owned"}…],
+     * "shards":[{"namespace","shard","owner"}…]}} (owners by the ownership cache; ids are the nodes'
+     * consistent ids).
+     */
+    private OpResponse cluster(OpRequest r) {
+        try {
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            ArrayNode nodes = out.putArray("nodes");
+            ArrayNode shards = out.putArray("shards");
+            Map<String, Integer> owned = new LinkedHashMap<>();
+            List<ClusterNode> servers = new ArrayList<>(ignite.cluster().forServers().nodes());
+            servers.sort((a, b) -> Long.compare(a.order(), b.order()));
+            for (ClusterNode n : servers) owned.put(n.consistentId().toString(), 0);
+            for (String name : engine.list("")) {
+                Optional<Namespace> ns = engine.find(name);
+                if (ns.isEmpty()) continue;
+                for (int s = 0; s < ns.get().numShards(); s++) {
+                    ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(GridNode.shardKey(name, s));
+                    String id = owner == null ? null : owner.consistentId().toString();
+                    ObjectNode o = shards.addObject().put("namespace", name).put("shard", s);
+                    if (id == null) o.putNull("owner");
+                    else {
+                        o.put("owner", id);
+                        owned.merge(id, 1, Integer::sum);
+                    }
+                }
+            }
+            UUID local = ignite.cluster().localNode().id();
+            for (ClusterNode n : servers) {
+                ObjectNode o = nodes.addObject();
+                o.put("id", n.consistentId().toString());
+                o.put("local", n.id().equals(local));
+                o.put("shards_owned", owned.getOrDefault(n.consistentId().toString(), 0));
+            }
+            return OpResponse.ok(out);
+        } catch (IOException | RuntimeException e) {
+            return EngineOps.failure(e, r);
+        }
     }
 
     /**

@@ -29,17 +29,17 @@ import org.slf4j.LoggerFactory;
  * {@link OpResponse} (both as JSON text for thin clients; see below). The HTTP frontend runs it with
  * {@code ignite.compute().execute}, thin clients by name ({@link #NAME}).
  *
- * <p>Routing: a search scatters one job per shard to the primary owner of the key {@code ns/s} in
- * {@link GridNode#SHARDS_CACHE}; each answers its shard's candidates ({@link ShardSearch.Partial})
- * and {@link #reduce} merges them into the top k. The query text is embedded once, here, before
- * the scatter. Every other operation on namespace {@code ns} goes to the owner of {@code ns/0},
- * which validates the whole request and applies it to the namespace's shards (they are opened
- * together on one node until the grid issue spreads them).
- * The job checks, on arrival, that its node is still the primary for that key: during a topology
- * change a job that lands on a node that just lost the shard answers 503 {@code shard_moved}
- * with Retry-After instead of serving a shard it no longer owns (ARCHITECTURE.md: jobs either run
- * under a partition reservation or verify ownership). Listing namespaces reads only the object
- * store and runs on any server node.
+ * <p>Routing: a search scatters one job per node that owns shards of the namespace (the primary
+ * owners of the keys {@code ns/s} in {@link GridNode#SHARDS_CACHE}), covering all of that node's
+ * shards; each answers its shards' candidates ({@link ShardSearch.Partial}) and {@link #reduce}
+ * merges them into the top k. The query text is embedded once, here, before the scatter. Every
+ * other operation runs as an {@link OpJob} on this node (the node that received the request; a
+ * client node sends it to the owner of {@code ns/0}), where {@link GridCoordinator} runs it whole
+ * when one node owns every shard of the namespace, and otherwise splits it over the shards'
+ * owners. A shard job checks, on arrival, that its node is still the primary of each of its shards:
+ * during a topology change a job that lands on a node that just lost a shard answers 503
+ * {@code shard_moved} with Retry-After instead of serving a shard it no longer owns
+ * (ARCHITECTURE.md: jobs either run under a partition reservation or verify ownership).
  *
  * <p>What travels: a caller in this JVM (the HTTP frontend) passes an {@link OpRequest} and gets
  * an {@link OpResponse} back; a thin client passes the request as JSON text ({@link OpRequest#encode})

@@ -31,6 +31,16 @@ public final class ServeCommand {
     private ServeCommand() {}
 
     public static int run(String[] args) throws Exception {
+        return run(args, true);
+    }
+
+    /**
+     * {@code tamter serve} ({@code http}), or {@code tamter node}: the same grid node without the
+     * REST server (it takes grid jobs and thin-client connections; its options are serve's, --port
+     * and --host have no effect).
+     */
+    static int run(String[] args, boolean http) throws Exception {
+        String cmd = http ? "serve" : "node";
         Path data = Path.of("tamter-data");
         Path config = null;
         URI objectStore = null;
@@ -65,7 +75,7 @@ public final class ServeCommand {
         try {
             DataDirLock.acquire(data).close(); // fail at once, before any port is looked at (the node takes the lock for good)
         } catch (DataDirLock.DataDirLockedException e) {
-            System.err.println("tamter serve: --data " + data + ": " + e.getMessage());
+            System.err.println("tamter " + cmd + ": --data " + data + ": " + e.getMessage());
             return 1;
         }
         if (!gridPortGiven && !cli.containsKey(Params.GRID_DISCOVERY_PORT.key())) settings = freeDiscoveryPort(settings);
@@ -80,38 +90,50 @@ public final class ServeCommand {
         // GridNode.close (which lets running jobs finish before Ignite stops, then flushes the engine).
         // Read by Ignition.start, so it must be set before the node starts.
         System.setProperty("IGNITE_NO_SHUTDOWN_HOOK", "true");
-        TamterServer server;
+        TamterServer server = null;
+        GridNode node;
         try {
-            server = objectStore == null ? TamterServer.start(data, nodeId, settings)
-                    : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
+            if (http) {
+                server = objectStore == null ? TamterServer.start(data, nodeId, settings)
+                        : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
+                node = server.node();
+            } else {
+                node = objectStore == null ? GridNode.start(data, nodeId, settings)
+                        : GridNode.start(data, nodeId, settings, ObjectStores.open(objectStore));
+            }
         } catch (DataDirLock.DataDirLockedException e) {
-            System.err.println("tamter serve: --data " + data + ": " + e.getMessage());
+            System.err.println("tamter " + cmd + ": --data " + data + ": " + e.getMessage());
             return 1;
         } catch (RuntimeException e) {
             String why = startFailure(e, settings);
             if (why == null) throw e;
-            System.err.println("tamter serve: " + why);
+            System.err.println("tamter " + cmd + ": " + why);
             return 1;
         }
+        AutoCloseable running = server != null ? server : node;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("tamter: stopping: draining requests, flushing ...");
             try {
-                server.close();
-            } catch (IOException | RuntimeException e) {
+                running.close();
+            } catch (Exception e) {
                 System.err.println("tamter: error while closing: " + e);
             } finally {
                 System.err.println("tamter: stopped");
                 stopped.countDown();
             }
         }, "tamter-shutdown"));
-        GridNode.Ports ports = server.node().ports();
-        System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
-                settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
-                ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
+        GridNode.Ports ports = node.ports();
+        if (server != null)
+            System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
+                    settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
+                    ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
+        else
+            System.out.printf("tamter: node %s started, no REST (data %s, thin client %s:%d, started in %d ms)%n", nodeId,
+                    data.toAbsolutePath().normalize(), settings.get(Params.GRID_HOST), ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
         System.out.printf("tamter: grid: discovery %s:%d, communication %d, thin client %d, object store %s, %d server node(s)%n",
                 settings.get(Params.GRID_HOST), ports.discovery(), ports.communication(), ports.thinClient(),
-                server.node().store(), server.node().ignite().cluster().forServers().nodes().size());
+                node.store(), node.ignite().cluster().forServers().nodes().size());
         System.out.flush();
         stopped.await();
         return 0;

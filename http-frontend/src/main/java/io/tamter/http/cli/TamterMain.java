@@ -28,6 +28,7 @@ public final class TamterMain {
               serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
                     [--object-store gs://bucket/prefix | file:///dir]  where the source of truth lives
                     [--grid-port N] [--join HOST:PORT,...]  form a grid with other nodes (README: Grid)
+              node [serve's options]     a grid node without REST (takes grid jobs and thin clients)
               load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
               check --index DIR          integrity check of a vector index directory
               bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
@@ -41,8 +42,9 @@ public final class TamterMain {
             case "check" -> { return io.tamter.node.cli.CheckCommand.run(rest); }
             case "serve" -> { return usageErrors("serve", () -> ServeCommand.run(rest)); }
             case "load" -> { return usageErrors("load", () -> LoadCommand.run(rest)); }
-            case "node", "frontend" -> {
-                System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
+            case "node" -> { return usageErrors("node", () -> ServeCommand.run(rest, false)); }
+            case "frontend" -> {
+                System.err.println("tamter frontend: not yet: a REST frontend as an Ignite client node comes with the grid issue; use serve (or node without REST)");
                 return 2;
             }
             case "help", "-h", "--help" -> {

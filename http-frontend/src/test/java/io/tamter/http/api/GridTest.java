@@ -44,14 +44,26 @@ class GridTest {
         Path store = dir.resolve("store");
         try (TestServer ref = TestServer.start(dir.resolve("ref"));
                 TestServer n1 = node(dir, "n1", store, null)) {
-            ref.node.engine().create("g", TestServer.JSON.readTree(OPTIONS));
-            n1.node.engine().create("g", TestServer.JSON.readTree(OPTIONS));
             String join = "127.0.0.1:" + n1.node.ports().discovery();
             TestServer n2 = node(dir, "n2", store, join);
             TestServer n3 = node(dir, "n3", store, join);
             try {
                 List<TestServer> grid = List.of(n1, n2, n3);
+                // PUT creates the namespace with its shard count, through any node
+                assertThat(ref.ok("PUT", "/v1/namespaces/g", OPTIONS).get("num_shards").asInt()).isEqualTo(6);
+                assertThat(n2.ok("PUT", "/v1/namespaces/g", OPTIONS).get("num_shards").asInt()).isEqualTo(6);
+                assertThat(n1.expect(409, "PUT", "/v1/namespaces/g", OPTIONS).get("error").get("code").asText()).isEqualTo("namespace_exists");
                 awaitSpread(grid, 6);
+                // GET /v1/cluster: the nodes, and an owner for every shard, the node that serves it
+                JsonNode cluster = n3.ok("GET", "/v1/cluster", null);
+                assertThat(cluster.get("nodes")).hasSize(3);
+                assertThat(cluster.get("shards")).hasSize(6);
+                Map<String, String> servedBy = new HashMap<>();
+                for (TestServer t : grid)
+                    for (NamespaceManager.ServedShard sh : t.node.engine().servedShards())
+                        servedBy.put(sh.namespace() + "/" + sh.shard(), t.node.ignite().cluster().localNode().consistentId().toString());
+                for (JsonNode sh : cluster.get("shards"))
+                    assertThat(sh.get("owner").asText()).isEqualTo(servedBy.get(sh.get("namespace").asText() + "/" + sh.get("shard").asInt()));
                 Set<String> owners = new HashSet<>();
                 for (TestServer t : grid) if (!t.node.engine().servedShards().isEmpty()) owners.add(t.node.ignite().cluster().localNode().consistentId().toString());
                 assertThat(owners).as("the 6 shards are spread over the nodes").hasSizeGreaterThan(1);
