@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * {@link GridNode#SHARDS_CACHE} ({@link #servesHere}). It reacts to ownership moves: on every
  * discovery event (a node joined, left, failed), on the end of a rebalance, and every
  * {@code grid.ownership_check_ms} in any case, it compares the shards it has open with the shards
- * it owns ({@link #reconcile}): a shard gained is opened from the object store (checkpoint + WAL
+ * it owns ({@link #reconcile}; the namespaces are listed from the object store at start, after
+ * each such event and every {@value #LIST_EVERY_MS} ms on a grid of several nodes, the periodic
+ * checks in between look at the namespaces open here: a listing walks the store): a shard gained is opened from the object store (checkpoint + WAL
  * tail, claiming the WAL's next sequence number, which fences the previous owner); a shard lost is
  * drained (operations using it finish), closed (its WAL writer writes what it holds; a final
  * checkpoint unless fenced) and released. A request for a shard this node owns but has not opened
@@ -52,6 +54,9 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
     private final ScheduledExecutorService worker;
     private final IgnitePredicate<Event> listener;
     private final AtomicBoolean pending = new AtomicBoolean();
+    /** How often the periodic check lists the namespaces in the store (on a grid of several nodes). */
+    static final long LIST_EVERY_MS = 30_000;
+    private volatile long lastListing = System.nanoTime();
     private volatile boolean ready;
     private volatile boolean closed;
 
@@ -75,9 +80,9 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
     /** Starts reacting to topology changes and checking ownership periodically. */
     void start(Settings settings) {
         ignite.events().localListen(listener, EVENTS);
-        reconcileQuietly(); // the shards this node owns are open when the node is started (ready)
+        reconcileQuietly(true); // the shards this node owns are open when the node is started (ready)
         long every = settings.getLong(Params.GRID_OWNERSHIP_CHECK_MS);
-        worker.scheduleWithFixedDelay(this::reconcileQuietly, every, every, TimeUnit.MILLISECONDS);
+        worker.scheduleWithFixedDelay(() -> reconcileQuietly(listingDue()), every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Runs a reconcile as soon as the ownership thread is free (coalescing bursts of events). */
@@ -85,7 +90,7 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
         if (closed || !pending.compareAndSet(false, true)) return;
         worker.execute(() -> {
             pending.set(false);
-            reconcileQuietly();
+            reconcileQuietly(true);
         });
     }
 
@@ -118,10 +123,16 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
         return ready;
     }
 
-    private void reconcileQuietly() {
+    private boolean listingDue() {
+        if (!ready) return true; // the last pass left an owned shard closed: look at everything again
+        return System.nanoTime() - lastListing > TimeUnit.MILLISECONDS.toNanos(LIST_EVERY_MS)
+                && ignite.cluster().forServers().nodes().size() > 1; // alone, no other node creates namespaces
+    }
+
+    private void reconcileQuietly(boolean list) {
         if (closed) return;
         try {
-            ready = reconcile();
+            ready = reconcile(list) && (list || ready);
         } catch (RuntimeException | java.io.IOException e) {
             ready = false;
             LOG.warn("shard ownership check failed (retried in a moment): {}", e.toString());
@@ -130,14 +141,20 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
 
     /**
      * Opens the shards this node owns and has not opened, closes those it has open and no longer
-     * owns. Namespaces are listed from the shared object store, so a namespace another node created
-     * is served here too.
+     * owns. With {@code list}, of every namespace in the shared object store (so a namespace another
+     * node created is served here too), else of the namespaces open here.
      *
      * @return whether every owned shard is open
      */
-    boolean reconcile() throws java.io.IOException {
+    boolean reconcile(boolean list) throws java.io.IOException {
         boolean all = true;
-        List<String> names = engine.list("");
+        List<String> names;
+        if (list) {
+            lastListing = System.nanoTime();
+            names = engine.list("");
+        } else {
+            names = engine.openNamespaces().stream().map(Namespace::name).toList();
+        }
         for (String name : names) {
             if (closed) return false;
             Optional<Namespace> found;
