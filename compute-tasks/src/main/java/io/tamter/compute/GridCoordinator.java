@@ -44,13 +44,13 @@ import org.slf4j.LoggerFactory;
  *       shard, not across shards: when a part fails for good, the parts that succeeded stay written
  *       (the response is the failed part's error).</li>
  *   <li>Get a document: asked of the owner of its shard (for each reading of a path id in turn).</li>
- *   <li>Namespace metadata, configure-metric, filter-delete, warm: sent to every owner node for its
- *       own shards; counts are summed.</li>
+ *   <li>Namespace metadata, configure-metric, filter-delete, warm, export: sent to every owner node
+ *       for its own shards; counts are summed, export pages merged in id order.</li>
  *   <li>Delete: removed here (settings, objects, local state), then every other node drops what it
  *       has open.</li>
  *   <li>Schema and encryption reads, schema changes: here, from the settings ({@code meta.json} is
  *       shared; other nodes reload it on their next access).</li>
- *   <li>Export, copy, recall, encryption changes of a namespace spread over nodes: 501
+ *   <li>Copy, recall, encryption changes of a namespace spread over nodes: 501
  *       {@code not_implemented} (they are not split yet).</li>
  * </ul>
  * Searches do not come here: {@link TamterTask} scatters them, one job per owner node.
@@ -70,7 +70,7 @@ final class GridCoordinator {
     static final String DROP_LOCAL = "_drop_local";
     private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
             Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
-    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM);
+    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM, Op.EXPORT);
     private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION, Op.CREATE_NAMESPACE);
 
     private final Ignite ignite;
@@ -378,6 +378,25 @@ final class GridCoordinator {
                 index.put("pending_tasks", pending);
             }
             case FILTER_DELETE -> out.put("deleted", answered.stream().mapToLong(p -> p.answer.body().path("deleted").asLong()).sum());
+            case EXPORT -> {
+                // every node answered its own smallest ids after the cursor; the page is the smallest of them all
+                List<JsonNode> ids = new ArrayList<>();
+                Map<String, JsonNode> docs = new HashMap<>();
+                boolean more = false;
+                for (Part p : answered) {
+                    ObjectNode o = p.answer.body();
+                    more |= o.hasNonNull("next_cursor");
+                    for (JsonNode d : o.path("documents")) {
+                        ids.add(d.get("id"));
+                        docs.put(d.get("id").toString(), d);
+                    }
+                }
+                Namespace.MergedPage page = Namespace.mergeExportPages(ids, more, r.param("limit"));
+                ArrayNode documents = out.putArray("documents");
+                for (JsonNode id : page.ids()) documents.add(docs.get(id.toString()));
+                if (page.nextCursor() == null) out.putNull("next_cursor");
+                else out.put("next_cursor", page.nextCursor());
+            }
             case WARM -> {
                 out.put("shards", numShards);
                 out.put("heads", answered.stream().mapToLong(p -> p.answer.body().path("heads").asLong()).sum());

@@ -894,6 +894,30 @@ public final class Namespace {
         return new ExportPage(page, ExportCursor.encode(page.get(n - 1).id()));
     }
 
+    /**
+     * Merges export pages that several nodes answered for the same {@code cursor} and {@code limit},
+     * each over its own shards (a grid's export): the first {@code limit} documents of all of them in
+     * id order, and the cursor after them (null when no node had more). Each node's page holds its
+     * {@code limit} smallest ids after the cursor, so the smallest {@code limit} of the union are the
+     * answer. {@code ids} are the pages' documents' ids as JSON, in any order.
+     *
+     * @return the ids of the merged page, in order, and its next cursor
+     */
+    public static MergedPage mergeExportPages(List<JsonNode> ids, boolean anyMore, String limit) {
+        int n = ExportCursor.parseLimit(limit);
+        List<DocId> all = new ArrayList<>();
+        for (JsonNode id : ids) all.add(DocId.fromJson(id, "id"));
+        all.sort(null);
+        List<DocId> page = all.size() > n ? all.subList(0, n) : all;
+        String next = (all.size() > n || anyMore) && !page.isEmpty() ? ExportCursor.encode(page.get(page.size() - 1)) : null;
+        List<JsonNode> out = new ArrayList<>(page.size());
+        for (DocId d : page) out.add(d.toJson());
+        return new MergedPage(out, next);
+    }
+
+    /** A merged export page: its documents' ids in order, and the next cursor (null: the last page). */
+    public record MergedPage(List<JsonNode> ids, String nextCursor) {}
+
     /** Up to {@code limit} documents with ids greater than {@code after} (null: from the first), in id order, merged over the shards. */
     List<Document> documentsAfter(DocId after, int limit) {
         return unchecked(() -> underSlots(() -> documentsAfterServed(after, limit)));

@@ -101,6 +101,25 @@ class GridTest {
                 for (TestServer t : grid)
                     assertThat(t.ok("GET", "/v1/namespaces/g", null).get("approx_row_count").asLong()).isEqualTo(rows.size());
 
+                // export, page by page, through a node that owns only some shards: the reference's pages
+                String cursor = null;
+                do {
+                    String q = "/v1/namespaces/g/documents?limit=37" + (cursor == null ? "" : "&cursor=" + cursor);
+                    JsonNode a = n2.ok("GET", q, null), b = ref.ok("GET", q, null);
+                    assertThat(a.get("documents")).isEqualTo(b.get("documents"));
+                    assertThat(a.get("next_cursor")).isEqualTo(b.get("next_cursor"));
+                    cursor = a.get("next_cursor").isNull() ? null : a.get("next_cursor").asText();
+                } while (cursor != null);
+
+                // a namespace deleted through one node is gone on all; created again, it is empty
+                n1.ok("PUT", "/v1/namespaces/gone", OPTIONS);
+                n2.ok("POST", "/v1/namespaces/gone/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]},{\"id\":2,\"vector\":[2,1]},{\"id\":3,\"vector\":[3,1]}]}");
+                n3.ok("DELETE", "/v1/namespaces/gone", null);
+                for (TestServer t : grid) t.expect(404, "GET", "/v1/namespaces/gone", null);
+                n2.ok("PUT", "/v1/namespaces/gone", OPTIONS);
+                for (TestServer t : grid) assertThat(t.ok("GET", "/v1/namespaces/gone", null).get("approx_row_count").asInt()).isZero();
+                n1.ok("DELETE", "/v1/namespaces/gone", null);
+
                 // node 3 leaves gracefully: its shards move to the survivors, nothing acked is lost
                 n3.close();
                 n3 = null;
