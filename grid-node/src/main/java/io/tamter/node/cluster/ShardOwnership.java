@@ -58,6 +58,8 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
     static final long LIST_EVERY_MS = 30_000;
     private volatile long lastListing = System.nanoTime();
     private volatile boolean ready;
+    /** Server nodes in the grid, as of the last topology event. */
+    private volatile int servers;
     private volatile boolean closed;
 
     ShardOwnership(Ignite ignite, NamespaceManager engine, Settings settings) {
@@ -71,7 +73,9 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
             t.setDaemon(true);
             return t;
         });
+        this.servers = ignite.cluster().forServers().nodes().size();
         this.listener = e -> {
+            servers = ignite.cluster().forServers().nodes().size();
             soon(); // never block the discovery thread: the work runs on the ownership thread
             return true;
         };
@@ -101,6 +105,7 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
 
     @Override
     public Object token(String namespace) {
+        if (servers <= 1) return null; // no other node changes settings: spare the hot path a cache read
         try {
             return tokens.get(namespace);
         } catch (RuntimeException e) {
