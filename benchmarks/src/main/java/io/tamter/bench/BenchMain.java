@@ -33,13 +33,15 @@ public final class BenchMain {
                 usage: ./tamter bench <kind> ...
                   ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
                          [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
-                  stream --runbook FILE [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
+                  stream --runbook FILE [--dataset DIR|SPEC] [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
                   filter --dataset DIR|name|synthetic:... [--selectivity 0.5,0.1,0.01,0.001] [--k 10] [--metric l2|cosine|dot]
                          [--queries N] [--set key=value ...]
                   beir   --dataset DIR (e.g. ../shared/data/scifact) --mode bm25|dense|hybrid | --modes bm25,dense,hybrid
                          [--model all-minilm-l6-v2|bge-small-en-v1.5] [--k 10] [--split test] [--queries N] [--set key=value ...]
                          [--via engine|http] [--url http://127.0.0.1:PORT] (http without --url: a server of its own on a free port)
-                  embed  --dataset DIR (BEIR) --out DIR2 [--model NAME]: the corpus and queries as base/query.fvecs for bench ann
+                  embed  --dataset DIR (BEIR) [--batch-sizes 1,8,32] [--sample 1000] [--request 500] [--model NAME]
+                         [--out DIR2] [--set key=value ...]: docs/s and tokens/s per texts per call; with --out the
+                         corpus and queries as base/query.fvecs for bench ann
                   http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
                          [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
                 results: one JSON object per line on stdout, the last a summary; progress on stderr""");

@@ -28,7 +28,7 @@ final class StreamBench {
 
     static void run(String[] argv) throws Exception {
         Args a = new Args(argv, Set.of("step-stats"));
-        a.checkKnown(Set.of("runbook", "engines", "k", "metric", "queries", "work", "step-stats"));
+        a.checkKnown(Set.of("runbook", "dataset", "engines", "k", "metric", "queries", "work", "step-stats"));
         boolean stepStats = a.flag("step-stats");
         Path file = Path.of(a.require("runbook"));
         Runbook rb = Runbook.load(file);
@@ -38,10 +38,13 @@ final class StreamBench {
         Settings settings = Engines.settings(a.sets());
         Path work = Files.createDirectories(Path.of(a.get("work", System.getProperty("java.io.tmpdir"))).resolve("tamter-stream-" + ProcessHandle.current().pid()));
 
-        Dataset d = Datasets.load(rb.dataset(), file.toAbsolutePath().getParent(), metric);
+        // --dataset replaces the runbook's (a runbook over vectors made by `bench embed` names no fixed path)
+        String spec = a.get("dataset", rb.dataset());
+        Path relativeTo = a.get("dataset", null) != null ? Path.of("").toAbsolutePath() : file.toAbsolutePath().getParent();
+        Dataset d = Datasets.load(spec, relativeTo, metric);
         int nq = a.getInt("queries", Math.min(d.queries().length, 1000));
         if (nq < d.queries().length) d = d.withQueries(java.util.Arrays.copyOf(d.queries(), nq));
-        if (d.base().length < rb.maxPts()) throw new IllegalArgumentException(rb.dataset() + " has " + d.base().length + " rows; runbook wants " + rb.maxPts());
+        if (d.base().length < rb.maxPts()) throw new IllegalArgumentException(spec + " has " + d.base().length + " rows; runbook wants " + rb.maxPts());
         AnnBench.log("runbook %s: dataset %s, %d steps, %d queries", file.getFileName(), d.name(), rb.steps().size(), d.queries().length);
 
         for (String name : engines) {

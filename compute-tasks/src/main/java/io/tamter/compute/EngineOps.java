@@ -19,10 +19,13 @@ import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
 import io.tamter.node.namespace.ShardNotServedException;
+import io.tamter.node.namespace.WriteOutcomeUnknownException;
 import io.tamter.node.namespace.WriteResult;
 import io.tamter.node.wal.WalBackpressureException;
 import io.tamter.node.wal.WalClosedException;
 import io.tamter.node.wal.WalFencedException;
+import io.tamter.node.wal.WalUnavailableException;
+import io.tamter.node.wal.WalWriteException;
 import java.io.IOException;
 import java.util.Iterator;
 import java.util.List;
@@ -50,6 +53,11 @@ public final class EngineOps {
     private static final Logger LOG = LoggerFactory.getLogger(EngineOps.class);
     static final int DEFAULT_PAGE = 100;
     static final int MAX_PAGE = 1000;
+    /**
+     * Retry-After of {@code storage_unavailable}: a store outage outlasts a moved shard (1 s), and
+     * the WAL writer reopens within a second of the store's return (WalWriter.SETTLE_MAX_BACKOFF_MS).
+     */
+    static final int STORAGE_RETRY_AFTER_S = 5;
 
     private final NamespaceManager engine;
     private final Map<String, ReentrantReadWriteLock> creating = new ConcurrentHashMap<>();
@@ -93,11 +101,29 @@ public final class EngineOps {
         }
     }
 
-    /** The response for an operation that failed with {@code e}: API.md's status and error body. */
+    /**
+     * The response for an operation that failed with {@code e}: API.md's status and error body.
+     * Object-store failures: a write that was not written, or any other operation the store could
+     * not serve (opening a shard, reading settings), is 503 {@code storage_unavailable} with
+     * Retry-After; a write whose outcome is unknown ({@link WalWriteException}: its WAL segment
+     * may have been stored with the answer lost; {@link WriteOutcomeUnknownException}: some shard
+     * parts were written) is 500 {@code write_outcome_unknown}, as a 503 promises that nothing was
+     * written (see GridExecutor).
+     */
     static OpResponse failure(Exception e, OpRequest r) {
         if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) e = u.getCause();
         if (e instanceof ShardNotServedException || e instanceof WalClosedException) // nothing written: route again
             return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
+        if (e instanceof WalWriteException || e instanceof WriteOutcomeUnknownException) {
+            LOG.warn("trace {}: {} on {} has an unknown outcome: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
+            return OpResponse.error(500, "write_outcome_unknown", "the write may or may not have been applied (read it back or send it "
+                    + "again): " + e.getMessage(), null, 0);
+        }
+        if (e instanceof WalUnavailableException) {
+            LOG.warn("trace {}: {} on {} refused: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
+            return OpResponse.error(503, "storage_unavailable", "storage unavailable, nothing was written: " + e.getMessage(), null,
+                    STORAGE_RETRY_AFTER_S);
+        }
         if (e instanceof NamespaceConflictException c) return OpResponse.error(409, c.code(), e.getMessage(), c.path(), 0);
         if (e instanceof IllegalArgumentException) {
             if (e instanceof RequestError re) return OpResponse.error(400, re.code(), e.getMessage(), re.path(), 0);
@@ -111,7 +137,7 @@ public final class EngineOps {
         if (e instanceof KeyUnavailableException) return OpResponse.error(500, "key_unavailable", e.getMessage(), null, 0);
         if (e instanceof IOException) {
             LOG.warn("trace {}: {} on {} failed: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
-            return OpResponse.error(503, "storage_unavailable", "storage unavailable: " + e.getMessage(), null, 5);
+            return OpResponse.error(503, "storage_unavailable", "storage unavailable: " + e.getMessage(), null, STORAGE_RETRY_AFTER_S);
         }
         LOG.error("trace {}: {} on {} failed", r.traceId(), r.op().wire(), r.namespace(), e);
         return OpResponse.error(500, "internal", "internal error (trace " + r.traceId() + "): " + e, null, 0);

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *       still owns the shard before it writes anything). A part answered 503 {@code shard_moved} or
  *       {@code node_unavailable}, or whose node left, is routed again and resent until
  *       {@value #RETRY_MS} ms have passed; then the answers are merged once. A write is atomic per
- *       shard, not across shards: when a part fails for good, the parts that succeeded stay written
- *       (the response is the failed part's error).</li>
+ *       shard, not across shards: when a part fails for good after others were written, the answer
+ *       is 500 {@code write_outcome_unknown} (the written parts stay).</li>
  *   <li>Get a document: asked of the owner of its shard (for each reading of a path id in turn).</li>
  *   <li>Namespace metadata, configure-metric, filter-delete, warm, export: sent to every owner node
  *       for its own shards; counts are summed, export pages merged in id order.</li>
@@ -311,9 +311,14 @@ final class GridCoordinator {
             }
         }
         if (failed != null) {
+            long bad = answered.stream().filter(p -> !p.answer.isOk()).count();
             LOG.warn("trace {} op {}: {} on {}: {} of {} shard part(s) failed: {}", r.traceId(), r.operationId(), r.op().wire(), r.namespace(),
-                    answered.stream().filter(p -> !p.answer.isOk()).count(), answered.size(), failed.body());
-            return failed;
+                    bad, answered.size(), failed.body());
+            if (bad == answered.size()) return failed; // no part written (or each part's own answer says what it knows)
+            // some parts are written: a 503 or 429 would promise that nothing was (see GridExecutor)
+            return OpResponse.error(500, "write_outcome_unknown", "the write was applied to " + (answered.size() - bad) + " of "
+                    + answered.size() + " shard part(s); another failed: " + failed.body().path("error").path("message").asText()
+                    + " (read it back or send it again)", null, 0);
         }
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("inserted", inserted);

@@ -41,6 +41,8 @@ public final class Params {
     public static final Param<Double> PROBE_RADIUS_FACTOR = Param.ofDouble("index.probe_radius_factor", 1.0, 0.0, 100.0, "ratio",
             "A posting is skipped once d(q,head) - factor*radius exceeds the current k-th distance; 1 is the exact triangle bound (loses nothing); "
             + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");
+    public static final Param<Integer> PROBE_PATIENCE = Param.ofInt("index.probe_patience", 0, 0, 100_000, "postings",
+            "A search stops once this many postings in a row left its k-th distance unchanged (0: off; index.nprobe stays the cap)");
     public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 32, 1, 100_000, "heads",
             "Heads considered when assigning a vector (insert, reassign)");
     public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",
@@ -57,6 +59,8 @@ public final class Params {
             "Construction beam width of the head graph");
     public static final Param<Double> HEAD_SEARCH_OVERQUERY = Param.ofDouble("index.head_search_overquery", 2.0, 1.0, 64.0, "ratio",
             "The head graph is searched for ceil(overquery * wanted) candidates to make the nearest heads exact");
+    public static final Param<Long> HEAD_SCAN_FLOATS = Param.ofLong("index.head_scan_floats", 1L << 21, 0, 1L << 40, "floats",
+            "Up to this many centroid floats (heads x dimensions) the nearest heads are found by an exact scan of the packed centroids instead of the head graph");
     public static final Param<Integer> KMEANS_ITERATIONS = Param.ofInt("index.kmeans_iterations", 12, 1, 1000, "iterations",
             "Lloyd iterations of each balanced k-means step of the build");
     public static final Param<Integer> KMEANS_BRANCHING = Param.ofInt("index.kmeans_branching", 32, 2, 4096, "clusters",
@@ -88,7 +92,8 @@ public final class Params {
     public static final Param<Integer> WAL_WRITE_RETRIES = Param.ofInt("wal.write_retries", 3, 0, 100, "retries",
             "Retries of a failed WAL segment write (same sequence number, same bytes) before its writes fail");
     public static final Param<Integer> WAL_WRITE_RETRY_BACKOFF_MS = Param.ofInt("wal.write_retry_backoff_ms", 50, 0, 60_000, "ms",
-            "Wait before the first retry of a WAL segment write; doubled for each further retry");
+            "Wait before the first retry of a WAL segment write; doubled for each further retry. Also the first wait between "
+                    + "background settles of a segment whose outcome is unknown (doubled, at most 1 s)");
 
     // ---- checkpoints (shard files + manifest in the object store; see io.tamter.node.shard.Checkpointer) ----
 
@@ -104,16 +109,22 @@ public final class Params {
     // ---- embedding (ONNX Runtime, in process) ----
 
     public static final Param<Integer> EMBED_BATCH_SIZE = Param.ofInt("embed.batch_size", 32, 1, 1024, "texts",
-            "Texts per task of the embedding pool (the unit of scheduling and of the queue)");
+            "Texts a worker takes from the model's queue at once, from any callers (dynamic batching), then orders by token "
+            + "count and cuts into calls of embed.texts_per_run");
     public static final Param<Integer> EMBED_TEXTS_PER_RUN = Param.ofInt("embed.texts_per_run", 1, 1, 1024, "texts",
             "Texts per ONNX Runtime call, padded to the longest; 1 keeps a vector independent of its batch (the int8 "
-            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 for short texts)");
+            + "models scale activations over the whole call: batched texts move each other's vectors, cosine down to 0.95 "
+            + "for short texts), and more measured little gain on 2 cores (benchmarks/README.md, bench embed)");
+    public static final Param<Integer> EMBED_MAX_WAIT_US = Param.ofInt("embed.max_wait_us", 1_000, 0, 1_000_000, "us",
+            "How long a worker with fewer than embed.texts_per_run texts waits for other callers' texts to share the call, "
+            + "only while some caller is about to queue texts (a lone caller never waits); unused when texts_per_run is 1");
     public static final Param<Integer> EMBED_THREADS = Param.ofInt("embed.threads", 2, 1, 256, "threads",
-            "Threads of each model's embedding pool (each runs one batch at a time)");
+            "Workers of each model (each runs one ONNX Runtime call at a time)");
     public static final Param<Integer> EMBED_INTRA_OP_THREADS = Param.ofInt("embed.intra_op_threads", 1, 1, 256, "threads",
-            "ONNX Runtime threads inside one batch (total CPU use is up to threads * intra_op_threads)");
-    public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 256, 1, 1_000_000, "batches",
-            "Batches waiting for the embedding pool; a request that does not fit is rejected (HTTP 429)");
+            "ONNX Runtime threads inside one call (total CPU use is up to threads * intra_op_threads; on 2 cores 2 workers "
+            + "x 1 embedded twice the short texts/s of 1 x 2)");
+    public static final Param<Integer> EMBED_QUEUE = Param.ofInt("embed.queue", 8_192, 1, 10_000_000, "texts",
+            "Texts waiting in each model's queue; a request whose texts do not all fit is rejected whole (HTTP 429)");
 
     // ---- full-text and attribute index (Lucene, one directory per shard) ----
 

@@ -21,6 +21,7 @@ public final class SpfreshEngine implements AnnEngine {
     private int nprobe;
     private double epsilon;
     private double radiusFactor;
+    private int patience;
     /** Postings scanned and skipped by the radius bound, and searches, since the last stats(): what the timed searches read. */
     private final java.util.concurrent.atomic.LongAdder scanned = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
@@ -34,6 +35,7 @@ public final class SpfreshEngine implements AnnEngine {
         this.nprobe = settings.get(Params.NPROBE);
         this.epsilon = settings.get(Params.SEARCH_EPSILON);
         this.radiusFactor = settings.get(Params.PROBE_RADIUS_FACTOR);
+        this.patience = settings.get(Params.PROBE_PATIENCE);
         reopenEmpty();
     }
 
@@ -58,6 +60,7 @@ public final class SpfreshEngine implements AnnEngine {
         p.put("nprobe", nprobe);
         p.put("search_epsilon", epsilon);
         p.put("probe_radius_factor", radiusFactor);
+        p.put("probe_patience", patience);
         return p;
     }
 
@@ -79,7 +82,7 @@ public final class SpfreshEngine implements AnnEngine {
 
     @Override
     public int[] search(float[] query, int k) {
-        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon).withRadiusFactor(radiusFactor));
+        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon).withRadiusFactor(radiusFactor).withPatience(patience));
         scanned.add(r.postingsScanned());
         skipped.add(r.postingsSkipped());
         searches.increment();
@@ -123,11 +126,18 @@ public final class SpfreshEngine implements AnnEngine {
     @Override
     public List<Map<String, Object>> searchSweep() {
         List<Map<String, Object>> out = new ArrayList<>();
-        // nprobe without the radius rule (factor 1 is exact: it skips only what cannot matter), then
-        // the radius rule's factor at the configured nprobe
-        for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) out.add(Map.of("nprobe", n, "probe_radius_factor", 1.0));
+        // nprobe alone (radius factor 1 is exact: it skips only what cannot matter), then the
+        // patience rule and the radius rule's factor, each alone at the configured nprobe
+        for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) {
+            out.add(Map.of("nprobe", n, "probe_radius_factor", 1.0, "probe_patience", 0));
+        }
         int configured = settings.get(Params.NPROBE);
-        for (double f : new double[] {0.05, 0.1, 0.15, 0.2, 0.3, 0.5}) out.add(Map.of("nprobe", configured, "probe_radius_factor", f));
+        for (int pt : new int[] {2, 4, 6, 8, 12, 16, 24, 32}) {
+            out.add(Map.of("nprobe", configured, "probe_radius_factor", 1.0, "probe_patience", pt));
+        }
+        for (double f : new double[] {0.05, 0.1, 0.15, 0.2, 0.3, 0.5}) {
+            out.add(Map.of("nprobe", configured, "probe_radius_factor", f, "probe_patience", 0));
+        }
         return out;
     }
 
@@ -136,6 +146,7 @@ public final class SpfreshEngine implements AnnEngine {
         if (p.containsKey("nprobe")) nprobe = ((Number) p.get("nprobe")).intValue();
         if (p.containsKey("search_epsilon")) epsilon = ((Number) p.get("search_epsilon")).doubleValue();
         if (p.containsKey("probe_radius_factor")) radiusFactor = ((Number) p.get("probe_radius_factor")).doubleValue();
+        if (p.containsKey("probe_patience")) patience = ((Number) p.get("probe_patience")).intValue();
     }
 
     @Override

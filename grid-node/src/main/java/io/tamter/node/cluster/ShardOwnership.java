@@ -84,7 +84,11 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
     /** Starts reacting to topology changes and checking ownership periodically. */
     void start(Settings settings) {
         ignite.events().localListen(listener, EVENTS);
-        reconcileQuietly(true); // the shards this node owns are open when the node is started (ready)
+        // joining a grid: the shards this node owns are open when the node is started (ready). Alone
+        // (the one-node default) namespaces open on their first request, as they always did: a start
+        // does not wait for every namespace in the store to open
+        if (servers > 1) reconcileQuietly(true);
+        else ready = true;
         long every = settings.getLong(Params.GRID_OWNERSHIP_CHECK_MS);
         worker.scheduleWithFixedDelay(() -> reconcileQuietly(listingDue()), every, every, TimeUnit.MILLISECONDS);
     }

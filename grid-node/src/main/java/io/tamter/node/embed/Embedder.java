@@ -17,19 +17,21 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,26 +39,42 @@ import org.slf4j.LoggerFactory;
  * Embeds texts with one {@link EmbeddingModel}, in process: the HuggingFace tokenizer (DJL's
  * binding of the Rust {@code tokenizers}) and the ONNX model run by ONNX Runtime on the CPU.
  *
- * <p>{@link #embed(List)} cuts the texts into batches of at most {@code embed.batch_size} and
- * runs them on a fixed pool of {@code embed.threads} threads with a bounded queue of
- * {@code embed.queue} batches. A request whose batches do not all fit in the queue is rejected
- * as a whole with {@link EmbeddingRejectedException} (HTTP 429), never half-run. Inside a batch,
- * each ONNX Runtime call takes {@code embed.texts_per_run} texts, padded to the longest with an
- * attention mask, on at most {@code embed.intra_op_threads} threads. The hidden states are
- * pooled as the model says (mean over the real tokens, or {@code [CLS]}) and L2-normalized.
+ * <p><b>Queue and workers.</b> Every caller's texts go into one queue per model, bounded at
+ * {@code embed.queue} texts; a request whose texts do not all fit is rejected as a whole with
+ * {@link EmbeddingRejectedException} (HTTP 429), never half-run. {@code embed.threads} workers
+ * each take up to {@code embed.batch_size} texts from the queue, whoever sent them: concurrent
+ * callers (single-row upserts, search queries) are coalesced into one window (dynamic batching).
+ * The window takes one text from each waiting request in turn, so a search query's text is not
+ * stuck behind the hundreds of a bulk upsert queued before it. A worker that found fewer texts than one run holds waits up to
+ * {@code embed.max_wait_us} for more, but only while another caller is between entering
+ * {@link #embed(List)} and queueing its texts: a lone caller never waits, and texts that queue
+ * up while the workers are busy are taken together anyway.
  *
- * <p>Why one text per call by default: both models are int8 with <em>dynamic</em> activation
- * quantization ({@code DynamicQuantizeLinear}), whose scale is the min/max of the whole input
- * tensor of the call, other texts and padding included. Texts run together therefore move each
- * other's vectors (measured: max component difference 0.045, cosine to the lone vector down to
- * 0.990 for MiniLM), so a document's vector would depend on what else was in its request, and a
- * query would not find its own text at distance ~0. One text per call costs about half the
- * throughput on uniform short sentences and gains on mixed lengths (no padding); set
- * {@code embed.texts_per_run} higher where throughput matters more than reproducibility.
+ * <p><b>Runs.</b> A worker tokenizes its window, orders it by token count (and a caller queues
+ * its texts shortest first, so a large request's windows already hold similar lengths), and cuts
+ * it into ONNX Runtime calls of at most {@code embed.texts_per_run} texts, each padded to its
+ * longest with an attention mask, on at most {@code embed.intra_op_threads} threads. The hidden
+ * states are pooled as the model says (mean over the real tokens, or {@code [CLS]}) and
+ * L2-normalized, and each vector goes back to its caller at its caller's index. A failure
+ * (tokenizer or model) in a call with several texts is retried text by text, so it fails only
+ * the callers whose own text fails.
+ *
+ * <p><b>Why one text per call by default.</b> Both models are int8 with <em>dynamic</em>
+ * activation quantization ({@code DynamicQuantizeLinear}), whose scale is the min/max of the
+ * whole input tensor of the call, other texts and padding included. Texts run together therefore
+ * move each other's vectors (measured: cosine to the lone vector down to 0.95 for a 3-token text
+ * batched with longer ones, see {@code EmbedderTest}; with MiniLM's float32 export, a test
+ * dependency, batched and lone vectors agree within 1e-5, so padding and mask are not the cause);
+ * with dynamic batching a query's vector
+ * would even depend on which other queries arrived in the same millisecond. And the calls are
+ * compute-bound: MiniLM costs ~10.6 M multiply-adds per token, so a 237-token SciFact abstract
+ * is ~2.5 G, and tokens/s measured on this 2-core machine moved little with the texts per call
+ * ({@code bench embed} reports it at 1, 8 and 32). {@code embed.texts_per_run} above 1 is for
+ * machines where {@code bench embed} shows that batching pays.
  *
  * <p>Thread-safe: the ONNX Runtime session and the tokenizer are both safe for concurrent use,
- * and each call owns its tensors. Tokenization is done text by text on the pool's threads (the
- * tokenizer's own batch call would start its own thread pool, outside our bounds).
+ * and each call owns its tensors. Tokenization runs on the workers (native code wants their big
+ * stacks; the tokenizer's own batch call would start its own thread pool, outside our bounds).
  */
 public final class Embedder implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Embedder.class);
@@ -74,8 +92,23 @@ public final class Embedder implements AutoCloseable {
     private final String outputName;
     private final int batchSize;
     private final int textsPerRun;
+    private final long maxWaitNanos;
     private final int queueCapacity;
-    private final ThreadPoolExecutor pool;
+    private final List<Thread> workers = new ArrayList<>();
+    /** ONNX Runtime calls and the texts they carried, since open (for tests and bench embed). */
+    private final AtomicLong runs = new AtomicLong(), runTexts = new AtomicLong(), runTokens = new AtomicLong(),
+            runCells = new AtomicLong();
+
+    // the queue, guarded by lock
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition queued = lock.newCondition();
+    /** Requests with texts no worker has taken yet, in the order a window visits them. */
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    /** Texts in {@link #queue}. */
+    private int queuedTexts;
+    /** Callers inside {@link #embed(List)} that have not queued their texts yet (see max_wait_us). */
+    private int arriving;
+    private boolean closed;
 
     private Embedder(EmbeddingModel model, OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer,
                      String outputName, Settings settings) {
@@ -87,10 +120,12 @@ public final class Embedder implements AutoCloseable {
         this.outputName = outputName;
         this.batchSize = settings.get(Params.EMBED_BATCH_SIZE);
         this.textsPerRun = settings.get(Params.EMBED_TEXTS_PER_RUN);
+        this.maxWaitNanos = TimeUnit.MICROSECONDS.toNanos(settings.get(Params.EMBED_MAX_WAIT_US));
         this.queueCapacity = settings.get(Params.EMBED_QUEUE);
         int threads = settings.get(Params.EMBED_THREADS);
-        this.pool = new ThreadPoolExecutor(threads, threads, 0L, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(queueCapacity), threadFactory(model), new ThreadPoolExecutor.AbortPolicy());
+        ThreadFactory factory = threadFactory(model);
+        for (int i = 0; i < threads; i++) workers.add(factory.newThread(this::work));
+        workers.forEach(Thread::start);
     }
 
     /** Opens {@code model} with the default settings. */
@@ -99,13 +134,22 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
-     * Loads {@code model}'s tokenizer and ONNX model from the classpath and starts its pool
+     * Loads {@code model}'s tokenizer and ONNX model from the classpath and starts its workers
      * (about a second per model; the caller keeps the instance for the life of the node).
      *
      * @throws IllegalStateException when a resource is missing or the model does not look like
      *     a token-level encoder of the expected dimension
      */
     public static Embedder open(EmbeddingModel model, Settings settings) {
+        return open(model, model.modelResource(), settings);
+    }
+
+    /**
+     * {@code model} with another ONNX export of it ({@code onnxResource} on the classpath; same
+     * tokenizer, pooling and dimensions). For tests: the float32 export shows what batching does
+     * without the int8 models' per-call quantization.
+     */
+    static Embedder open(EmbeddingModel model, String onnxResource, Settings settings) {
         // The Rust tokenizer and ONNX Runtime run on the calling thread while loading and need more
         // stack than some callers have: `tamter serve` died with SIGSEGV (no hs_err) loading the
         // tokenizer on an Ignite job thread, and lived with -Xss8m. So loading gets its own thread.
@@ -113,7 +157,7 @@ public final class Embedder implements AutoCloseable {
         RuntimeException[] failure = new RuntimeException[1];
         Thread loader = new Thread(null, () -> {
             try {
-                out[0] = load(model, settings);
+                out[0] = load(model, onnxResource, settings);
             } catch (RuntimeException e) {
                 failure[0] = e;
             }
@@ -136,9 +180,9 @@ public final class Embedder implements AutoCloseable {
     /** Stack of the threads that run native tokenizer and ONNX code (see {@link #open(EmbeddingModel, Settings)}). */
     static final long NATIVE_STACK_BYTES = 16L << 20;
 
-    private static Embedder load(EmbeddingModel model, Settings settings) {
+    private static Embedder load(EmbeddingModel model, String onnxResource, Settings settings) {
         long t0 = System.nanoTime();
-        byte[] onnx = readResource(model, model.modelResource());
+        byte[] onnx = readResource(model, onnxResource);
         HuggingFaceTokenizer tokenizer = loadTokenizer(model);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession session = null;
@@ -188,77 +232,114 @@ public final class Embedder implements AutoCloseable {
 
     /**
      * The unit-norm embedding of each text, in order ({@code result[i]} is {@code texts.get(i)}'s).
-     * Texts over {@link EmbeddingModel#maxTokens()} tokens are truncated. Blocks until done.
+     * Texts over {@link EmbeddingModel#maxTokens()} tokens are truncated. Blocks until done; the
+     * texts may share model calls with other callers' (see the class comment).
      *
      * @throws IllegalArgumentException a text is null, empty or blank (the message gives its index)
-     * @throws EmbeddingRejectedException the pool's queue cannot take the request's batches now
-     * @throws IllegalStateException the embedder is closed, the model failed, or the thread was interrupted
+     * @throws EmbeddingRejectedException the queue cannot take the request's texts now
+     * @throws IllegalStateException the embedder is closed, the model failed on one of these texts,
+     *     or the thread was interrupted
      */
     public float[][] embed(List<String> texts) {
         if (texts == null) throw new IllegalArgumentException("texts must not be null");
         for (int i = 0; i < texts.size(); i++) checkedText(texts.get(i), i);
-        float[][] out = new float[texts.size()][];
-        if (texts.isEmpty()) return out;
-
-        List<FutureTask<float[][]>> tasks = new ArrayList<>();
-        for (int from = 0; from < texts.size(); from += batchSize) {
-            List<String> batch = List.copyOf(texts.subList(from, Math.min(texts.size(), from + batchSize)));
-            FutureTask<float[][]> task = new FutureTask<>(() -> embedBatch(batch));
-            try {
-                pool.execute(task);
-            } catch (RejectedExecutionException rejected) {
-                withdraw(tasks);
-                if (pool.isShutdown()) throw new IllegalStateException("embedder for " + model.settingName() + " is closed");
-                throw new EmbeddingRejectedException("embedding queue full for model " + model.settingName() + ": "
-                        + pool.getQueue().size() + " of " + queueCapacity + " batches waiting (embed.queue); "
-                        + "the request needed " + ((texts.size() + batchSize - 1) / batchSize) + "; retry later");
-            }
-            tasks.add(task);
+        if (texts.isEmpty()) return new float[0][];
+        lock.lock();
+        try {
+            arriving++;
+        } finally {
+            lock.unlock();
         }
-        int at = 0;
-        for (int b = 0; b < tasks.size(); b++) {
-            float[][] part;
+        Request req = new Request(texts.size());
+        boolean arrived = false; // arriving was decremented
+        try {
+            // shortest first (characters are a free proxy for tokens): a large request's windows
+            // then hold texts of similar length and its runs carry little padding
+            Integer[] order = new Integer[texts.size()];
+            for (int i = 0; i < order.length; i++) order[i] = i;
+            Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+            List<Item> items = new ArrayList<>(order.length);
+            for (int i : order) items.add(new Item(req, i, texts.get(i)));
+            lock.lock();
             try {
-                part = tasks.get(b).get();
-            } catch (InterruptedException ie) {
-                withdraw(tasks);
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while embedding with model " + model.settingName(), ie);
-            } catch (ExecutionException ee) {
-                withdraw(tasks);
-                Throwable c = ee.getCause();
-                throw new IllegalStateException("embedding with model " + model.settingName() + " failed: " + c, c);
-            } catch (java.util.concurrent.CancellationException ce) {
-                throw new IllegalStateException("embedding with model " + model.settingName()
-                        + " was cancelled (embedder closed)", ce);
+                arriving--;
+                arrived = true;
+                if (closed) throw new IllegalStateException("embedder for " + model.settingName() + " is closed");
+                if (queuedTexts + items.size() > queueCapacity) {
+                    throw new EmbeddingRejectedException("embedding queue full for model " + model.settingName() + ": "
+                            + queuedTexts + " of " + queueCapacity + " texts waiting (embed.queue); the request has "
+                            + items.size() + "; retry later");
+                }
+                queue.add(new Pending(req, new ArrayDeque<>(items)));
+                queuedTexts += items.size();
+                queued.signalAll();
+            } finally {
+                lock.unlock();
             }
-            System.arraycopy(part, 0, out, at, part.length);
-            at += part.length;
+        } finally {
+            if (!arrived) {
+                lock.lock();
+                try {
+                    arriving--;
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
-        return out;
+        try {
+            return req.await(model);
+        } catch (InterruptedException ie) {
+            withdraw(req);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while embedding with model " + model.settingName(), ie);
+        }
     }
 
-    /** Cancels the request's batches that have not started and takes them out of the queue. */
-    private void withdraw(List<FutureTask<float[][]>> tasks) {
-        for (FutureTask<float[][]> t : tasks) {
-            if (t.cancel(false)) pool.remove(t);
+    /** Takes the request's texts that no worker has taken out of the queue; the rest are skipped when done. */
+    private void withdraw(Request req) {
+        req.fail(new CancellationException("withdrawn"));
+        lock.lock();
+        try {
+            queue.removeIf(p -> {
+                if (p.req != req) return false;
+                queuedTexts -= p.items.size();
+                return true;
+            });
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Stops the pool (batches already queued finish first, for up to 30 s) and frees the native session. */
+    /**
+     * Stops taking texts, lets the workers finish what is queued (for up to 30 s) and frees the
+     * native session. Callers still waiting after that fail with {@link IllegalStateException}.
+     */
     @Override
     public void close() {
-        pool.shutdown();
+        lock.lock();
         try {
-            if (!pool.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warn("embedding pool of {} still busy after 30 s; closing anyway", model.settingName());
-                // queued batches will not run: cancel them so that their callers wake up
-                for (Runnable r : pool.shutdownNow()) {
-                    if (r instanceof FutureTask<?> t) t.cancel(false);
+            closed = true;
+            queued.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            if (!joinWorkers(30_000)) {
+                LOG.warn("embedding workers of {} still busy after 30 s; closing anyway", model.settingName());
+                // queued texts will not run: fail their callers so that they wake up
+                List<Pending> left;
+                lock.lock();
+                try {
+                    left = new ArrayList<>(queue);
+                    queue.clear();
+                    queuedTexts = 0;
+                } finally {
+                    lock.unlock();
                 }
-                if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                for (Pending p : left) p.req.fail(new IllegalStateException("embedder closed"));
+                if (!joinWorkers(10_000)) {
                     // a native call still runs: freeing the session under it would crash the JVM
-                    LOG.warn("embedding pool of {} did not stop; leaving its session open", model.settingName());
+                    LOG.warn("embedding workers of {} did not stop; leaving its session open", model.settingName());
                     return;
                 }
             }
@@ -274,35 +355,221 @@ public final class Embedder implements AutoCloseable {
         tokenizer.close();
     }
 
+    private boolean joinWorkers(long millis) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        for (Thread t : workers) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left > 0) t.join(left);
+            if (t.isAlive()) return false;
+        }
+        return true;
+    }
+
+    /** ONNX Runtime calls made since open. */
+    public long runs() {
+        return runs.get();
+    }
+
+    /** Texts embedded since open (each text of each call). */
+    public long textsRun() {
+        return runTexts.get();
+    }
+
+    /** Real tokens (special tokens included, padding not) embedded since open. */
+    public long tokensRun() {
+        return runTokens.get();
+    }
+
+    /** Token positions fed to the model since open: real tokens plus padding (texts x longest, per call). */
+    public long cellsRun() {
+        return runCells.get();
+    }
+
     /** The token ids the model sees for {@code text} (special tokens included, truncated); for tests. */
     long[] tokenIds(String text) {
         return tokenizer.encode(checkedText(text, 0)).getIds();
     }
 
-    // ---- one batch, on a pool thread ----
+    // ---- requests and their texts ----
 
-    private float[][] embedBatch(List<String> texts) throws OrtException {
-        if (textsPerRun >= texts.size()) return run(texts);
-        float[][] out = new float[texts.size()][];
-        for (int from = 0; from < texts.size(); from += textsPerRun) {
-            float[][] part = run(texts.subList(from, Math.min(texts.size(), from + textsPerRun)));
-            System.arraycopy(part, 0, out, from, part.length);
+    /** One text of one caller's request. */
+    private static final class Item {
+        final Request req;
+        final int index;
+        final String text;
+        Encoding encoding; // set by the worker that took it
+
+        Item(Request req, int index, String text) {
+            this.req = req;
+            this.index = index;
+            this.text = text;
         }
-        return out;
+
+        int tokens() {
+            return encoding.getIds().length;
+        }
+    }
+
+    /** A request's texts not taken by a worker yet; guarded by the embedder's lock. */
+    private record Pending(Request req, ArrayDeque<Item> items) {}
+
+    /** One caller's {@link #embed(List)}: its vectors arrive one by one, possibly from several workers. */
+    private static final class Request {
+        private final float[][] out;
+        private int remaining;
+        private Throwable failure;
+        private boolean done;
+
+        Request(int n) {
+            out = new float[n][];
+            remaining = n;
+        }
+
+        synchronized boolean isDone() {
+            return done;
+        }
+
+        synchronized void deliver(int index, float[] v) {
+            if (done || out[index] != null) return;
+            out[index] = v;
+            if (--remaining == 0) {
+                done = true;
+                notifyAll();
+            }
+        }
+
+        /** The first failure wins; the caller's other texts are skipped by the workers. */
+        synchronized void fail(Throwable t) {
+            if (done) return;
+            failure = t;
+            done = true;
+            notifyAll();
+        }
+
+        synchronized float[][] await(EmbeddingModel model) throws InterruptedException {
+            while (!done) wait();
+            if (failure == null) return out;
+            if (failure instanceof IllegalStateException ise && "embedder closed".equals(ise.getMessage())) {
+                throw new IllegalStateException("embedding with model " + model.settingName()
+                        + " was cancelled (embedder closed)", failure);
+            }
+            throw new IllegalStateException("embedding with model " + model.settingName() + " failed: " + failure, failure);
+        }
+    }
+
+    // ---- the workers ----
+
+    private void work() {
+        while (true) {
+            List<Item> window;
+            try {
+                window = takeWindow();
+            } catch (InterruptedException ie) {
+                return; // nothing of ours interrupts the workers; whoever did wants the thread to end
+            }
+            if (window == null) return;
+            try {
+                embedWindow(window);
+            } catch (Throwable t) {
+                // a bug (or an OutOfMemoryError) must neither strand the window's callers, who would
+                // wait forever, nor end the worker, whose queue would then never drain
+                LOG.error("embedding worker of {} failed", model.settingName(), t);
+                for (Item it : window) it.req.fail(t);
+            }
+        }
+    }
+
+    /** Up to {@code embed.batch_size} texts, one per waiting request in turn; null when closed and drained. */
+    private List<Item> takeWindow() throws InterruptedException {
+        lock.lock();
+        try {
+            while (queuedTexts == 0) {
+                if (closed) return null;
+                queued.await();
+            }
+            // coalesce: another caller is about to queue texts that could share this call
+            if (textsPerRun > 1 && maxWaitNanos > 0) {
+                long left = maxWaitNanos;
+                while (queuedTexts < textsPerRun && arriving > 0 && !closed && left > 0) left = queued.awaitNanos(left);
+            }
+            List<Item> window = new ArrayList<>(Math.min(batchSize, queuedTexts));
+            while (window.size() < batchSize && !queue.isEmpty()) {
+                Pending p = queue.poll();
+                if (p.req.isDone()) { // failed or withdrawn: its other texts are not run
+                    queuedTexts -= p.items.size();
+                    continue;
+                }
+                window.add(p.items.poll());
+                queuedTexts--;
+                if (!p.items.isEmpty()) queue.add(p);
+            }
+            return window;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Tokenizes the window, orders it by token count and runs it in calls of at most {@code texts_per_run}. */
+    private void embedWindow(List<Item> window) {
+        List<Item> ready = new ArrayList<>(window.size());
+        for (Item it : window) {
+            try {
+                it.encoding = tokenizer.encode(it.text);
+                ready.add(it);
+            } catch (RuntimeException e) {
+                it.req.fail(new IllegalStateException("text " + it.index + " cannot be tokenized: " + e.getMessage(), e));
+            }
+        }
+        ready.sort(Comparator.comparingInt(Item::tokens));
+        for (int from = 0; from < ready.size(); from += textsPerRun) {
+            List<Item> run = new ArrayList<>(textsPerRun);
+            for (Item it : ready.subList(from, Math.min(ready.size(), from + textsPerRun))) {
+                if (!it.req.isDone()) run.add(it); // a failed or withdrawn caller's texts are not run
+            }
+            if (run.isEmpty()) continue;
+            try {
+                deliver(run, run(run));
+            } catch (OrtException | RuntimeException e) {
+                if (run.size() == 1) {
+                    run.get(0).req.fail(e);
+                    continue;
+                }
+                // which text broke the call? Each alone: only the callers of failing texts fail
+                LOG.warn("embedding a call of {} texts with {} failed ({}); retrying them one by one",
+                        run.size(), model.settingName(), e.toString());
+                for (Item it : run) {
+                    try {
+                        deliver(List.of(it), run(List.of(it)));
+                    } catch (OrtException | RuntimeException alone) {
+                        it.req.fail(alone);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void deliver(List<Item> run, float[][] vectors) {
+        for (int i = 0; i < run.size(); i++) run.get(i).req.deliver(run.get(i).index, vectors[i]);
     }
 
     /** One model call: the texts padded to the longest, with the attention mask. */
-    private float[][] run(List<String> texts) throws OrtException {
+    private float[][] run(List<Item> texts) throws OrtException {
         int n = texts.size();
         long[][] ids = new long[n][], masks = new long[n][], types = new long[n][];
         int seq = 0;
+        long tokens = 0;
         for (int i = 0; i < n; i++) {
-            Encoding enc = tokenizer.encode(texts.get(i));
+            Encoding enc = texts.get(i).encoding;
             ids[i] = enc.getIds();
             masks[i] = enc.getAttentionMask();
             types[i] = enc.getTypeIds();
             seq = Math.max(seq, ids[i].length);
+            tokens += ids[i].length;
         }
+        runs.incrementAndGet();
+        runTexts.addAndGet(n);
+        runTokens.addAndGet(tokens);
+        runCells.addAndGet((long) n * seq);
         long[] shape = {n, seq};
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try {

@@ -1,7 +1,7 @@
 package io.tamter.node.embed;
 
 /**
- * The embedding pool's queue is full: the request was not started and nothing of it was
+ * The embedding queue of the model is full: the request was not queued and nothing of it was
  * embedded. Callers map it to backpressure (HTTP 429 with {@code Retry-After}).
  */
 public final class EmbeddingRejectedException extends RuntimeException {

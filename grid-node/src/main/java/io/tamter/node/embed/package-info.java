@@ -28,16 +28,19 @@
  *
  * <p><b>Resources and backpressure.</b> A node holds one {@link io.tamter.node.embed.Embedders}:
  * at most one {@link io.tamter.node.embed.Embedder} per model, loaded on first use and shared by
- * the namespaces naming it. Each embedder owns one ONNX Runtime session and a fixed pool with a
- * bounded queue ({@code embed.*} in
- * {@link io.tamter.config.Params}); CPU use is at most {@code embed.threads *
- * embed.intra_op_threads} cores per model. A request that does not fit in the queue is rejected
- * whole with {@link io.tamter.node.embed.EmbeddingRejectedException}, which the HTTP edge maps
- * to 429 with {@code Retry-After}, rather than letting embedding work pile up in memory.
+ * the namespaces naming it. Each embedder owns one ONNX Runtime session, a fixed set of workers
+ * and one bounded queue of texts ({@code embed.*} in {@link io.tamter.config.Params}); CPU use is
+ * at most {@code embed.threads * embed.intra_op_threads} cores per model. The workers take texts
+ * from the queue whoever sent them, so concurrent requests share windows (dynamic batching), and
+ * order each window by token count before cutting it into model calls. A request that does not
+ * fit in the queue is rejected whole with {@link io.tamter.node.embed.EmbeddingRejectedException},
+ * which the HTTP edge maps to 429 with {@code Retry-After}, rather than letting embedding work
+ * pile up in memory.
  *
  * <p><b>Reproducibility.</b> The quantized models scale activations dynamically over each model
  * call, so texts embedded in one call influence each other's vectors. By default each text is its
- * own call: a text's vector depends on the text only, the same for a document in a bulk upsert
- * and for the query that looks for it (see {@link io.tamter.node.embed.Embedder}).
+ * own call ({@code embed.texts_per_run} 1): a text's vector depends on the text only, the same for
+ * a document in a bulk upsert and for the query that looks for it, whatever else was embedded at
+ * the same time (see {@link io.tamter.node.embed.Embedder}).
  */
 package io.tamter.node.embed;

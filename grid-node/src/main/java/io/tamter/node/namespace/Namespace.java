@@ -270,10 +270,12 @@ public final class Namespace {
         Query[] conditions = p.conditions();
         ensureSettings(p.dims(), p.schema());
         int[] counts = new int[3]; // inserted, updated, skipped
+        ShardParts parts = new ShardParts();
         for (int si = 0; si < shards.length; si++) {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
-            int[] c = served(si).write(view -> {
+            final int shard = si;
+            int[] c = parts.write(si, () -> served(shard), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[3];
                 for (RowParser.Row r : mine) {
@@ -464,11 +466,13 @@ public final class Namespace {
         ensureSettings(settings.dimensions(), schema);
         int updated = 0, skipped = 0;
         List<WriteResult.RowError> errors = new ArrayList<>();
+        ShardParts parts = new ShardParts();
         for (int si = 0; si < shards.length; si++) {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
-            Out o = served(si).write(view -> {
+            final int fsi = si;
+            Out o = parts.write(si, () -> served(fsi), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
@@ -511,11 +515,12 @@ public final class Namespace {
         Query cond = condition == null || condition.isNull() ? null
                 : new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
         int deleted = 0, skipped = 0;
+        ShardParts parts = new ShardParts();
         for (int si = 0; si < shards.length; si++) {
             final int shardIndex = si;
             List<DocId> mine = parsed.stream().filter(id -> id.shard(shards.length) == shardIndex).toList();
             if (mine.isEmpty()) continue;
-            int[] c = served(si).write(view -> {
+            int[] c = parts.write(si, () -> served(shardIndex), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[2];
                 for (DocId id : mine) {
@@ -548,8 +553,9 @@ public final class Namespace {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         int deleted = 0;
+        ShardParts parts = new ShardParts();
         for (Shard sh : local()) {
-            deleted += sh.write(view -> {
+            deleted += parts.write(sh, view -> {
                 VidBitSet bits = view.matching(q);
                 List<ShardWrite> ws = new ArrayList<>();
                 long[] words = bits.words();
@@ -955,11 +961,12 @@ public final class Namespace {
             }
             ensureSettings(dims, schema);
             int written = 0;
+            ShardParts parts = new ShardParts();
             for (int si = 0; si < shards.length; si++) {
                 final int shard = si;
                 List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
                 if (mine.isEmpty()) continue;
-                written += served(si).write(view -> {
+                written += parts.write(shard, () -> served(shard), view -> {
                     List<ShardWrite> ws = new ArrayList<>();
                     for (Document d : mine) {
                         DocumentCodec.Stored old = view.get(d.id());

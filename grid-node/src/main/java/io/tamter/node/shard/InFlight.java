@@ -4,6 +4,7 @@ import io.tamter.node.doc.DocId;
 import io.tamter.node.wal.WalBackpressureException;
 import io.tamter.node.wal.WalClosedException;
 import io.tamter.node.wal.WalFencedException;
+import io.tamter.node.wal.WalUnavailableException;
 import io.tamter.node.wal.WalWriter;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -45,13 +46,14 @@ final class InFlight {
         /**
          * Appends {@code payload} (the encoding of {@code f}'s writes) to {@code wal} and queues
          * {@code f}, unless the WAL refused it at once (backpressure, fenced, closed: never
-         * written); then {@code f.wal} stays null and the refused future is returned.
+         * written, or the store unavailable); then {@code f.wal} stays null and the refused future is returned.
          */
         synchronized CompletableFuture<WalWriter.Appended> append(WalWriter wal, byte[] payload, InFlight f) {
             CompletableFuture<WalWriter.Appended> a = wal.appendEntry(payload);
             if (a.isCompletedExceptionally()) {
                 Throwable t = a.exceptionNow();
-                if (t instanceof WalBackpressureException || t instanceof WalClosedException || t instanceof WalFencedException) return a;
+                if (t instanceof WalBackpressureException || t instanceof WalClosedException || t instanceof WalFencedException
+                        || t instanceof WalUnavailableException) return a;
             }
             f.wal = a;
             entries.addLast(f);

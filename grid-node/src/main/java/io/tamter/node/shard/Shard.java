@@ -690,8 +690,21 @@ public final class Shard implements AutoCloseable {
         checkpointTicker = CHECKPOINTS.scheduleWithFixedDelay(this::maybeCheckpoint, tick, tick, TimeUnit.MILLISECONDS);
     }
 
-    /** The background trigger: every checkpoint.interval_ms with writes since the last one, or after checkpoint.wal_bytes. */
+    /**
+     * The background trigger: every checkpoint.interval_ms with writes since the last one, or after
+     * checkpoint.wal_bytes. It also applies a group the WAL found written late when no write came to
+     * do it (so reads see it within a tick), unless a write holds the lock (that write applies it).
+     */
     private void maybeCheckpoint() {
+        if (!closed && failed == null && wal.landed() != null && writeLock.tryLock()) {
+            try {
+                if (!closed && failed == null && wal.landed() != null) applyLanded();
+            } catch (IOException | RuntimeException e) {
+                LOG.warn("applying a WAL segment found written late to shard {} failed: {}", walShard, e.toString());
+            } finally {
+                writeLock.unlock();
+            }
+        }
         if (closed || fenced || failed != null || !dirty()) return;
         long elapsedMs = (System.nanoTime() - lastCheckpointNanos) / 1_000_000;
         if (elapsedMs < settings.getLong(Params.CHECKPOINT_INTERVAL_MS)
@@ -724,6 +737,11 @@ public final class Shard implements AutoCloseable {
      * against it ({@link View} waits for in-flight batches instead of reading them). A failure to apply a durable batch leaves the
      * shard failed: that batch and every one after it fail, and the shard refuses further writes
      * until reopened, which replays the logged batches.
+     *
+     * <p>A batch whose WAL write failed with an unknown outcome may turn out written when the WAL
+     * writer settles its segment later ({@link WalWriter#landed}); the writer refuses appends until
+     * it is applied, and the next write applies it here, before resolving (or the checkpoint ticker
+     * does, when no write comes; see {@link #applyLanded}).
      */
     public <R> R write(Resolver<R> resolver) throws IOException {
         InFlight f;
@@ -731,6 +749,7 @@ public final class Shard implements AutoCloseable {
         writeLock.lock();
         try {
             if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            if (wal.landed() != null) applyLanded();
             long vidMark = nextVid;
             Resolution<R> r;
             try {
@@ -763,6 +782,43 @@ public final class Shard implements AutoCloseable {
         }
         awaitApplied(f);
         return result;
+    }
+
+    /**
+     * Under the write lock: applies the group the WAL writer found written late (its futures had
+     * failed with an unknown outcome, so it was never applied), then lets the writer accept appends
+     * again. It is in the log, so a replay would apply it; applying it now, before any later batch
+     * is resolved, keeps the served state the one a replay gives. Batches in flight before it have
+     * all failed (the writer failed them when the outcome became unknown) and are finished first.
+     */
+    private void applyLanded() throws IOException {
+        WalWriter.Landed l = wal.landed();
+        applyLock.lock();
+        try {
+            InFlight last = inFlight.tail();
+            if (last != null) applyThrough(last);
+            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            List<ShardWrite> writes = new ArrayList<>();
+            long bytes = 0;
+            for (byte[] p : l.payloads()) {
+                writes.addAll(ShardWriteCodec.decode(p));
+                bytes += p.length;
+            }
+            try {
+                apply(l.seq(), writes);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("applying WAL segment {} of shard {} (written late) failed; the shard fails until reopened", l.seq(), walShard, e);
+                failed = e;
+                throw e;
+            }
+            walBytesSinceCheckpoint.addAndGet(bytes);
+            nextVid = Math.max(nextVid, appliedNextVid);
+            LOG.info("applied WAL segment {} of shard {}: its write failed with an unknown outcome and was found written later ({} effects)",
+                    l.seq(), walShard, writes.size());
+        } finally {
+            applyLock.unlock();
+        }
+        wal.landedApplied(l.seq());
     }
 
     /** Waits until {@code f} is applied (applying it and the batches before it when no other writer does) or failed. */

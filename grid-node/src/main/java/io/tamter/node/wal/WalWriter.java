@@ -45,16 +45,40 @@ import org.slf4j.LoggerFactory;
  * {@link State#FENCED}, fails the group and everything queued with {@link WalFencedException},
  * refuses every later append, and writes nothing more.
  *
- * <h2>I/O errors and retries</h2>
+ * <h2>I/O errors, retries and settling</h2>
  * A failed write is retried with the same sequence number and the same bytes up to
  * {@code wal.write_retries} times, waiting {@code wal.write_retry_backoff_ms} doubled each time.
  * A write may have succeeded with its response lost; the retry's create-if-absent then finds the
  * key taken, reads it back, and if the bytes are exactly this segment's, the write succeeded.
- * When the retries run out, the group's futures fail with {@link WalWriteException} (outcome
- * unknown) and the writer keeps its sequence number: the next group tries the same number, and
- * if it finds a segment there with this writer's id but other bytes (the failed group did land),
- * it moves to the next number. So no sequence number is ever skipped (the log has no gaps) and
- * no sequence number is taken twice.
+ *
+ * <p>When the retries run out, the outcome of segment n is unknown: any attempt may have been
+ * stored with its answer lost (on GCS a timed-out request may even land after the timeout). The
+ * writer used to keep n and let the next group find out: if n held the failed group, it moved to
+ * n + 1. That kept the log gap-free but not consistent with its shard: the failed group was in
+ * the log yet never applied, and batches resolved meanwhile against a state without it were
+ * logged after it, so a replay gave another state than the one served (a document the failed
+ * batch inserted and a later batch re-inserted under a new vid came back twice). So now the
+ * writer <em>settles</em> n before it writes anything else: it creates under n an empty segment
+ * (no entries) of its own. If that create wins, the failed group can never land (create-if-absent:
+ * the key is taken), so its outcome is "not written". If n already holds the failed group's
+ * bytes, the outcome is "written" (and durable). If n holds this writer's empty segment, an
+ * earlier settle won with its answer lost: "not written". (Another writer's segment fences, as
+ * above.) Either way n is taken and the writer goes on at n + 1: no gap, no number taken twice,
+ * and a replay yields exactly the groups whose outcome the writer reported as written.
+ *
+ * <p>One settle attempt follows the last retry at once: "written" completes the group's futures
+ * (acknowledged after all), "not written" fails them with {@link WalUnavailableException}. If the
+ * store does not answer that either, the group's futures fail with {@link WalWriteException}
+ * (outcome unknown), everything queued fails with {@link WalUnavailableException} (never
+ * written), and until n is settled every append is refused with {@link WalUnavailableException}.
+ * The committer retries the settle in the background, waiting {@code wal.write_retry_backoff_ms}
+ * doubled each time up to {@link #SETTLE_MAX_BACKOFF_MS}; the first settle the store answers
+ * reopens the writer at n + 1, without a restart. If that late settle finds the failed group
+ * written, whoever applies the log must apply it before anything resolved after its failure is
+ * written: the writer holds it as {@link #landed()}, keeps refusing appends, and reopens when
+ * {@link #landedApplied} is called (the shard does so before it resolves its next write). Closing
+ * an unsettled writer leaves n as it is: the next writer starts after a replay, which includes the
+ * failed group if it landed and otherwise leaves n to the new writer.
  *
  * <h2>Backpressure and close</h2>
  * Payload bytes queued or being written are bounded by {@code wal.max_pending_bytes}; an append
@@ -123,6 +147,25 @@ public final class WalWriter implements AutoCloseable {
      */
     public record Appended(long seq, int entry, int entries) {}
 
+    /**
+     * A group whose futures failed with an unknown outcome and that a later settle found written
+     * as segment {@code seq}: its payloads, in append order, for the caller to apply before
+     * {@link #landedApplied}.
+     */
+    public record Landed(long seq, List<byte[]> payloads) {}
+
+    /** A segment whose outcome is unknown: what was tried under {@code seq}. */
+    private record Unsettled(long seq, byte[] bytes, List<byte[]> payloads) {}
+
+    /** What a settle found under the unsettled sequence number. */
+    private enum Outcome { WRITTEN, NOT_WRITTEN, FENCED }
+
+    /**
+     * Longest wait between two background settles: one small create per second is nothing to a
+     * store that is down, and it bounds how long appends are refused after the store is back.
+     */
+    static final long SETTLE_MAX_BACKOFF_MS = 1000;
+
     /** A queued payload; exactly one of its two futures is set (which {@code append} variant queued it). */
     private record Pending(byte[] payload, CompletableFuture<Long> future, CompletableFuture<Appended> entryFuture, long enqueuedNanos) {
         void complete(long seq, int entry, int entries) {
@@ -153,6 +196,10 @@ public final class WalWriter implements AutoCloseable {
     private volatile String fencedReason;
     /** The sequence number the next segment will get; written only by the committer. */
     private volatile long nextSeq;
+    /** The segment whose outcome is unknown, or null; while set, appends are refused. Written only by the committer, under {@link #lock}. */
+    private volatile Unsettled unsettled;
+    /** A failed group a late settle found written, until {@link #landedApplied}; while set, appends are refused. Under {@link #lock}. */
+    private volatile Landed landed;
 
     private final AtomicLong segments = new AtomicLong();
     private final AtomicLong segmentBytes = new AtomicLong();
@@ -160,6 +207,8 @@ public final class WalWriter implements AutoCloseable {
     private final AtomicLong retries = new AtomicLong();
     private final AtomicLong lostResponses = new AtomicLong();
     private final AtomicLong uncertainSegments = new AtomicLong();
+    private final AtomicLong settledNotWritten = new AtomicLong();
+    private final AtomicLong unavailableRejections = new AtomicLong();
     private final AtomicLong failedGroups = new AtomicLong();
     private final AtomicLong backpressureRejections = new AtomicLong();
 
@@ -241,6 +290,14 @@ public final class WalWriter implements AutoCloseable {
             State s = state;
             if (s == State.FENCED) return new WalFencedException(fencedReason);
             if (s != State.OPEN) return new WalClosedException("WAL writer of shard " + shard + " is " + s);
+            Unsettled u = unsettled;
+            if (u != null || landed != null) {
+                unavailableRejections.incrementAndGet();
+                long n = u != null ? u.seq() : landed.seq();
+                return new WalUnavailableException("WAL of shard " + shard + " writes nothing until the object store settles segment "
+                        + n + (u != null ? ", whose outcome is unknown" : ", found written late and not applied yet")
+                        + "; this payload was not written");
+            }
             if (pendingBytes + payload.length > config.maxPendingBytes()) {
                 backpressureRejections.incrementAndGet();
                 return new WalBackpressureException("WAL of shard " + shard + " has " + pendingBytes
@@ -278,11 +335,40 @@ public final class WalWriter implements AutoCloseable {
     }
 
     /**
+     * A group whose futures failed with an unknown outcome and that the background settle then
+     * found written, or null. While it is set, appends are refused: apply it, then call
+     * {@link #landedApplied}.
+     */
+    public Landed landed() {
+        return landed;
+    }
+
+    /** The caller has applied {@link #landed()} of sequence number {@code seq}: appends are accepted again. */
+    public void landedApplied(long seq) {
+        lock.lock();
+        try {
+            Landed l = landed;
+            if (l == null || l.seq() != seq) throw new IllegalStateException("WAL segment " + seq + " of shard " + shard + " is not the landed one: "
+                    + (l == null ? "none is" : l.seq() + " is"));
+            landed = null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether appends are refused because a segment's outcome is not settled yet, or a landed group is not applied yet. */
+    public boolean unsettled() {
+        return unsettled != null || landed != null;
+    }
+
+    /**
      * Counters: {@code segments} and {@code segment_bytes} written, {@code entries} in them,
      * {@code mean_group_entries}, {@code retries} of failed writes, {@code lost_responses}
      * (writes found stored after an error), {@code uncertain_segments} (segments of failed groups
-     * found stored later), {@code failed_groups}, {@code backpressure_rejections},
-     * {@code pending_bytes}, {@code next_seq}.
+     * found stored later), {@code settled_not_written} (failed groups whose number a settle took
+     * with an empty segment), {@code failed_groups}, {@code backpressure_rejections},
+     * {@code unavailable_rejections} (appends refused while a segment was unsettled),
+     * {@code pending_bytes}, {@code next_seq}, {@code unsettled_seq} (0: none).
      */
     public Map<String, Number> stats() {
         Map<String, Number> m = new LinkedHashMap<>();
@@ -294,8 +380,10 @@ public final class WalWriter implements AutoCloseable {
         m.put("retries", retries.get());
         m.put("lost_responses", lostResponses.get());
         m.put("uncertain_segments", uncertainSegments.get());
+        m.put("settled_not_written", settledNotWritten.get());
         m.put("failed_groups", failedGroups.get());
         m.put("backpressure_rejections", backpressureRejections.get());
+        m.put("unavailable_rejections", unavailableRejections.get());
         lock.lock();
         try {
             m.put("pending_bytes", pendingBytes);
@@ -303,6 +391,8 @@ public final class WalWriter implements AutoCloseable {
             lock.unlock();
         }
         m.put("next_seq", nextSeq);
+        Unsettled u = unsettled;
+        m.put("unsettled_seq", u == null ? 0L : u.seq());
         return m;
     }
 
@@ -343,7 +433,15 @@ public final class WalWriter implements AutoCloseable {
     private void run() {
         List<Pending> group = null;
         try {
-            while ((group = nextGroup()) != null) {
+            int settles = 0;
+            while (true) {
+                if (unsettled != null) {
+                    if (!awaitSettleRetry(++settles)) break;
+                    settleInBackground();
+                    continue;
+                }
+                settles = 0;
+                if ((group = nextGroup()) == null) break;
                 commit(group);
                 group = null;
             }
@@ -433,33 +531,39 @@ public final class WalWriter implements AutoCloseable {
                         return;
                     }
                     if (!Arrays.equals(stored, bytes)) {
-                        // a group that failed with an unknown outcome did land here: keep it, move on
-                        uncertainSegments.incrementAndGet();
-                        log.warn("WAL segment {} holds a group of this writer that failed with an unknown outcome; "
-                                + "writing the next group at seq {}", key, seq + 1);
-                        seq++;
-                        nextSeq = seq;
-                        bytes = WalSegmentCodec.encode(shard, seq, writerId, payloads);
-                        continue;
+                        // every failed group is settled before the next one is written (see the class comment)
+                        throw new IllegalStateException("WAL segment " + key + " holds another segment of this writer, "
+                                + Long.toHexString(writerId) + ", than the one it is writing");
                     }
                     lostResponses.incrementAndGet(); // our own write, its response was lost
                 }
-                nextSeq = seq + 1;
-                segments.incrementAndGet();
-                segmentBytes.addAndGet(bytes.length);
-                entries.addAndGet(group.size());
-                release(payloadBytes);
-                for (int i = 0; i < group.size(); i++) group.get(i).complete(seq, i, group.size());
+                written(group, seq, bytes.length, payloadBytes);
                 return;
             } catch (IOException e) {
                 failures++;
                 if (failures > config.writeRetries()) {
                     failedGroups.incrementAndGet();
-                    log.warn("writing WAL segment {} failed {} times; failing its {} appends", key, failures, group.size(), e);
-                    release(payloadBytes);
-                    WalWriteException failure = new WalWriteException("writing WAL segment " + key + " failed after " + failures
-                            + " attempts; the outcome is unknown", e);
-                    for (Pending p : group) p.fail(failure);
+                    log.warn("writing WAL segment {} failed {} times; settling it", key, failures, e);
+                    Outcome o;
+                    try {
+                        o = settle(seq, bytes, group);
+                    } catch (IOException settleFailure) {
+                        unknown(group, seq, bytes, payloads, payloadBytes, failures, e);
+                        return;
+                    }
+                    switch (o) {
+                        case WRITTEN -> {
+                            uncertainSegments.incrementAndGet();
+                            written(group, seq, bytes.length, payloadBytes);
+                        }
+                        case NOT_WRITTEN -> {
+                            release(payloadBytes);
+                            WalUnavailableException failure = new WalUnavailableException("writing WAL segment " + key + " failed after "
+                                    + failures + " attempts; it was not written (an empty segment took its number)", e);
+                            for (Pending p : group) p.fail(failure);
+                        }
+                        case FENCED -> { } // fence() failed the group
+                    }
                     return;
                 }
                 retries.incrementAndGet();
@@ -468,6 +572,133 @@ public final class WalWriter implements AutoCloseable {
                 if (backoff > 0) Thread.sleep(backoff);
             }
         }
+    }
+
+    /** The group is durable as segment {@code seq}: complete its futures. */
+    private void written(List<Pending> group, long seq, int segmentLength, long payloadBytes) {
+        nextSeq = seq + 1;
+        segments.incrementAndGet();
+        segmentBytes.addAndGet(segmentLength);
+        entries.addAndGet(group.size());
+        release(payloadBytes);
+        for (int i = 0; i < group.size(); i++) group.get(i).complete(seq, i, group.size());
+    }
+
+    /**
+     * The group's outcome is unknown: fail it with {@link WalWriteException}, fail everything queued
+     * with {@link WalUnavailableException} (never written), and refuse appends until the background
+     * settle answers.
+     */
+    private void unknown(List<Pending> group, long seq, byte[] bytes, List<byte[]> payloads, long payloadBytes, int failures, IOException e) {
+        String key = shard.segmentKey(seq);
+        List<Pending> queued;
+        lock.lock();
+        try {
+            unsettled = new Unsettled(seq, bytes, payloads);
+            queued = new ArrayList<>(queue);
+            queue.clear();
+            queuedBytes = 0;
+            pendingBytes = 0; // the group's bytes and the queue's: nothing is pending any more
+        } finally {
+            lock.unlock();
+        }
+        log.warn("WAL segment {} of shard {}: outcome unknown after {} attempts and a failed settle; refusing appends until the store "
+                + "answers ({} queued appends failed, not written)", key, shard, failures, queued.size());
+        WalWriteException failure = new WalWriteException("writing WAL segment " + key + " failed after " + failures
+                + " attempts; the outcome is unknown", e);
+        for (Pending p : group) p.fail(failure);
+        WalUnavailableException refused = new WalUnavailableException("WAL segment " + key + " of shard " + shard
+                + " failed with an unknown outcome before this payload was written; it was not written", e);
+        for (Pending p : queued) p.fail(refused);
+    }
+
+    /**
+     * Waits before background settle number {@code attempt}: {@code wal.write_retry_backoff_ms}
+     * doubled each time, at most {@link #SETTLE_MAX_BACKOFF_MS}. False when the writer is closing
+     * (the segment stays unsettled; see the class comment).
+     */
+    private boolean awaitSettleRetry(int attempt) throws InterruptedException {
+        long ms = Math.min(SETTLE_MAX_BACKOFF_MS, (long) config.writeRetryBackoffMs() << Math.min(attempt - 1, 20));
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        lock.lock();
+        try {
+            while (state == State.OPEN) {
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0) return true;
+                wakeCommitter.awaitNanos(wait);
+            }
+            return false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One background settle of {@link #unsettled}; an I/O error leaves it for the next try. */
+    private void settleInBackground() {
+        Unsettled u = unsettled;
+        Outcome o;
+        try {
+            o = settle(u.seq(), u.bytes(), List.of());
+        } catch (IOException e) {
+            log.info("settling WAL segment {} failed, retrying: {}", shard.segmentKey(u.seq()), e.toString());
+            return;
+        }
+        lock.lock();
+        try {
+            if (o == Outcome.WRITTEN) {
+                uncertainSegments.incrementAndGet();
+                landed = new Landed(u.seq(), u.payloads());
+            }
+            if (o != Outcome.FENCED) nextSeq = u.seq() + 1;
+            unsettled = null;
+        } finally {
+            lock.unlock();
+        }
+        log.info("settled WAL segment {} of shard {}: {}", shard.segmentKey(u.seq()), shard, o);
+    }
+
+    /**
+     * Makes the outcome of segment {@code seq}, whose write of {@code bytes} failed, known by
+     * creating this writer's empty segment under its key unless something is there already (see
+     * the class comment). {@code group} is failed if the key turns out to be another writer's.
+     */
+    private Outcome settle(long seq, byte[] bytes, List<Pending> group) throws IOException {
+        String key = shard.segmentKey(seq);
+        byte[] empty = WalSegmentCodec.encode(shard, seq, writerId, List.of());
+        if (store.putIfAbsent(key, empty)) {
+            settledNotWritten.incrementAndGet();
+            nextSeq = seq + 1;
+            return Outcome.NOT_WRITTEN;
+        }
+        Optional<StoredObject> existing;
+        try {
+            existing = store.getObject(key);
+        } catch (CorruptObjectException e) {
+            fence(group, key + " exists and is unreadable (" + e.getMessage() + ")");
+            return Outcome.FENCED;
+        }
+        if (existing.isEmpty()) throw new IOException("WAL segment " + key + " existed at create but is gone now");
+        byte[] stored = existing.get().bytes();
+        if (Arrays.equals(stored, bytes)) return Outcome.WRITTEN;
+        if (Arrays.equals(stored, empty)) {
+            settledNotWritten.incrementAndGet(); // an earlier settle won, its answer lost
+            nextSeq = seq + 1;
+            return Outcome.NOT_WRITTEN;
+        }
+        long owner;
+        try {
+            owner = WalSegmentCodec.decode(key, stored, shard, seq).writerId();
+        } catch (CorruptWalException e) {
+            fence(group, key + " exists and is not a valid segment of this shard (" + e.getMessage() + ")");
+            return Outcome.FENCED;
+        }
+        if (owner != writerId) {
+            fence(group, "WAL segment " + key + " was written by writer " + Long.toHexString(owner) + ", not by this writer "
+                    + Long.toHexString(writerId) + ": another node owns shard " + shard);
+            return Outcome.FENCED;
+        }
+        throw new IllegalStateException("WAL segment " + key + " holds a segment of this writer that is neither the unsettled group nor "
+                + "its empty settle");
     }
 
     private void release(long payloadBytes) {

@@ -25,6 +25,14 @@
  * be overwritten. Each segment carries its writer's random id, which also lets a writer recognise
  * its own segment after a lost response, so retries neither duplicate a write nor leave a gap.
  *
+ * <p><b>Store failures.</b> A segment write that fails past its retries has an unknown outcome
+ * (its answer may have been lost). The writer settles it before writing anything else: it creates
+ * its own empty segment under that number, which either wins (the group was not written) or finds
+ * the group there (written). Meanwhile appends are refused
+ * ({@link io.tamter.node.wal.WalUnavailableException}, nothing written); the settle is retried in
+ * the background until the store answers. So the log never has a gap or a group that its shard did
+ * not apply (see {@link io.tamter.node.wal.WalWriter}, "I/O errors, retries and settling").
+ *
  * <p><b>Recovery.</b> {@link io.tamter.node.wal.WalReader#replay} hands the entries after the
  * local state's applied sequence number to the caller in order, checking that no segment is
  * missing and that each is intact; a new writer starts at

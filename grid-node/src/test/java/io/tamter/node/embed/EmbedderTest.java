@@ -12,9 +12,11 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -199,7 +201,7 @@ class EmbedderTest {
             List<String> many = Collections.nCopies(50, "a sentence that needs a batch of its own");
             assertThatThrownBy(() -> e.embed(many)).isInstanceOf(EmbeddingRejectedException.class)
                     .hasMessageContaining("queue full").hasMessageContaining("embed.queue");
-            // the accepted batches of the rejected request were withdrawn: the pool is usable again
+            // nothing of the rejected request was queued: the embedder is usable again
             assertThat(e.embed(List.of("one", "two"))).hasNumberOfRows(2);
         }
     }
@@ -224,18 +226,253 @@ class EmbedderTest {
         assertThatThrownBy(() -> all.get(EmbeddingModel.DEFAULT)).isInstanceOf(IllegalStateException.class);
     }
 
+    /**
+     * Several texts per call, grouped by token count: texts of two lengths, interleaved, come out
+     * as calls of one length each (no padding at all), and every vector goes back to its own index.
+     * The int8 models' dynamic quantization scales over the whole call, so a batched vector is only
+     * close to the lone one (see paddedRunsKeepThePaddingOut); it must still be nearest to its own
+     * text's lone vector among all of them.
+     */
     @Test
-    void throughputOfShortSentences() {
+    void runsAreGroupedByLengthAndComeBackInTheCallersOrder() {
+        Settings batched = Settings.defaults().with(Params.EMBED_TEXTS_PER_RUN, 8).with(Params.EMBED_BATCH_SIZE, 16)
+                .with(Params.EMBED_THREADS, 1);
+        Embedder single = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            texts.add(i % 2 == 0 ? "note " + (char) ('a' + i)
+                    : "a considerably longer remark about the stars that carries many more tokens, number " + (char) ('a' + i));
+        }
+        for (int i = 2; i < texts.size(); i++) {
+            assertThat(single.tokenIds(texts.get(i))).as("text %d", i).hasSize(single.tokenIds(texts.get(i % 2)).length);
+        }
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
+            float[][] got = e.embed(texts);
+            assertThat(e.runs()).isEqualTo(2);
+            assertThat(e.cellsRun()).as("no padding: each call holds texts of one length").isEqualTo(e.tokensRun());
+            float[][] alone = new float[texts.size()][];
+            for (int i = 0; i < texts.size(); i++) alone[i] = single.embed(texts.get(i));
+            assertOwnNearest(got, alone, 0.93);
+        }
+    }
+
+    /**
+     * Many callers at once, one text each, into one worker whose calls take up to 16 texts: they
+     * share calls (fewer calls than texts), each gets the vector of its own text, and a caller with
+     * a bad text fails alone.
+     */
+    @Test
+    void concurrentCallersShareCallsAndEachGetsItsOwnVector() throws Exception {
+        Settings batched = Settings.defaults().with(Params.EMBED_TEXTS_PER_RUN, 16).with(Params.EMBED_BATCH_SIZE, 32)
+                .with(Params.EMBED_THREADS, 1).with(Params.EMBED_MAX_WAIT_US, 2_000);
+        Embedder single = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+        int callers = 24, rounds = 4;
+        String[][] texts = new String[callers][rounds];
+        for (int c = 0; c < callers; c++) {
+            for (int r = 0; r < rounds; r++) {
+                texts[c][r] = callerText(c, r, rounds);
+            }
+        }
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers + 1);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<float[][]>> results = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    int caller = c;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        float[][] mine = new float[rounds][];
+                        for (int r = 0; r < rounds; r++) mine[r] = e.embed(texts[caller][r]);
+                        return mine;
+                    }));
+                }
+                Future<float[][]> bad = pool.submit(() -> {
+                    start.await();
+                    return e.embed(List.of("a fine text", " "));
+                });
+                start.countDown();
+                assertThatThrownBy(bad::get).hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("text 1");
+                float[][] got = new float[callers * rounds][], alone = new float[callers * rounds][];
+                for (int c = 0; c < callers; c++) {
+                    float[][] mine = results.get(c).get();
+                    for (int r = 0; r < rounds; r++) {
+                        got[c * rounds + r] = mine[r];
+                        alone[c * rounds + r] = single.embed(texts[c][r]);
+                    }
+                }
+                assertOwnNearest(got, alone, 0.93);
+                assertThat(e.textsRun()).isEqualTo(callers * rounds);
+                System.out.println("concurrent callers: " + e.textsRun() + " texts in " + e.runs() + " calls");
+                assertThat(e.runs()).as("callers shared calls").isLessThan(callers * rounds);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** With the default one text per call, coalesced callers get exactly the lone vectors. */
+    @Test
+    void concurrentSingleTextCallersGetExactlyTheLoneVectors() throws Exception {
         Embedder e = EMBEDDERS.get(EmbeddingModel.DEFAULT);
         List<String> texts = new ArrayList<>();
-        for (int i = 0; i < 64; i++) texts.add("Short sentence number " + i + " about everyday things.");
-        e.embed(texts); // warm up
-        long t0 = System.nanoTime();
-        int rounds = 3;
-        for (int r = 0; r < rounds; r++) e.embed(texts);
-        double secs = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("%s: %.1f texts/s (batch of 64 short sentences, default settings)%n",
-                EmbeddingModel.DEFAULT, rounds * 64 / secs);
+        for (int i = 0; i < 48; i++) texts.add(MIXED.get(i % MIXED.size()) + " #" + i);
+        float[][] alone = new float[texts.size()][];
+        for (int i = 0; i < texts.size(); i++) alone[i] = e.embed(texts.get(i));
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<float[]>> got = new ArrayList<>();
+            for (String t : texts) got.add(pool.submit(() -> e.embed(t)));
+            for (int i = 0; i < texts.size(); i++) assertThat(got.get(i).get()).as("text %d", i).isEqualTo(alone[i]);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static final String[] SUBJECTS = {"A pilot", "The chef", "My grandmother", "A young violinist", "The senator",
+        "An astronaut", "The fisherman", "A software engineer", "The goalkeeper", "A beekeeper", "The librarian", "A volcano researcher"};
+    private static final String[] ACTIONS = {"repaired an old engine in the garage", "cooked spicy noodles for dinner",
+        "argued about taxes on the radio", "painted the fence bright yellow", "climbed a frozen waterfall at dawn",
+        "lost a wallet on the crowded train", "planted tomatoes behind the school", "wrote a letter about quantum physics"};
+    private static final String[] TOPICS = {"astronomy", "cooking pasta", "football", "tax law", "jazz music", "gardening", "databases"};
+
+    /**
+     * One worker, a bulk request of 120 long texts queued first, then a short query: the query's
+     * text is taken in the next window (one text per waiting request in turn), so it comes back
+     * while the bulk request is still running; and a caller interrupted while its texts wait is
+     * withdrawn alone.
+     */
+    @Test
+    void aQueryIsNotStuckBehindABulkRequestAndAnInterruptedCallerFailsAlone() throws Exception {
+        Settings one = Settings.defaults().with(Params.EMBED_THREADS, 1).with(Params.EMBED_BATCH_SIZE, 4);
+        String longText = String.join(" ", Collections.nCopies(30, "the cat sat on the mat and looked around"));
+        List<String> bulk = new ArrayList<>();
+        for (int i = 0; i < 120; i++) bulk.add(longText + " " + i);
+        try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, one)) {
+            ExecutorService pool = Executors.newFixedThreadPool(3);
+            try {
+                Future<float[][]> big = pool.submit(() -> e.embed(bulk));
+                while (e.textsRun() == 0) Thread.sleep(1); // the bulk request is running
+                List<String> doomedTexts = new ArrayList<>();
+                for (int i = 0; i < 40; i++) doomedTexts.add(longText + " withdrawn " + i);
+                AtomicReference<Throwable> doomedFailure = new AtomicReference<>();
+                Future<?> doomed = pool.submit(() -> {
+                    try {
+                        e.embed(doomedTexts);
+                    } catch (RuntimeException failure) {
+                        doomedFailure.set(failure);
+                    }
+                });
+                float[] query = pool.submit(() -> e.embed("Where is the nearest train station?")).get();
+                assertThat(big.isDone()).as("the query came back while the bulk request still runs").isFalse();
+                assertThat(maxAbsDiff(query, EMBEDDERS.get(EmbeddingModel.DEFAULT).embed("Where is the nearest train station?")))
+                        .isLessThan(1e-4);
+                doomed.cancel(true); // interrupts the caller while most of its texts wait
+                float[][] all = big.get();
+                assertThat(all).hasNumberOfRows(120);
+                for (int i : new int[] {0, 57, 119}) {
+                    assertThat(maxAbsDiff(all[i], EMBEDDERS.get(EmbeddingModel.DEFAULT).embed(bulk.get(i)))).as("text %d", i).isLessThan(1e-4);
+                }
+                while (doomedFailure.get() == null) Thread.sleep(1);
+                assertThat(doomedFailure.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("interrupted");
+                assertThat(e.textsRun()).as("the withdrawn texts were not run").isLessThan(120 + 1 + 40);
+                // the embedder still serves after the withdrawal
+                assertThat(e.embed(List.of("still", "working"))).hasNumberOfRows(2);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** The float32 export of MiniLM (test dependency): no per-call quantization. */
+    private static final String MINILM_FP32 = "all-minilm-l6-v2.onnx";
+
+    /**
+     * Where no dynamic quantization blurs them, batched calls equal lone ones within float
+     * tolerance: texts of very different lengths padded into shared calls, ordered by length and
+     * returned in the caller's order. This checks the padding, the attention mask, pooling over
+     * the real tokens only and the order with the real model (same weights as the int8 default).
+     */
+    @Test
+    void withoutQuantizationBatchedCallsEqualLoneOnes() {
+        Settings lone = Settings.defaults().with(Params.EMBED_THREADS, 1);
+        List<String> texts = new ArrayList<>(MIXED);
+        for (int i = 0; i < 40; i++) {
+            texts.add(SUBJECTS[i % SUBJECTS.length] + " " + ACTIONS[i % ACTIONS.length]
+                    + (i % 3 == 0 ? ", and then told everybody about it at length over a very long dinner" : "") + ".");
+        }
+        Collections.shuffle(texts, new java.util.Random(7));
+        try (Embedder one = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone);
+             Embedder many = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone.with(Params.EMBED_TEXTS_PER_RUN, 16))) {
+            float[][] got = many.embed(texts);
+            assertThat(many.runs()).as("texts shared calls").isLessThan(texts.size());
+            assertThat(many.cellsRun()).as("calls were padded").isGreaterThan(many.tokensRun());
+            Embedder int8 = EMBEDDERS.get(EmbeddingModel.DEFAULT);
+            for (int i = 0; i < texts.size(); i++) {
+                float[] alone = one.embed(texts.get(i));
+                assertThat(maxAbsDiff(got[i], alone)).as("text %d", i).isLessThan(1e-5);
+                assertThat(dot(alone, int8.embed(texts.get(i)))).as("the same model as the int8 one, text %d", i).isGreaterThan(0.95);
+            }
+        }
+    }
+
+    /** Concurrent one-text callers coalesced into shared float32 calls each get their lone vector back. */
+    @Test
+    void withoutQuantizationConcurrentCallersGetTheirLoneVectors() throws Exception {
+        Settings lone = Settings.defaults().with(Params.EMBED_THREADS, 1);
+        Settings shared = lone.with(Params.EMBED_TEXTS_PER_RUN, 16).with(Params.EMBED_MAX_WAIT_US, 2_000);
+        int callers = 24, rounds = 4;
+        try (Embedder one = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, lone);
+             Embedder many = Embedder.open(EmbeddingModel.DEFAULT, MINILM_FP32, shared)) {
+            ExecutorService pool = Executors.newFixedThreadPool(callers);
+            try {
+                CountDownLatch start = new CountDownLatch(1);
+                List<Future<float[][]>> results = new ArrayList<>();
+                for (int c = 0; c < callers; c++) {
+                    int caller = c;
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        float[][] mine = new float[rounds][];
+                        for (int r = 0; r < rounds; r++) mine[r] = many.embed(callerText(caller, r, rounds));
+                        return mine;
+                    }));
+                }
+                start.countDown();
+                for (int c = 0; c < callers; c++) {
+                    float[][] mine = results.get(c).get();
+                    for (int r = 0; r < rounds; r++) {
+                        assertThat(maxAbsDiff(mine[r], one.embed(callerText(c, r, rounds)))).as("caller %d, round %d", c, r).isLessThan(1e-5);
+                    }
+                }
+                assertThat(many.runs()).as("callers shared calls").isLessThan(callers * rounds);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /** 96 distinct subject/action pairs for {@code callers * rounds <= 96}: far apart, unlike the int8 batching noise. */
+    private static String callerText(int caller, int round, int rounds) {
+        int k = caller * rounds + round;
+        return SUBJECTS[k / ACTIONS.length] + " " + ACTIONS[k % ACTIONS.length] + ".";
+    }
+
+    /** Each {@code got[i]} is within cosine {@code minCos} of {@code alone[i]} and nearer to it than to any other. */
+    private static void assertOwnNearest(float[][] got, float[][] alone, double minCos) {
+        for (int i = 0; i < got.length; i++) {
+            int best = -1;
+            double bestDot = -2;
+            for (int j = 0; j < alone.length; j++) {
+                double d = dot(got[i], alone[j]);
+                if (d > bestDot) {
+                    bestDot = d;
+                    best = j;
+                }
+            }
+            assertThat(dot(got[i], alone[i])).as("text %d", i).isGreaterThan(minCos);
+            assertThat(dot(got[i], alone[best])).as("text %d is nearest to its own lone vector", i)
+                    .isLessThanOrEqualTo(dot(got[i], alone[i]) + 1e-9);
+        }
     }
 
     private static double norm(float[] v) {

@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       that simply retries a create then meets its own object.</li>
  * </ul>
  * Rules apply to the next n matching calls ({@link #inject}), to every matching call until
- * {@link #clear} ({@link #outage}), or to each matching call with a probability from a seeded
+ * {@link #clear} ({@link #outage}; {@link #outageOnKeys} only on some keys, such as one shard's), or to each matching call with a probability from a seeded
  * random ({@link #injectRandomly}; the seed makes a failing run repeatable). The GCS store's own
  * retries are tested below it, in {@link GcsTestServer}; this wrapper is for the layers above.
  */
@@ -40,9 +40,10 @@ public class FaultInjectingObjectStore extends ForwardingObjectStore {
 
     public enum Fault { ERROR, LATENCY, TIMEOUT, LOST_RESPONSE }
 
-    private record Rule(Set<Call> calls, Fault fault, Duration delay, AtomicInteger remaining, Random random, double probability) {
-        boolean fires(Call call) {
-            if (!calls.contains(call)) return false;
+    private record Rule(Set<Call> calls, String keyPart, Fault fault, Duration delay, AtomicInteger remaining, Random random,
+                        double probability) {
+        boolean fires(Call call, String key) {
+            if (!calls.contains(call) || (keyPart != null && !key.contains(keyPart))) return false;
             if (random != null) {
                 synchronized (random) {
                     return random.nextDouble() < probability;
@@ -67,7 +68,13 @@ public class FaultInjectingObjectStore extends ForwardingObjectStore {
 
     /** Applies {@code fault} to the next {@code times} calls in {@code calls}; {@code delay} for LATENCY and TIMEOUT. */
     public FaultInjectingObjectStore inject(Set<Call> calls, Fault fault, Duration delay, int times) {
-        rules.add(new Rule(EnumSet.copyOf(calls), fault, delay, new AtomicInteger(times), null, 0));
+        rules.add(new Rule(EnumSet.copyOf(calls), null, fault, delay, new AtomicInteger(times), null, 0));
+        return this;
+    }
+
+    /** Applies {@code fault} to every call in {@code calls} on a key (or prefix) containing {@code keyPart}, until {@link #clear}. */
+    public FaultInjectingObjectStore outageOnKeys(Set<Call> calls, String keyPart, Fault fault, Duration delay) {
+        rules.add(new Rule(EnumSet.copyOf(calls), keyPart, fault, delay, new AtomicInteger(Integer.MAX_VALUE), null, 0));
         return this;
     }
 
@@ -78,7 +85,7 @@ public class FaultInjectingObjectStore extends ForwardingObjectStore {
 
     /** Applies {@code fault} to each call in {@code calls} with {@code probability}, drawn from {@code seed}. */
     public FaultInjectingObjectStore injectRandomly(Set<Call> calls, Fault fault, Duration delay, double probability, long seed) {
-        rules.add(new Rule(EnumSet.copyOf(calls), fault, delay, new AtomicInteger(), new Random(seed), probability));
+        rules.add(new Rule(EnumSet.copyOf(calls), null, fault, delay, new AtomicInteger(), new Random(seed), probability));
         return this;
     }
 
@@ -100,7 +107,7 @@ public class FaultInjectingObjectStore extends ForwardingObjectStore {
     private <T> T call(Call call, String key, Body<T> body) throws IOException {
         Rule rule = null;
         for (Rule r : rules) {
-            if (r.fires(call)) {
+            if (r.fires(call, key)) {
                 rule = r;
                 break;
             }

@@ -95,6 +95,15 @@ class FaultInjectingObjectStoreTest {
     }
 
     @Test
+    void anOutageOnKeysSparesTheOtherKeys() throws Exception {
+        store.outageOnKeys(FaultInjectingObjectStore.WRITES, "ns/shards/1/", Fault.ERROR, Duration.ZERO);
+        assertThatThrownBy(() -> store.putIfAbsent("ns/shards/1/wal/1.log", bytes("b"))).isInstanceOf(IOException.class);
+        assertThat(store.putIfAbsent("ns/shards/0/wal/1.log", bytes("a"))).isTrue();
+        assertThat(store.stat("ns/shards/1/wal/1.log")).as("reads are not in the rule").isEmpty();
+        assertThat(store.injected()).isEqualTo(1);
+    }
+
+    @Test
     void randomFaultsRepeatWithTheirSeed() throws Exception {
         int[] failures = new int[2];
         String[] patterns = new String[2];

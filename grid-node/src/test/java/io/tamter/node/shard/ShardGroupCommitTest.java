@@ -15,7 +15,7 @@ import io.tamter.node.namespace.WriteResult;
 import io.tamter.node.objectstore.LocalDirectoryObjectStore;
 import io.tamter.node.wal.WalReader;
 import io.tamter.node.wal.WalShard;
-import io.tamter.node.wal.WalWriteException;
+import io.tamter.node.wal.WalUnavailableException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -345,8 +345,9 @@ class ShardGroupCommitTest {
         Future<WriteResult> b = async(() -> ns.upsert(row(42, 2, "'tag':'b'"), NEWER)); // waits for a, which fails
         assertPending(b);
         gate.release.countDown();
+        // the settle right after the failed attempt takes its number with an empty segment: a was not written
         assertThatThrownBy(() -> a.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class).cause()
-                .isInstanceOf(WalWriteException.class);
+                .isInstanceOf(WalUnavailableException.class);
         assertThat(other.get(10, TimeUnit.SECONDS).inserted()).isEqualTo(1);
         WriteResult wb = b.get(10, TimeUnit.SECONDS);
         assertThat(wb.inserted()).as("a never happened").isEqualTo(1);

@@ -3,6 +3,7 @@ package io.tamter.node.index.lire;
 import io.tamter.node.index.spann.BalancedKMeans;
 import io.tamter.node.index.spann.HeadCodec;
 import io.tamter.node.index.spann.HeadIndex;
+import io.tamter.node.index.spann.HeadNeighbourhood;
 import io.tamter.node.index.spann.IndexParams;
 import io.tamter.node.index.spann.LivePosting;
 import io.tamter.node.index.spann.LockStripes;
@@ -40,6 +41,9 @@ final class LireOps {
     final AtomicLong scrubs = new AtomicLong();
     /** Heads replaced by one at their live entries' mean (see {@link #drifted}). */
     final AtomicLong recenters = new AtomicLong();
+    /** Re-checks whose nearest heads a {@link HeadNeighbourhood} proved, and those that searched all heads. */
+    final AtomicLong neighbourhoodExact = new AtomicLong();
+    final AtomicLong neighbourhoodFallbacks = new AtomicLong();
     private long seed = 0x11AE;
     /** Told the heads a split created: their postings are re-checked later, see {@link #scrub}. */
     private final IntConsumer splitCreated;
@@ -172,10 +176,16 @@ final class LireOps {
         if (p == null) return;
         scrubs.incrementAndGet();
         LivePosting live = LivePosting.of(p, core.dim(), core.versions(), headId);
+        HeadIndex.Head h = heads.get(headId);
+        HeadNeighbourhood nb = h == null ? null : core.neighbourhood(h.centroid);
         Set<Long> done = new HashSet<>();
-        for (int i = 0; i < live.count(); i++) {
-            if (!heads.isAlive(headId)) return; // split or merged meanwhile: its vectors were re-checked there
-            replaceOnce(live.vid(i), live.version(i), live.vector(i), headId, done, movedScrubbed);
+        try {
+            for (int i = 0; i < live.count(); i++) {
+                if (!heads.isAlive(headId)) return; // split or merged meanwhile: its vectors were re-checked there
+                replaceOnce(live.vid(i), live.version(i), live.vector(i), headId, done, movedScrubbed, nb);
+            }
+        } finally {
+            count(nb);
         }
     }
 
@@ -261,6 +271,16 @@ final class LireOps {
      */
     private void reassignAfterSplit(HeadIndex heads, float[] oldCentroid, int[] newIds, float[][] newCentroids,
                                     LivePosting live, int[] assignment) {
+        HeadNeighbourhood nb = core.neighbourhood(oldCentroid);
+        try {
+            reassignAfterSplit(heads, oldCentroid, newIds, newCentroids, live, assignment, nb);
+        } finally {
+            count(nb);
+        }
+    }
+
+    private void reassignAfterSplit(HeadIndex heads, float[] oldCentroid, int[] newIds, float[][] newCentroids,
+                                    LivePosting live, int[] assignment, HeadNeighbourhood nb) {
         Set<Long> done = new HashSet<>();
         for (int i = 0; i < live.count(); i++) {
             float[] x = live.vector(i);
@@ -269,7 +289,7 @@ final class LireOps {
             boolean nearestPart = true; // a balanced split may leave a vector in a part that is not its nearest
             for (int c = 0; c < newCentroids.length && nearestPart; c++) nearestPart = c == part || dist(x, newCentroids[c]) >= dAssigned;
             if (!nearestPart || splitMemberMayMove(dist(x, oldCentroid), dAssigned)) {
-                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers);
+                replaceOnce(live.vid(i), live.version(i), x, newIds[part], done, movedSplitMembers, nb);
             }
         }
         if (params.reassignK() == 0) return;
@@ -294,7 +314,7 @@ final class LireOps {
                 for (float[] c : newCentroids) dNew = Math.min(dNew, dist(x, c));
                 if (neighbourMayMove(dist(x, oldCentroid), dist(x, nh.centroid), dNew, dNew) && done.add(lp.vid(i))) {
                     reassignChecks.incrementAndGet();
-                    switch (core.recheckNeighbour(lp.vid(i), lp.version(i), x, nh.id, newIds)) {
+                    switch (core.recheckNeighbour(lp.vid(i), lp.version(i), x, nh.id, newIds, nb)) {
                         case REPLACED -> {
                             reassigned.incrementAndGet();
                             movedNeighbours.incrementAndGet();
@@ -305,6 +325,12 @@ final class LireOps {
                 }
             }
         }
+    }
+
+    private void count(HeadNeighbourhood nb) {
+        if (nb == null) return;
+        neighbourhoodExact.addAndGet(nb.exactCount());
+        neighbourhoodFallbacks.addAndGet(nb.fallbackCount());
     }
 
     /** A vector of the split posting may need another home when the old head was closer to it than its new head. */
@@ -321,10 +347,10 @@ final class LireOps {
         return dNew < dOld && dNew < dCurrent;
     }
 
-    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause) {
+    private void replaceOnce(long vid, int version, float[] x, int previousHead, Set<Long> done, AtomicLong cause, HeadNeighbourhood nb) {
         if (!done.add(vid)) return;
         reassignChecks.incrementAndGet();
-        if (core.replace(vid, version, x, previousHead)) {
+        if (core.replace(vid, version, x, previousHead, nb)) {
             reassigned.incrementAndGet();
             cause.incrementAndGet();
         }
@@ -401,7 +427,12 @@ final class LireOps {
         // one, which is nearly always; the target's centroid does not describe the moved vectors, so
         // every one is re-checked
         Set<Long> done = new HashSet<>();
-        for (int i = 0; i < moved.count(); i++) replaceOnce(moved.vid(i), moved.version(i), moved.vector(i), target, done, movedMerged);
+        HeadNeighbourhood nb = core.neighbourhood(h.centroid); // the moved vectors lie around the merged head
+        try {
+            for (int i = 0; i < moved.count(); i++) replaceOnce(moved.vid(i), moved.version(i), moved.vector(i), target, done, movedMerged, nb);
+        } finally {
+            count(nb);
+        }
         if (g.length() > params.maxPosting()) core.maintenance().requestSplit(target);
         heads.compactIfWorthIt();
     }

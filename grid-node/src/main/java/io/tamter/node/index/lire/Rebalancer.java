@@ -207,6 +207,8 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         m.put("recenters", ops.recenters.get());
         m.put("scrubs_pending", (long) dirty.size());
         m.put("reassign_checks", ops.reassignChecks.get());
+        m.put("neighbourhood_exact", ops.neighbourhoodExact.get());
+        m.put("neighbourhood_fallbacks", ops.neighbourhoodFallbacks.get());
         m.put("dropped_requests", dropped.get());
         m.put("failures", failures.get());
         m.put("queued", (long) pool.getQueue().size());

@@ -96,6 +96,11 @@ public final class ReplicaSelector {
         float[] centroid(int headId);
     }
 
+    /** The closure limit as a ratio of rule distances, {@code 1 + ε₁}. */
+    public double closure() {
+        return closure;
+    }
+
     public Metric kernelMetric() {
         return metric.kernelMetric();
     }

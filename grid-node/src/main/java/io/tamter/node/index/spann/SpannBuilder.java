@@ -119,7 +119,7 @@ final class SpannBuilder {
     HeadIndex newHeadIndex() {
         IndexParams p = core.params;
         return new HeadIndex(core.dim, core.metric.kernelMetric(), core.kernels, p.headGraphDegree(), p.headGraphBeam(),
-                p.headSearchOverquery());
+                p.headSearchOverquery(), p.headScanFloats());
     }
 
     /** Per head (index in {@code headIds}), the rows assigned to it. */

@@ -190,6 +190,11 @@ public final class SpannCore {
      * @return whether the vector was re-placed
      */
     public boolean replace(long vid, int expected, float[] x, int previousHead) {
+        return replace(vid, expected, x, previousHead, null);
+    }
+
+    /** {@link #replace} finding the vector's nearest heads in {@code nb} when it can (null: search all heads). */
+    public boolean replace(long vid, int expected, float[] x, int previousHead, HeadNeighbourhood nb) {
         ReentrantLock l = vidLock(vid);
         l.lock();
         try {
@@ -198,7 +203,11 @@ public final class SpannCore {
             stateLock.readLock().lock();
             try {
                 if (state != State.BUILT) return false;
-                if (!place(vid, next, x, previousHead)) return false;
+                int want = params.headCandidates();
+                int[] ids = new int[want];
+                float[] ds = new float[want];
+                int known = nb == null ? -1 : nb.nearest(x, want, ids, ds, selector.closure());
+                if (!place(vid, next, x, previousHead, ids, ds, known)) return false;
             } finally {
                 stateLock.readLock().unlock();
             }
@@ -207,6 +216,19 @@ public final class SpannCore {
         } finally {
             l.unlock();
         }
+    }
+
+    /**
+     * The heads around {@code center} for LIRE's re-checks of the vectors near it (see
+     * {@link HeadNeighbourhood}), or null when the metric has no triangle bound or no head exists.
+     * Its size: four times {@code head_candidates}, at least 256 heads (a 64-d scan of 256 heads
+     * costs what a few graph hops do), so that most vectors of a posting and of its neighbours
+     * find all their candidates inside it.
+     */
+    public HeadNeighbourhood neighbourhood(float[] center) {
+        HeadIndex hs = heads;
+        if (hs == null || !metric.hasTriangleBound()) return null;
+        return HeadNeighbourhood.around(hs, kernels, metric.kernelMetric(), center, Math.max(256, 4 * params.headCandidates()));
     }
 
     /** What {@link #recheckNeighbour} did. */
@@ -222,7 +244,7 @@ public final class SpannCore {
      * re-placed as by {@link #replace}. (Re-placing every neighbour whose nearest head is now a new
      * one tripled the vectors moved on clustered data: ClusteredStreamTest.)
      */
-    public Recheck recheckNeighbour(long vid, int expected, float[] x, int previousHead, int[] freshHeads) {
+    public Recheck recheckNeighbour(long vid, int expected, float[] x, int previousHead, int[] freshHeads, HeadNeighbourhood nb) {
         ReentrantLock l = vidLock(vid);
         l.lock();
         try {
@@ -235,7 +257,8 @@ public final class SpannCore {
                 int[] ids = new int[want];
                 float[] ds = new float[want];
                 int[] chosen = new int[params.replicaCount()];
-                int n = hs.nearest(x, want, ids, ds);
+                int n = nb == null ? -1 : nb.nearest(x, want, ids, ds, selector.closure());
+                if (n < 0) n = hs.nearest(x, want, ids, ds);
                 int m = selector.select(x, ids, ds, n, id -> {
                     HeadIndex.Head h = hs.get(id);
                     return h == null ? null : h.centroid;
@@ -258,7 +281,7 @@ public final class SpannCore {
                     keepsPrevious = cur != null && first != null && selector.withinClosure(x, ds[0], first.centroid, cur.centroid);
                 }
                 if (!keepsPrevious) {
-                    if (!place(vid, VersionMap.nextVersion(expected), x, previousHead)) return Recheck.STAYED;
+                    if (!place(vid, VersionMap.nextVersion(expected), x, previousHead, ids, ds, n)) return Recheck.STAYED;
                     bumps.incrementAndGet();
                     return Recheck.REPLACED;
                 }
@@ -316,14 +339,22 @@ public final class SpannCore {
      * the old version and drop it, and once the version changed the vector would be in no posting.
      */
     boolean place(long vid, int version, float[] x, int previousHead) {
-        HeadIndex hs = heads;
         int want = params.headCandidates();
-        int[] ids = new int[want];
-        float[] ds = new float[want];
+        return place(vid, version, x, previousHead, new int[want], new float[want], -1);
+    }
+
+    /**
+     * {@link #place} with the first attempt's nearest heads already found ({@code known} of them in
+     * {@code ids}/{@code ds}, or -1 to search): a re-check that decided to move a vector has just
+     * searched them, and the head search is most of what a LIRE re-check costs.
+     */
+    private boolean place(long vid, int version, float[] x, int previousHead, int[] ids, float[] ds, int known) {
+        HeadIndex hs = heads;
+        int want = ids.length;
         int[] chosen = new int[params.replicaCount()];
         byte[] entry = PostingCodec.entry(vid, version, x);
         for (int attempt = 0; ; attempt++) {
-            int n = hs.nearest(x, want, ids, ds);
+            int n = attempt == 0 && known >= 0 ? known : hs.nearest(x, want, ids, ds);
             if (n == 0) {
                 createSingletonHead(vid, version, x);
                 return true;

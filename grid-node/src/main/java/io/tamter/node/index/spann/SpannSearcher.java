@@ -44,6 +44,12 @@ import java.util.List;
  * low-dimensional clusters, whose true neighbours lie right across a posting boundary (the
  * clustered-shift stream fell from ≥ 0.96 to 0.5–0.8). So the default is 1 (exact).
  *
+ * <p><b>Patience rule</b> ({@code index.probe_patience} = P > 0): once k matches are known, the
+ * search stops after P postings in a row left the k-th distance unchanged; {@code nprobe} stays
+ * the cap. Postings come nearest head first, so a query whose neighbours sit in a few postings
+ * (well separated data) stops early and one whose neighbours are spread (text embeddings,
+ * queries between clusters) reads on. Postings the radius rule skipped do not count.
+ *
  * <p>A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
  * Not covered (known, as in SPFresh): a vector that LIRE re-places between this search's
@@ -73,7 +79,7 @@ public final class SpannSearcher {
     }
 
     /** Search-time parameters. */
-    public record SearchParams(int k, int nprobe, double epsilon, double radiusFactor, ByteBuffer filter, long filterLimitBits,
+    public record SearchParams(int k, int nprobe, double epsilon, double radiusFactor, int patience, ByteBuffer filter, long filterLimitBits,
                                float maxKernelDistance) {
         public SearchParams {
             if (k < 1) throw new IllegalArgumentException("k must be >= 1; k=" + k);
@@ -81,7 +87,7 @@ public final class SpannSearcher {
         }
 
         public SearchParams withNprobe(int n) {
-            return new SearchParams(k, n, epsilon, radiusFactor, filter, filterLimitBits, maxKernelDistance);
+            return new SearchParams(k, n, epsilon, radiusFactor, patience, filter, filterLimitBits, maxKernelDistance);
         }
     }
 
@@ -109,6 +115,30 @@ public final class SpannSearcher {
         int[] scannedList = new int[64];
         int scannedCount;
         int postings, entries, skipped;
+        /** The patience rule's state: postings in a row that left the k-th distance where it was. */
+        int patience, stale;
+        float lastBound;
+        boolean settled;
+
+        void begin(int nprobe, int k, int patience) {
+            this.patience = patience;
+            stale = 0;
+            lastBound = Float.POSITIVE_INFINITY;
+            settled = false;
+            begin(nprobe, k);
+        }
+
+        /** Called after each posting scanned; sets {@link #settled} once the patience rule says stop. */
+        void scanned(TopK top) {
+            if (patience <= 0 || !top.full()) return;
+            float b = top.bound();
+            if (b < lastBound) {
+                lastBound = b;
+                stale = 0;
+            } else if (++stale >= patience) {
+                settled = true;
+            }
+        }
 
         void begin(int nprobe, int k) {
             if (ids.length < nprobe) {
@@ -186,14 +216,14 @@ public final class SpannSearcher {
         int nprobe = sp.nprobe();
         double epsilon = sp.epsilon();
         int vanishedRounds = 0;
-        s.begin(Math.max(nprobe, 1), sp.k());
+        s.begin(Math.max(nprobe, 1), sp.k(), sp.patience());
         while (true) {
             if (s.ids.length < nprobe) s.begin(nprobe, sp.k());
             int found = heads.nearest(q, nprobe, s.ids, s.ds);
             int n = prune(s.ds, found, epsilon);
             boolean vanished = false;
             int m = 0;
-            for (int i = 0; i < n; i++) {
+            for (int i = 0; i < n && !s.settled; i++) {
                 int id = s.ids[i];
                 if (!s.mark(id)) continue;
                 HeadIndex.Head h = heads.get(id);
@@ -217,8 +247,10 @@ public final class SpannSearcher {
                     continue;
                 }
                 scanEntry(h, e, q, sp, top, s);
+                s.scanned(top);
             }
-            if (m > 0) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
+            if (m > 0 && !s.settled) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
+            if (s.settled) break;
             // a vanished posting's entries now sit under heads the first head search did not see: look again
             if (vanished && vanishedRounds++ < 3) continue;
             // a filter that leaves fewer than k: first the heads the pruning skipped, then twice as many heads
@@ -251,6 +283,7 @@ public final class SpannSearcher {
             if (cache == null) {
                 scan(p, count, qv, sp, top, s.outVids, s.outDists);
                 if (h != null) core.observe(h, p, count);
+                s.scanned(top);
                 continue;
             }
             PostingCache.Entry e = PostingCache.Entry.decode(p, core.dim, count);
@@ -260,6 +293,7 @@ public final class SpannSearcher {
             }
             scanDecoded(e, qv.values(), sp, top, s);
             if (h != null) core.observe(h, e);
+            s.scanned(top);
         }
         return vanished;
     }

@@ -218,34 +218,40 @@ public final class SpfreshIndex implements AutoCloseable {
      * rule's factor (see {@link SpannSearcher}): 1 skips only postings the triangle inequality
      * proves useless, smaller values skip more.
      */
-    public record SearchOptions(int k, int nprobe, double epsilon, double radiusFactor, ByteBuffer filter, long filterLimitBits,
+    public record SearchOptions(int k, int nprobe, double epsilon, double radiusFactor, int patience, ByteBuffer filter, long filterLimitBits,
                                 float maxDistance) {
         public SearchOptions withNprobe(int n) {
-            return new SearchOptions(k, n, epsilon, radiusFactor, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, n, epsilon, radiusFactor, patience, filter, filterLimitBits, maxDistance);
         }
 
         public SearchOptions withEpsilon(double e) {
-            return new SearchOptions(k, nprobe, e, radiusFactor, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, nprobe, e, radiusFactor, patience, filter, filterLimitBits, maxDistance);
         }
 
         /** The radius rule's factor; 1 makes every skip exact (an exhaustive search then reads what can matter only). */
+        /** Stop after this many postings in a row left the top k unchanged (0: off); see {@link SpannSearcher}. */
+        public SearchOptions withPatience(int p) {
+            return new SearchOptions(k, nprobe, epsilon, radiusFactor, p, filter, filterLimitBits, maxDistance);
+        }
+
         public SearchOptions withRadiusFactor(double f) {
-            return new SearchOptions(k, nprobe, epsilon, f, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, nprobe, epsilon, f, patience, filter, filterLimitBits, maxDistance);
         }
 
         /** Only vids whose bit is set in {@code bits} (little-endian 64-bit words) are returned. */
         public SearchOptions withFilter(ByteBuffer bits, long limitBits) {
-            return new SearchOptions(k, nprobe, epsilon, radiusFactor, bits, limitBits, maxDistance);
+            return new SearchOptions(k, nprobe, epsilon, radiusFactor, patience, bits, limitBits, maxDistance);
         }
 
         /** Only matches at most this far (in the metric's user-facing distance) are returned. */
         public SearchOptions withMaxDistance(float d) {
-            return new SearchOptions(k, nprobe, epsilon, radiusFactor, filter, filterLimitBits, d);
+            return new SearchOptions(k, nprobe, epsilon, radiusFactor, patience, filter, filterLimitBits, d);
         }
     }
 
     public SearchOptions defaults(int k) {
-        return new SearchOptions(k, core.params.nprobe(), core.params.searchEpsilon(), core.params.probeRadiusFactor(), null, 0, Float.NaN);
+        return new SearchOptions(k, core.params.nprobe(), core.params.searchEpsilon(), core.params.probeRadiusFactor(), core.params.probePatience(),
+                null, 0, Float.NaN);
     }
 
     /** A match: the vid, the user-facing distance and score (see {@link VectorMetric}). */
@@ -262,7 +268,8 @@ public final class SpfreshIndex implements AutoCloseable {
         checkVector(query, "query vector");
         float maxKernel = Float.isNaN(o.maxDistance()) ? Float.POSITIVE_INFINITY : Math.nextUp(core.metric.kernelDistance(o.maxDistance()));
         SpannSearcher.Result r = searcher.search(core.metric.prepare(query),
-                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.epsilon(), o.radiusFactor(), o.filter(), o.filterLimitBits(), maxKernel));
+                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.epsilon(), o.radiusFactor(), o.patience(), o.filter(), o.filterLimitBits(),
+                        maxKernel));
         TopK.Result m = r.matches();
         List<Match> out = new ArrayList<>(m.size());
         for (int i = 0; i < m.size(); i++) {

@@ -11,6 +11,9 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class HeadIndexTest {
+    /** Heads from which these tests' indexes search the graph (the scan limit they pass is this many heads). */
+    private static final int GRAPH_FROM = 2048;
+
     @Test
     void sortTopKeepsTheNSmallestInOrder() {
         Random r = new Random(TestData.seed("HeadIndexTest"));
@@ -34,8 +37,8 @@ class HeadIndexTest {
     @Test
     void graphAndBruteForceAgreeOnTheNearestHeads() {
         int dim = 16;
-        float[][] c = TestData.gaussian(HeadIndex.BRUTE_FORCE_BELOW + 1000, dim, 5);
-        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 4.0)) {
+        float[][] c = TestData.gaussian(GRAPH_FROM + 1000, dim, 5);
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 4.0, (long) GRAPH_FROM * dim)) {
             for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
             for (int i = 0; i < 500; i += 2) hs.remove(i); // deleted heads never come back
             int hits = 0, total = 0;
@@ -59,7 +62,7 @@ class HeadIndexTest {
     void graphSearchSurvivesChurnAndCompaction() {
         int dim = 16;
         Random r = new Random(TestData.seed("HeadIndexTest.churn"));
-        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0)) {
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0, (long) GRAPH_FROM * dim)) {
             int next = 0;
             java.util.List<Integer> live = new java.util.ArrayList<>();
             for (int round = 0; round < 30; round++) {
@@ -83,8 +86,8 @@ class HeadIndexTest {
     @Test
     void headsAddedByAnotherThreadAreFoundByTheNextSearch() throws Exception {
         int dim = 8;
-        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 16, 64, 2.0)) {
-            float[][] c = TestData.gaussian(HeadIndex.BRUTE_FORCE_BELOW + 1000, dim, 8); // graph, not scan
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 16, 64, 2.0, (long) GRAPH_FROM * dim)) {
+            float[][] c = TestData.gaussian(GRAPH_FROM + 1000, dim, 8); // graph, not scan
             for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
             int[] ids = new int[1];
             float[] ds = new float[1];
@@ -103,8 +106,8 @@ class HeadIndexTest {
         // the shape of a streaming run: most heads merged away, new ones added elsewhere
         int dim = 16;
         Random r = new Random(TestData.seed("HeadIndexTest.massRemoval"));
-        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0)) {
-            int total = HeadIndex.BRUTE_FORCE_BELOW * 2;
+        try (HeadIndex hs = new HeadIndex(dim, Metric.L2, new ScalarKernels(), 32, 100, 2.0, (long) GRAPH_FROM * dim)) {
+            int total = GRAPH_FROM * 2;
             java.util.Map<Integer, float[]> live = new java.util.HashMap<>();
             for (int i = 0; i < total; i++) {
                 float[] v = new float[dim];
@@ -117,7 +120,7 @@ class HeadIndexTest {
                 live.remove(i);
             }
             hs.compactIfWorthIt();
-            for (int i = total; i < total + HeadIndex.BRUTE_FORCE_BELOW + 500; i++) {
+            for (int i = total; i < total + GRAPH_FROM + 500; i++) {
                 float[] v = new float[dim];
                 for (int j = 0; j < dim; j++) v[j] = (float) r.nextGaussian() + 5;
                 hs.add(i, v, 0);
