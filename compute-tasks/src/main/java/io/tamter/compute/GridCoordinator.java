@@ -93,6 +93,7 @@ final class GridCoordinator {
             int n = found.map(Namespace::numShards).orElse(1); // a write creates a missing namespace, with one shard
             Map<UUID, List<Integer>> owners = owners(r.namespace(), range(n));
             UUID local = ignite.cluster().localNode().id();
+            if (r.op() == Op.COPY) return copy(r, found, owners, bytes);
             if (owners.size() == 1) {
                 Map.Entry<UUID, List<Integer>> only = owners.entrySet().iterator().next();
                 if (only.getKey().equals(local)) return ops.execute(r, bytes); // everything here: the one-node path
@@ -109,6 +110,32 @@ final class GridCoordinator {
         } catch (IOException | RuntimeException e) {
             return EngineOps.failure(e, r);
         }
+    }
+
+    /**
+     * A copy reads every shard of the source and writes every shard of the target in one process,
+     * so it runs where one node owns all of them (always on one node); otherwise 501.
+     */
+    private OpResponse copy(OpRequest r, Optional<Namespace> target, Map<UUID, List<Integer>> targetOwners, long bytes) throws IOException {
+        JsonNode sn = r.body() == null ? null : r.body().get("source_namespace");
+        Optional<Namespace> source = Optional.empty();
+        if (sn != null && sn.isTextual()) {
+            try {
+                source = engine.find(sn.textValue());
+            } catch (IllegalArgumentException e) {
+                source = Optional.empty(); // a bad name: the engine's own error below
+            }
+        }
+        if (source.isEmpty()) return ops.execute(r, bytes); // the engine's 400 or 404
+        int targetShards = target.map(Namespace::numShards).orElse(source.get().numShards());
+        Map<UUID, List<Integer>> nodes = new LinkedHashMap<>(owners(sn.textValue(), range(source.get().numShards())));
+        for (UUID u : owners(r.namespace(), range(targetShards)).keySet()) nodes.putIfAbsent(u, List.of());
+        if (nodes.size() > 1)
+            return OpResponse.error(501, "not_implemented", "copy between namespaces whose shards are spread over several nodes is not "
+                    + "implemented yet (" + sn.textValue() + " and " + r.namespace() + " have shards on " + nodes.size() + " nodes)", null, 0);
+        UUID only = nodes.keySet().iterator().next();
+        if (only.equals(ignite.cluster().localNode().id())) return ops.execute(r, bytes);
+        return resend(r, targetOwners.getOrDefault(only, List.of()));
     }
 
     private static List<Integer> range(int n) {
