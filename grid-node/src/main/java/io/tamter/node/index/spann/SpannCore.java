@@ -456,7 +456,9 @@ public final class SpannCore {
      * (Two steps rather than a callback: this runs for every posting a search reads.)
      */
     private long liveCountDue(HeadIndex.Head h, int count) {
-        h.length = count;
+        // written only when it changed: every search reads the same hot heads, and a volatile store
+        // per posting read made the searching cores take each other's cache lines
+        if (h.length != count) h.length = count;
         long b = bumps.get();
         if (count > params.maxPosting()) {
             maintenance.requestSplit(h.id);

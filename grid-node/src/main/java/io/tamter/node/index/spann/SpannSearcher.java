@@ -50,6 +50,12 @@ import java.util.List;
  * (well separated data) stops early and one whose neighbours are spread (text embeddings,
  * queries between clusters) reads on. Postings the radius rule skipped do not count.
  *
+ * <p><b>Emptied postings.</b> A posting whose live entries (counted by observe as it is scanned)
+ * are fewer than {@code min_posting} is waiting for a merge: right after a batch of deletes the
+ * heads of a deleted cluster still come first for queries about it, although their postings
+ * hold nothing, and would use up nprobe. Each such posting adds one head to the probe (up to
+ * twice nprobe more) and does not count for the patience rule.
+ *
  * <p>A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
  * Not covered (known, as in SPFresh): a vector that LIRE re-places between this search's
@@ -120,16 +126,30 @@ public final class SpannSearcher {
         float lastBound;
         boolean settled;
 
+        /** Starts a search: room for nprobe heads and k results, counters and rule state reset. */
         void begin(int nprobe, int k, int patience) {
             this.patience = patience;
             stale = 0;
+            wasted = 0;
             lastBound = Float.POSITIVE_INFINITY;
             settled = false;
-            begin(nprobe, k);
+            postings = entries = skipped = 0;
+            ensure(nprobe, k);
         }
 
-        /** Called after each posting scanned; sets {@link #settled} once the patience rule says stop. */
-        void scanned(TopK top) {
+        /** Postings scanned that held fewer than min_posting live entries (see {@link #searchBuilt}). */
+        int wasted;
+
+        /**
+         * Called after each posting scanned: counts it as wasted when the head's live count (just
+         * refreshed by observe) is under {@code min_posting}, else applies the patience rule and
+         * sets {@link #settled} once it says stop.
+         */
+        void scanned(TopK top, HeadIndex.Head h, int minPosting) {
+            if (h != null && h.liveLength >= 0 && h.liveLength < minPosting) {
+                wasted++;
+                return;
+            }
             if (patience <= 0 || !top.full()) return;
             float b = top.bound();
             if (b < lastBound) {
@@ -140,7 +160,8 @@ public final class SpannSearcher {
             }
         }
 
-        void begin(int nprobe, int k) {
+        /** Room for nprobe heads and k results (a search that widens its probe keeps its counters). */
+        void ensure(int nprobe, int k) {
             if (ids.length < nprobe) {
                 ids = new int[nprobe];
                 ds = new float[nprobe];
@@ -149,7 +170,6 @@ public final class SpannSearcher {
                 outVids = new long[k];
                 outDists = new float[k];
             }
-            postings = entries = skipped = 0;
         }
 
         /** Marks {@code head} scanned by this search; false if it already was. */
@@ -196,7 +216,7 @@ public final class SpannSearcher {
             int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
             if (cache == null) {
                 Scratch s = scratch.get();
-                s.begin(1, sp.k());
+                s.ensure(1, sp.k());
                 scan(p, count, new QueryVector(q), sp, top, s.outVids, s.outDists);
                 return new Result(top.sorted(), new Stats(1, count, 0));
             }
@@ -216,9 +236,10 @@ public final class SpannSearcher {
         int nprobe = sp.nprobe();
         double epsilon = sp.epsilon();
         int vanishedRounds = 0;
+        int extended = 0;
         s.begin(Math.max(nprobe, 1), sp.k(), sp.patience());
         while (true) {
-            if (s.ids.length < nprobe) s.begin(nprobe, sp.k());
+            s.ensure(nprobe, sp.k());
             int found = heads.nearest(q, nprobe, s.ids, s.ds);
             int n = prune(s.ds, found, epsilon);
             boolean vanished = false;
@@ -247,12 +268,19 @@ public final class SpannSearcher {
                     continue;
                 }
                 scanEntry(h, e, q, sp, top, s);
-                s.scanned(top);
+                s.scanned(top, h, core.params.minPosting());
             }
             if (m > 0 && !s.settled) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
             if (s.settled) break;
             // a vanished posting's entries now sit under heads the first head search did not see: look again
             if (vanished && vanishedRounds++ < 3) continue;
+            // postings a delete (nearly) emptied, before LIRE merged them away, do not count against
+            // nprobe: as many more heads are probed, up to twice nprobe more in all
+            if (s.wasted > extended && found == nprobe && nprobe < heads.size() && extended < 2 * sp.nprobe()) {
+                nprobe = (int) Math.min((long) nprobe + (s.wasted - extended), heads.size());
+                extended = s.wasted;
+                continue;
+            }
             // a filter that leaves fewer than k: first the heads the pruning skipped, then twice as many heads
             boolean widen = sp.filter() != null && !top.full() && (n < found || (found == nprobe && nprobe < heads.size()));
             if (!widen) break;
@@ -283,7 +311,7 @@ public final class SpannSearcher {
             if (cache == null) {
                 scan(p, count, qv, sp, top, s.outVids, s.outDists);
                 if (h != null) core.observe(h, p, count);
-                s.scanned(top);
+                s.scanned(top, h, core.params.minPosting());
                 continue;
             }
             PostingCache.Entry e = PostingCache.Entry.decode(p, core.dim, count);
@@ -293,7 +321,7 @@ public final class SpannSearcher {
             }
             scanDecoded(e, qv.values(), sp, top, s);
             if (h != null) core.observe(h, e);
-            s.scanned(top);
+            s.scanned(top, h, core.params.minPosting());
         }
         return vanished;
     }

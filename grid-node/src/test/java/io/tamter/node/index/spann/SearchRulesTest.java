@@ -1,0 +1,88 @@
+package io.tamter.node.index.spann;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tamter.node.vector.VectorMetric;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The search's probe rules of {@link SpannSearcher}: patience, and postings a delete emptied. */
+class SearchRulesTest {
+    private static final int DIM = 8;
+
+    private static float[][] blob(int n, float centre, float sigma, long seed) {
+        Random r = new Random(seed);
+        float[][] out = new float[n][DIM];
+        for (float[] v : out) for (int j = 0; j < DIM; j++) v[j] = centre + sigma * (float) r.nextGaussian();
+        return out;
+    }
+
+    @Test
+    void patienceReadsFewerPostingsAndZeroIsOff(@TempDir Path dir) {
+        float[][] data = TestData.gaussian(3000, DIM, 41);
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, IndexBehaviourTest.small())) {
+            for (int i = 0; i < data.length; i++) index.insert(i, data[i]);
+            index.awaitQuiescent();
+            int heads = index.core().heads().size();
+            SpfreshIndex.SearchOptions all = index.defaults(10).withNprobe(heads).withEpsilon(1e9).withRadiusFactor(1.0);
+            long withAll = 0, withPatience = 0;
+            for (float[] q : TestData.gaussian(30, DIM, 42)) {
+                SpfreshIndex.SearchResult off = index.search(q, all.withPatience(0));
+                SpfreshIndex.SearchResult on = index.search(q, all.withPatience(3));
+                withAll += off.postingsScanned();
+                withPatience += on.postingsScanned();
+                assertThat(off.postingsScanned() + off.postingsSkipped()).as("patience 0 reads every head").isEqualTo(heads);
+                // what the patient search found is what the full one found, as far as it got: its k-th is no better
+                assertThat(on.matches().get(9).distance()).isGreaterThanOrEqualTo(off.matches().get(9).distance());
+            }
+            assertThat(withPatience).as("postings read with patience 3").isLessThan(withAll / 2);
+        }
+    }
+
+    /**
+     * Right after a cluster's vectors are all deleted, its heads are still the nearest ones for
+     * queries about it; their postings hold nothing live. They must not use up nprobe: the search
+     * reads as many more heads and finds the true neighbours in the next cluster. (The merges
+     * these postings ask for run on the rebalancer while the search goes on; a merge that lands
+     * first only makes the search look again, which finds the same neighbours.)
+     */
+    @Test
+    void postingsADeleteEmptiedDoNotUseUpNprobe(@TempDir Path dir) {
+        float[][] a = blob(120, 0f, 0.05f, 43);   // the cluster that will be deleted: a few heads
+        float[][] b = blob(1200, 0.6f, 0.2f, 44); // its neighbour
+        float[][] data = new float[a.length + b.length][];
+        System.arraycopy(a, 0, data, 0, a.length);
+        System.arraycopy(b, 0, data, a.length, b.length);
+        boolean[] live = new boolean[data.length];
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, IndexBehaviourTest.small())) {
+            for (int i = 0; i < data.length; i++) {
+                index.insert(i, data[i]);
+                live[i] = true;
+            }
+            index.awaitQuiescent();
+            for (int i = 0; i < a.length; i++) {
+                index.delete(i);
+                live[i] = false;
+            }
+            float[] q = new float[DIM]; // the deleted cluster's centre
+            // nprobe = the deleted cluster's head count, so that the nearest nprobe heads are its own
+            float[] bCentre = new float[DIM];
+            Arrays.fill(bCentre, 0.6f);
+            int[] aHeads = {0};
+            index.core().heads().forEach(h -> {
+                if (index.core().kernels().squaredL2(h.centroid, 0, q, 0, DIM) < index.core().kernels().squaredL2(h.centroid, 0, bCentre, 0, DIM)) aHeads[0]++;
+            });
+            assertThat(aHeads[0]).as("heads of the deleted cluster").isGreaterThan(1);
+            SpfreshIndex.SearchResult r = index.search(q, index.defaults(10).withNprobe(aHeads[0]).withEpsilon(1e9).withRadiusFactor(1.0));
+            long[] truth = IndexBehaviourTest.bruteForce(data, live, q, 10);
+            long[] got = IndexBehaviourTest.vids(r);
+            long hits = Arrays.stream(got).filter(v -> Arrays.stream(truth).anyMatch(t -> t == v)).count();
+            assertThat(got).as("matches for a query about the deleted cluster").hasSize(10);
+            assertThat(hits).as("true neighbours found, postings read %d", r.postingsScanned()).isGreaterThanOrEqualTo(8);
+            assertThat(r.postingsScanned()).as("postings read beyond the %d emptied ones", aHeads[0]).isGreaterThan(aHeads[0]);
+        }
+    }
+}
