@@ -18,9 +18,11 @@ import io.tamter.node.namespace.RecallProbe;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
+import io.tamter.node.namespace.ShardNotServedException;
 import io.tamter.node.namespace.WriteOutcomeUnknownException;
 import io.tamter.node.namespace.WriteResult;
 import io.tamter.node.wal.WalBackpressureException;
+import io.tamter.node.wal.WalClosedException;
 import io.tamter.node.wal.WalFencedException;
 import io.tamter.node.wal.WalUnavailableException;
 import io.tamter.node.wal.WalWriteException;
@@ -110,6 +112,8 @@ public final class EngineOps {
      */
     static OpResponse failure(Exception e, OpRequest r) {
         if (e instanceof java.io.UncheckedIOException u && u.getCause() != null) e = u.getCause();
+        if (e instanceof ShardNotServedException || e instanceof WalClosedException) // nothing written: route again
+            return OpResponse.error(503, "shard_moved", e.getMessage(), null, 1);
         if (e instanceof WalWriteException || e instanceof WriteOutcomeUnknownException) {
             LOG.warn("trace {}: {} on {} has an unknown outcome: {}", r.traceId(), r.op().wire(), r.namespace(), e.toString());
             return OpResponse.error(500, "write_outcome_unknown", "the write may or may not have been applied (read it back or send it "
@@ -169,6 +173,8 @@ public final class EngineOps {
             case SEARCH -> search(r);
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
+            case CREATE_NAMESPACE -> createNamespace(r);
+            case GET_CLUSTER -> throw new IllegalStateException("the cluster view is answered by the grid (GridCoordinator)");
             case DELETE_NAMESPACE -> deleteNamespace(r);
             case GET_DOCUMENT -> getDocument(r);
             case UPSERT_COLUMNS -> write(r, ns -> ns.upsertColumns(field(b, "upsert_columns", true)), Set.of("upsert_columns"), false);
@@ -283,6 +289,31 @@ public final class EngineOps {
         }
     }
 
+    /**
+     * {@code PUT /v1/namespaces/{ns}}: creates the namespace with the options of the body
+     * ({@code num_shards}, {@code distance_metric}, {@code embedding_model}, {@code schema},
+     * {@code encryption}); 409 {@code namespace_exists} when it exists already.
+     */
+    private OpResponse createNamespace(OpRequest r) throws IOException {
+        JsonNode b = r.body();
+        if (b == null || !b.isObject()) throw new InvalidRequestException("invalid_request", "", "the request body must be a JSON object");
+        ReentrantReadWriteLock lock = creating.computeIfAbsent(r.namespace(), k -> new ReentrantReadWriteLock());
+        Namespace ns;
+        lock.writeLock().lock();
+        try {
+            if (engine.find(r.namespace()).isPresent())
+                throw new NamespaceConflictException("namespace_exists", "", "namespace " + r.namespace() + " exists already; its settings "
+                        + "are changed with the schema, configure-metric and encryption routes");
+            ns = engine.create(r.namespace(), b);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        LOG.info("trace {} op {}: created namespace {} with {}", r.traceId(), r.operationId(), r.namespace(), b);
+        OpResponse res = info(ns.info());
+        res.body().put("operation_id", r.operationId());
+        return res;
+    }
+
     private OpResponse deleteNamespace(OpRequest r) throws IOException {
         ReentrantReadWriteLock lock = creating.computeIfAbsent(r.namespace(), k -> new ReentrantReadWriteLock());
         lock.writeLock().lock();
@@ -369,7 +400,8 @@ public final class EngineOps {
         long t0 = System.nanoTime();
         long heads = 0, live = 0;
         for (int i = 0; i < ns.settings().numShards(); i++) {
-            var idx = ns.shard(i).vectorIndex();
+            var sh = ns.shard(i);
+            var idx = sh == null ? null : sh.vectorIndex(); // null: not served by this node
             if (idx == null) continue;
             var st = idx.stats(); // one pass over every posting
             heads += st.heads();
@@ -408,7 +440,10 @@ public final class EngineOps {
         String raw = r.param("id");
         if (raw == null || raw.isEmpty()) throw new InvalidRequestException("invalid_id", "id", "id: missing document id");
         Document d = null;
-        for (JsonNode candidate : idCandidates(raw)) {
+        List<JsonNode> candidates = idCandidates(raw);
+        String only = r.param(GridCoordinator.CANDIDATE); // a grid asks each candidate's shard owner for that one
+        if (only != null) candidates = List.of(candidates.get(Integer.parseInt(only)));
+        for (JsonNode candidate : candidates) {
             d = ns.get(candidate);
             if (d != null) break;
         }

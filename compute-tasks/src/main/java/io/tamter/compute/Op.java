@@ -29,7 +29,9 @@ public enum Op {
     GET_DOCUMENT(Access.READ, false),
     EXPORT(Access.READ, false),
     WARM(Access.READ, false),
-    DEBUG_RECALL(Access.READ, false);
+    DEBUG_RECALL(Access.READ, false),
+    CREATE_NAMESPACE(Access.WRITE, true),
+    GET_CLUSTER(Access.ADMIN, false);
 
     /** What an API key needs for the operation (API.md "Auth"). */
     public enum Access { READ, WRITE, ADMIN }
@@ -51,9 +53,9 @@ public enum Op {
         return mutates;
     }
 
-    /** Whether it is about one namespace (all but listing). */
+    /** Whether it is about one namespace (all but listing and the cluster view). */
     public boolean namespaced() {
-        return this != LIST_NAMESPACES;
+        return this != LIST_NAMESPACES && this != GET_CLUSTER;
     }
 
     public String wire() {

@@ -33,12 +33,25 @@ public final class TamterClient implements AutoCloseable {
         String opId = op.mutates() ? EngineOps.newOperationId() : null;
         OpRequest r = new OpRequest(op, ns, body, params, "thin-" + java.util.UUID.randomUUID(), opId);
         try {
-            String res = client.compute().execute(TamterTask.NAME, r.encode());
-            return OpResponse.decode(res);
+            OpResponse res = OpResponse.decode(client.compute().execute(TamterTask.NAME, r.encode()));
+            // a read answered "moved" or "node gone" (a grid's shards moving) runs again for a while;
+            // writes are routed again by the grid's coordinator itself
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            for (long backoff = 50; !op.mutates() && movedOrGone(res) && System.nanoTime() < deadline; backoff = Math.min(1000, backoff * 2)) {
+                Thread.sleep(backoff);
+                res = OpResponse.decode(client.compute().execute(TamterTask.NAME, r.encode()));
+            }
+            return res;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for " + op.wire(), e);
         }
+    }
+
+    private static boolean movedOrGone(OpResponse r) {
+        if (r.httpStatus() != 503) return false;
+        String code = r.body().path("error").path("code").asText();
+        return code.equals("shard_moved") || code.equals("node_unavailable");
     }
 
     /** {@link #execute} with a body given as JSON text. */

@@ -29,17 +29,17 @@ import org.slf4j.LoggerFactory;
  * {@link OpResponse} (both as JSON text for thin clients; see below). The HTTP frontend runs it with
  * {@code ignite.compute().execute}, thin clients by name ({@link #NAME}).
  *
- * <p>Routing: a search scatters one job per shard to the primary owner of the key {@code ns/s} in
- * {@link GridNode#SHARDS_CACHE}; each answers its shard's candidates ({@link ShardSearch.Partial})
- * and {@link #reduce} merges them into the top k. The query text is embedded once, here, before
- * the scatter. Every other operation on namespace {@code ns} goes to the owner of {@code ns/0},
- * which validates the whole request and applies it to the namespace's shards (they are opened
- * together on one node until the grid issue spreads them).
- * The job checks, on arrival, that its node is still the primary for that key: during a topology
- * change a job that lands on a node that just lost the shard answers 503 {@code shard_moved}
- * with Retry-After instead of serving a shard it no longer owns (ARCHITECTURE.md: jobs either run
- * under a partition reservation or verify ownership). Listing namespaces reads only the object
- * store and runs on any server node.
+ * <p>Routing: a search scatters one job per node that owns shards of the namespace (the primary
+ * owners of the keys {@code ns/s} in {@link GridNode#SHARDS_CACHE}), covering all of that node's
+ * shards; each answers its shards' candidates ({@link ShardSearch.Partial}) and {@link #reduce}
+ * merges them into the top k. The query text is embedded once, here, before the scatter. Every
+ * other operation runs as an {@link OpJob} on this node (the node that received the request; a
+ * client node sends it to the owner of {@code ns/0}), where {@link GridCoordinator} runs it whole
+ * when one node owns every shard of the namespace, and otherwise splits it over the shards'
+ * owners. A shard job checks, on arrival, that its node is still the primary of each of its shards:
+ * during a topology change a job that lands on a node that just lost a shard answers 503
+ * {@code shard_moved} with Retry-After instead of serving a shard it no longer owns
+ * (ARCHITECTURE.md: jobs either run under a partition reservation or verify ownership).
  *
  * <p>What travels: a caller in this JVM (the HTTP frontend) passes an {@link OpRequest} and gets
  * an {@link OpResponse} back; a thin client passes the request as JSON text ({@link OpRequest#encode})
@@ -79,10 +79,15 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
                     : subgrid.stream().filter(n -> !n.isClient()).findFirst().orElseThrow(() -> new IgniteException("no server node in the grid"));
             return Map.of(OpJob.to(target, local, r, null), target);
         }
-        String key = GridNode.shardKey(r.namespace(), 0);
-        ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
-        if (owner == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
-        return Map.of(OpJob.to(owner, local, r, key), owner);
+        // the node that coordinates: this one when it has an engine (it received the request), else
+        // (a client node) the owner of shard 0; GridCoordinator runs it there, or splits it over owners
+        ClusterNode target = local;
+        if (GridNode.engineOf(ignite) == null) {
+            String key = GridNode.shardKey(r.namespace(), 0);
+            target = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
+            if (target == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
+        }
+        return Map.of(OpJob.to(target, local, r, null), target);
     }
 
     /**
@@ -101,12 +106,18 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             search = prepared.request();
             ClusterNode local = ignite.cluster().localNode();
             String remote = null; // the prepared request as JSON text, made once if some shard lives elsewhere
+            Map<ClusterNode, List<Integer>> byOwner = new java.util.LinkedHashMap<>();
             for (int s = 0; s < ns.settings().numShards(); s++) {
                 String key = GridNode.shardKey(r.namespace(), s);
                 ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
                 if (owner == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
+                byOwner.computeIfAbsent(owner, k -> new ArrayList<>()).add(s);
+            }
+            for (Map.Entry<ClusterNode, List<Integer>> e : byOwner.entrySet()) { // one job per owner node, for all its shards
+                ClusterNode owner = e.getKey();
+                int[] shards = e.getValue().stream().mapToInt(Integer::intValue).toArray();
                 if (owner.id().equals(local.id())) {
-                    jobs.put(new ShardSearchJob(null, s, key, r, prepared), owner);
+                    jobs.put(new ShardSearchJob(null, shards, r.namespace(), r, prepared), owner);
                     continue;
                 }
                 if (remote == null) {
@@ -114,7 +125,7 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
                     if (search.vector() != null) EngineOps.putVector(body, search.vector()); // embedded once, here
                     remote = new OpRequest(r.op(), r.namespace(), body, r.params(), r.traceId(), null).encode();
                 }
-                jobs.put(new ShardSearchJob(remote, s, key, null, null), owner);
+                jobs.put(new ShardSearchJob(remote, shards, r.namespace(), null, null), owner);
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof IgniteException ie) throw ie;
@@ -140,6 +151,14 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             if (data instanceof OpResponse o) return o; // an operation's answer, or a shard job's error
             if (data instanceof ShardSearch.Partial p) {
                 parts.add(p);
+                continue;
+            }
+            if (data instanceof List<?> list) { // a node's partials, typed (this node)
+                for (Object o : list) parts.add((ShardSearch.Partial) o);
+                continue;
+            }
+            if (data instanceof String[] encoded) { // a node's partials, as JSON text (another node)
+                for (String t : encoded) parts.add(PartialCodec.decode(t));
                 continue;
             }
             String text = (String) data; // from another node
@@ -198,18 +217,18 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     static final class ShardSearchJob extends ComputeJobAdapter {
         private static final long serialVersionUID = 1L;
         private final String request;
-        private final int shard;
-        private final String shardKey;
+        private final int[] shards;
+        private final String namespace;
         private final transient OpRequest typed;
         private final transient Namespace.PreparedSearch prepared;
 
         @IgniteInstanceResource
         private transient Ignite ignite;
 
-        ShardSearchJob(String request, int shard, String shardKey, OpRequest typed, Namespace.PreparedSearch prepared) {
+        ShardSearchJob(String request, int[] shards, String namespace, OpRequest typed, Namespace.PreparedSearch prepared) {
             this.request = request;
-            this.shard = shard;
-            this.shardKey = shardKey;
+            this.shards = shards;
+            this.namespace = namespace;
             this.typed = typed;
             this.prepared = prepared;
         }
@@ -218,13 +237,19 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
         public Object execute() {
             boolean local = typed != null;
             OpRequest r = local ? typed : OpRequest.decode(request);
-            OpResponse refused = refuse(ignite, shardKey, r);
-            if (refused != null) return local ? refused : ERROR_PREFIX + refused.encode();
+            for (int s : shards) {
+                OpResponse refused = refuse(ignite, GridNode.shardKey(namespace, s), r);
+                if (refused != null) return local ? refused : ERROR_PREFIX + refused.encode();
+            }
             NamespaceManager engine = GridNode.engineOf(ignite);
             try {
                 Namespace ns = engine.get(r.namespace());
-                if (local) return ns.searchShard(shard, prepared);
-                return PartialCodec.encode(ns.searchShard(shard, ns.prepare(SearchRequest.fromJson(r.body()))));
+                List<Integer> list = java.util.Arrays.stream(shards).boxed().toList();
+                if (local) return shards.length == 1 ? ns.searchShard(shards[0], prepared) : ns.searchShards(list, prepared);
+                List<ShardSearch.Partial> parts = ns.searchShards(list, ns.prepareSearch(SearchRequest.fromJson(r.body())));
+                String[] out = new String[parts.size()];
+                for (int i = 0; i < out.length; i++) out[i] = PartialCodec.encode(parts.get(i));
+                return out;
             } catch (IOException | RuntimeException e) {
                 OpResponse failed = EngineOps.failure(e, r);
                 return local ? failed : ERROR_PREFIX + failed.encode();
@@ -269,12 +294,23 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             NamespaceManager engine = GridNode.engineOf(ignite);
             if (engine == null) // the node began to stop between the two looks: refused before any write
                 return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId() + " is stopping", null, 1);
-            EngineOps ops = (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
-                    k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
             // a write's size counts against write.max_unapplied_bytes: its encoded length, as it
             // would travel (reads are not counted, so they are not encoded for it)
             long bytes = !r.op().mutates() ? 0 : request != null ? request.length() : r.encode().length();
-            return ops.execute(r, bytes);
+            if (r.op() == Op.SEARCH) { // a client node's search, coordinated here: scattered from this node
+                try {
+                    return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, r);
+                } catch (IgniteException e) {
+                    return OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
+                }
+            }
+            return new GridCoordinator(ignite, engine, ops(ignite, engine)).run(r, bytes);
         }
+    }
+
+    /** The node's {@link EngineOps} (one per node: it holds the node's write backpressure count). */
+    static EngineOps ops(Ignite ignite, NamespaceManager engine) {
+        return (EngineOps) ignite.cluster().nodeLocalMap().computeIfAbsent(OPS_KEY,
+                k -> new EngineOps(engine, engine.settings().getLong(Params.WRITE_MAX_UNAPPLIED_BYTES)));
     }
 }

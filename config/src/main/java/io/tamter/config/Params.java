@@ -159,6 +159,12 @@ public final class Params {
             "First port of node-to-node communication (compute jobs)");
     public static final Param<Integer> GRID_CLIENT_PORT = Param.ofInt("grid.client_port", 10800, 0, 65535, "port",
             "Thin-client port (TamterClient); 0 = no thin-client connector");
+    public static final Param<Long> GRID_JOIN_TIMEOUT_MS = Param.ofLong("grid.join_timeout_ms", 60_000, 0, 3_600_000L, "ms",
+            "How long a starting node tries to join the grid through grid.discovery_addresses before it gives up with an error "
+            + "(0 = forever); a node whose own address is the only one answering starts a grid of its own at once");
+    public static final Param<Long> GRID_OWNERSHIP_CHECK_MS = Param.ofLong("grid.ownership_check_ms", 1000, 50, 600_000L, "ms",
+            "How often a node compares the shards it serves with the shards the ownership cache gives it (besides reacting to "
+            + "topology events at once): opens the ones it gained, drains and closes the ones it lost");
     public static final Param<Integer> GRID_JOB_THREADS = Param.ofInt("grid.job_threads", 64, 1, 4096, "threads",
             "Threads running operations on a node (Ignite's public pool): writes wait there for the WAL, so with Ignite's default "
             + "of 8 at most 8 writes could share a group commit");

@@ -14,10 +14,12 @@ import java.util.UUID;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.Ignition;
 import org.apache.ignite.cache.CacheMode;
+import org.apache.ignite.cache.PartitionLossPolicy;
 import org.apache.ignite.cache.affinity.rendezvous.RendezvousAffinityFunction;
 import org.apache.ignite.configuration.CacheConfiguration;
 import org.apache.ignite.configuration.ClientConnectorConfiguration;
 import org.apache.ignite.configuration.DataStorageConfiguration;
+import org.apache.ignite.configuration.ExecutorConfiguration;
 import org.apache.ignite.configuration.IgniteConfiguration;
 import org.apache.ignite.configuration.ThinClientConfiguration;
 import org.apache.ignite.logger.slf4j.Slf4jLogger;
@@ -34,9 +36,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Ownership: the PARTITIONED cache {@value #SHARDS_CACHE} is keyed by {@link #shardKey}; the
  * primary node of a key's partition owns that shard. Jobs are routed to the primary and check that
- * they still run on it before touching the engine. Until the grid issue splits a namespace's
- * shards over nodes, the engine opens all shards of a namespace together, so a namespace lives on
- * the owner of its shard 0 (with one node, everything is local).
+ * they still run on it before touching the engine. {@link ShardOwnership} opens the shards this
+ * node owns and closes the ones it lost; the engine serves only its own ({@link
+ * NamespaceManager#useGrid}). Every node of a grid must be given the same object store.
  *
  * <p>Layout under the data directory: {@code objects/} (the local-directory object store, the
  * source of truth, unless the node was started on another store such as GCS), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
@@ -47,6 +49,8 @@ public final class GridNode implements AutoCloseable {
 
     /** The shard-ownership cache. */
     public static final String SHARDS_CACHE = "tamter-shards";
+    /** The executor of the per-shard parts of grid operations (see {@link #configuration}). */
+    public static final String SHARD_OPS_EXECUTOR = "tamter-shard-ops";
     /** Key of this node's {@link NamespaceManager} in Ignite's node-local map. */
     public static final String ENGINE_KEY = "tamter.engine";
 
@@ -54,8 +58,12 @@ public final class GridNode implements AutoCloseable {
     private final NamespaceManager engine;
     private final ObjectStore store;
     private final Path dataDir;
+    private final DataDirLock lock;
+    private final ShardOwnership ownership;
 
-    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir) {
+    private GridNode(Ignite ignite, NamespaceManager engine, ObjectStore store, Path dataDir, DataDirLock lock, ShardOwnership ownership) {
+        this.lock = lock;
+        this.ownership = ownership;
         this.ignite = ignite;
         this.engine = engine;
         this.store = store;
@@ -88,13 +96,23 @@ public final class GridNode implements AutoCloseable {
      * {@code dataDir}. The node owns the store from here on and closes it last.
      */
     public static GridNode start(Path dataDir, String consistentId, Settings settings, ObjectStore store) throws IOException {
-        Files.createDirectories(dataDir);
         Path absolute = dataDir.toAbsolutePath().normalize();
+        DataDirLock lock;
+        try {
+            lock = DataDirLock.acquire(absolute); // before anything under it is opened
+        } catch (IOException | RuntimeException e) {
+            store.close();
+            throw e;
+        }
         NamespaceManager engine;
         try {
             engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
         } catch (RuntimeException e) {
-            store.close();
+            try {
+                store.close();
+            } finally {
+                lock.close();
+            }
             throw e;
         }
         // Ignite's console banner and tuning hints are not for Tamter's users
@@ -109,15 +127,37 @@ public final class GridNode implements AutoCloseable {
             try {
                 engine.close();
             } finally {
-                store.close();
+                try {
+                    store.close();
+                } finally {
+                    lock.close();
+                }
+            }
+            throw e;
+        }
+        ShardOwnership ownership;
+        try {
+            ignite.getOrCreateCache(shardsCache(settings));
+            ownership = new ShardOwnership(ignite, engine, settings);
+            engine.useGrid(ownership, ownership);
+        } catch (RuntimeException e) {
+            Ignition.stop(ignite.name(), true);
+            try {
+                engine.close();
+            } finally {
+                try {
+                    store.close();
+                } finally {
+                    lock.close();
+                }
             }
             throw e;
         }
         ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);
-        ignite.getOrCreateCache(shardsCache(settings));
+        ownership.start(settings);
         LOG.info("grid node {} started: data {}, object store {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
                 store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
-        return new GridNode(ignite, engine, store, absolute);
+        return new GridNode(ignite, engine, store, absolute, lock, ownership);
     }
 
     static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {
@@ -127,6 +167,9 @@ public final class GridNode implements AutoCloseable {
         // few partitions: the cache holds no data, only decides ownership; 1024 would make every
         // node join rebalance a thousand empty partitions
         c.setAffinity(new RendezvousAffinityFunction(false, 64));
+        // The cache holds no data: a partition "lost" (its primary and backups gone at once) loses
+        // nothing, its new primary opens the shards from the object store. IGNORE keeps it usable.
+        c.setPartitionLossPolicy(PartitionLossPolicy.IGNORE);
         return c;
     }
 
@@ -137,8 +180,10 @@ public final class GridNode implements AutoCloseable {
         int range = settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE);
         List<String> addresses = new ArrayList<>();
         String configured = settings.get(Params.GRID_DISCOVERY_ADDRESSES);
-        if (configured.isBlank()) addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
-        else for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
+        // the node's own address is always in the list: a node whose join addresses all fail to answer
+        // starts a grid of its own instead of waiting for them forever (never hang)
+        addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
+        for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
 
         TcpDiscoveryVmIpFinder finder = new TcpDiscoveryVmIpFinder();
         finder.setAddresses(addresses);
@@ -147,6 +192,7 @@ public final class GridNode implements AutoCloseable {
         discovery.setLocalAddress(host);
         discovery.setLocalPort(discoveryPort);
         discovery.setLocalPortRange(range);
+        discovery.setJoinTimeout(settings.getLong(Params.GRID_JOIN_TIMEOUT_MS));
 
         TcpCommunicationSpi communication = new TcpCommunicationSpi();
         communication.setLocalAddress(host);
@@ -162,8 +208,13 @@ public final class GridNode implements AutoCloseable {
         c.setGridLogger(new Slf4jLogger());
         c.setWorkDirectory(dataDir.resolve("ignite").toString());
         c.setMetricsLogFrequency(0);
+        c.setIncludeEventTypes(ShardOwnership.EVENTS); // ownership reacts to topology changes
         c.setPeerClassLoadingEnabled(false);
         c.setPublicThreadPoolSize(settings.getInt(Params.GRID_JOB_THREADS));
+        // the parts of a grid write or read that a coordinator job sends to the shards' owners run in a
+        // pool of their own: a coordinator waiting in the public pool for parts queued behind it in
+        // the same pool could starve it
+        c.setExecutorConfiguration(new ExecutorConfiguration(SHARD_OPS_EXECUTOR).setSize(settings.getInt(Params.GRID_JOB_THREADS)));
         // Tamter keeps no data in Ignite caches (the ownership cache is empty): a small default region
         DataStorageConfiguration ds = new DataStorageConfiguration();
         ds.getDefaultDataRegionConfiguration().setInitialSize(16L << 20).setMaxSize(64L << 20);
@@ -187,6 +238,18 @@ public final class GridNode implements AutoCloseable {
         return ignite;
     }
 
+    /** The ports this node bound: discovery, communication, thin client (0: none). */
+    public record Ports(int discovery, int communication, int thinClient) {}
+
+    /** The ports this node actually bound (the configured ones, or the next free ones in their ranges). */
+    public Ports ports() {
+        IgniteConfiguration c = ignite.configuration();
+        int disc = ((TcpDiscoverySpi) c.getDiscoverySpi()).getLocalPort();
+        int comm = ((TcpCommunicationSpi) c.getCommunicationSpi()).boundPort();
+        Object client = ignite.cluster().localNode().attribute("clientListenerPort");
+        return new Ports(disc, comm, client instanceof Number n ? n.intValue() : 0);
+    }
+
     public NamespaceManager engine() {
         return engine;
     }
@@ -195,10 +258,15 @@ public final class GridNode implements AutoCloseable {
         return dataDir;
     }
 
+    /** The object store this node's shards live in (shared by the grid's nodes when they are given the same one). */
+    public ObjectStore store() {
+        return store;
+    }
+
     /** Whether the node is in a grid with its shard cache started (the {@code /ready} check). */
     public boolean ready() {
         try {
-            return ignite.cluster().active() && ignite.cache(SHARDS_CACHE) != null;
+            return ignite.cluster().active() && ignite.cache(SHARDS_CACHE) != null && ownership.ready();
         } catch (RuntimeException e) {
             return false;
         }
@@ -219,12 +287,17 @@ public final class GridNode implements AutoCloseable {
     public void close() throws IOException {
         ignite.cluster().nodeLocalMap().remove(ENGINE_KEY);
         try {
+            ownership.close(); // no more opening or closing of shards by ownership checks
             Ignition.stop(ignite.name(), false);
         } finally {
             try {
                 engine.close();
             } finally {
-                store.close(); // after the engine: its final WAL writes and checkpoints go to the store
+                try {
+                    store.close(); // after the engine: its final WAL writes and checkpoints go to the store
+                } finally {
+                    lock.close();
+                }
             }
         }
     }

@@ -27,7 +27,10 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import org.apache.lucene.search.Query;
@@ -50,7 +53,26 @@ public final class Namespace {
     /** What the shards write through (encrypting for customer-managed encryption). */
     private final SwitchableObjectStore dataStore;
     private final Function<EmbeddingModel, Embedder> embedders;
+    /**
+     * The shards this node serves, by shard number; null where this node does not serve the shard
+     * (on a grid, another node owns it). Slots are set under {@link #slotMonitor} and cleared only
+     * by {@link #detachShard} under the write lock of {@link #slotLock}.
+     */
     private final Shard[] shards;
+    /** Opens a shard this node serves when a request needs it; null: every shard is opened with the namespace. */
+    private final ShardOpener opener;
+    private final Object slotMonitor = new Object();
+    private static final java.lang.invoke.VarHandle SLOT = java.lang.invoke.MethodHandles.arrayElementVarHandle(Shard[].class);
+    /** Told the namespace's name after this node changed its settings in the object store (a grid tells the other nodes). */
+    private volatile java.util.function.Consumer<String> settingsChanged;
+    /**
+     * Every operation holds the read lock while it uses shards; {@link #detachShard} takes the write
+     * lock to take a shard out of service, so a shard is closed only once no operation holds it
+     * (the drain of a shard that moves to another node).
+     */
+    private final ReentrantReadWriteLock slotLock = new ReentrantReadWriteLock();
+    /** The settings-change token this namespace last loaded its settings at ({@link NamespaceManager}). */
+    volatile Object settingsToken;
     private volatile NamespaceSettings settings;
     private long generation;
     /**
@@ -60,8 +82,23 @@ public final class Namespace {
      */
     private final ReentrantReadWriteLock adminLock = new ReentrantReadWriteLock();
 
+    /** Opens shards on demand: those this node serves (on a grid, the ones it owns). */
+    public interface ShardOpener {
+        /** Whether this node serves shard {@code shard} now. */
+        boolean servesHere(int shard);
+
+        /** Opens shard {@code shard} with the namespace's current settings. */
+        Shard open(int shard, NamespaceSettings settings) throws IOException;
+    }
+
     Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
             Function<EmbeddingModel, Embedder> embedders) {
+        this(settings, generation, store, dataStore, shards, embedders, null);
+    }
+
+    Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
+            Function<EmbeddingModel, Embedder> embedders, ShardOpener opener) {
+        this.opener = opener;
         this.name = settings.name();
         this.settings = settings;
         this.generation = generation;
@@ -97,10 +134,110 @@ public final class Namespace {
     private <T> T underWriteAdmission(Op<T> op) throws IOException {
         adminLock.readLock().lock();
         try {
-            return op.run();
+            return underSlots(op);
         } finally {
             adminLock.readLock().unlock();
         }
+    }
+
+    /** Runs {@code op} holding the shards it uses in service ({@link #slotLock}). */
+    private <T> T underSlots(Op<T> op) throws IOException {
+        slotLock.readLock().lock();
+        try {
+            return op.run();
+        } finally {
+            slotLock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Shard {@code i} for an operation that needs it (under {@link #slotLock}'s read lock): open, or
+     * opened now when this node serves it.
+     *
+     * @throws ShardNotServedException this node does not serve it (a retryable 503 {@code shard_moved})
+     */
+    private Shard served(int i) throws IOException {
+        Shard sh = (Shard) SLOT.getAcquire(shards, i);
+        if (sh != null) return sh;
+        synchronized (slotMonitor) {
+            if (shards[i] != null) return shards[i];
+            if (opener == null || !opener.servesHere(i)) throw new ShardNotServedException(name, i);
+            sh = opener.open(i, settings);
+            SLOT.setRelease(shards, i, sh); // published whole to the lock-free reads above
+            return sh;
+        }
+    }
+
+    /** The shards this node serves (opening those it serves and has not opened yet), in shard order. */
+    private List<Shard> local() throws IOException {
+        List<Shard> out = new ArrayList<>(shards.length);
+        for (int i = 0; i < shards.length; i++) {
+            if (shards[i] != null) out.add(shards[i]);
+            else if (opener != null && opener.servesHere(i)) out.add(served(i));
+        }
+        return out;
+    }
+
+    /** The shards open now (none opened by this call). */
+    private List<Shard> attached() {
+        List<Shard> out = new ArrayList<>(shards.length);
+        for (Shard sh : shards) if (sh != null) out.add(sh);
+        return out;
+    }
+
+    void onSettingsChanged(java.util.function.Consumer<String> listener) {
+        this.settingsChanged = listener;
+    }
+
+    /**
+     * Takes settings another node wrote to {@code meta.json} (a grid: schema, dimensions, metric):
+     * the open shards get the schema, the vector index, the metric.
+     */
+    synchronized void refresh(NamespaceSettings next) throws IOException {
+        NamespaceSettings old = settings;
+        if (next.equals(old)) return;
+        settings = next;
+        for (Shard sh : attached()) {
+            sh.setSchema(next.schema());
+            if (next.dimensions() > 0) sh.ensureVectorIndex(next.dimensions());
+            if (sh.metric() != next.metric()) sh.changeMetric(next.metric());
+        }
+    }
+
+    /** Whether shard {@code i} is open on this node now. */
+    public boolean isOpen(int i) {
+        return shards[i] != null;
+    }
+
+    /** Opens shard {@code i} if it is not open (ownership gained); a no-op when this node does not serve it. */
+    public void attachShard(int i) throws IOException {
+        underSlots(() -> {
+            if (opener == null || opener.servesHere(i)) served(i);
+            return null;
+        });
+    }
+
+    /**
+     * Takes shard {@code i} out of service (ownership lost): waits until no operation uses it (the
+     * drain), clears its slot, then closes it, writing what its WAL writer holds and taking a final
+     * checkpoint unless another owner has fenced it.
+     *
+     * @return whether it was open
+     */
+    public boolean detachShard(int i) throws IOException {
+        Shard sh;
+        slotLock.writeLock().lock();
+        try {
+            synchronized (slotMonitor) {
+                sh = shards[i];
+                shards[i] = null;
+            }
+        } finally {
+            slotLock.writeLock().unlock();
+        }
+        if (sh == null) return false;
+        sh.close(!sh.walFenced());
+        return true;
     }
 
     public String name() {
@@ -123,7 +260,43 @@ public final class Namespace {
         return underWriteAdmission(() -> upsertAdmitted(rows, condition));
     }
 
+    /** An upsert validated as a whole, its texts embedded, not yet written. */
+    private record PreparedUpsert(List<RowParser.Row> parsed, Map<Integer, float[]> embedded, Query[] conditions, int dims, Schema schema) {}
+
     private WriteResult upsertAdmitted(JsonNode rows, JsonNode condition) throws IOException {
+        PreparedUpsert p = prepareUpsert(rows, condition);
+        List<RowParser.Row> parsed = p.parsed();
+        Map<Integer, float[]> embedded = p.embedded();
+        Query[] conditions = p.conditions();
+        ensureSettings(p.dims(), p.schema());
+        int[] counts = new int[3]; // inserted, updated, skipped
+        ShardParts parts = new ShardParts();
+        for (int si = 0; si < shards.length; si++) {
+            List<RowParser.Row> mine = rowsOf(parsed, si);
+            if (mine.isEmpty()) continue;
+            final int shard = si;
+            int[] c = parts.write(si, () -> served(shard), view -> {
+                List<ShardWrite> ws = new ArrayList<>();
+                int[] out = new int[3];
+                for (RowParser.Row r : mine) {
+                    DocumentCodec.Stored old = view.get(r.id());
+                    if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
+                        out[2]++;
+                        continue;
+                    }
+                    float[] v = r.vector() != null ? r.vector() : embedded.get(r.index());
+                    long vid = old != null ? old.vid() : view.newVid();
+                    ws.add(new ShardWrite.Put(vid, new Document(r.id(), v, r.text(), r.attrs())));
+                    out[old == null ? 0 : 1]++;
+                }
+                return new Shard.Resolution<>(ws, out);
+            });
+            for (int i = 0; i < 3; i++) counts[i] += c[i];
+        }
+        return new WriteResult(counts[0], counts[1], 0, counts[2], counts[2] == 0, List.of());
+    }
+
+    private PreparedUpsert prepareUpsert(JsonNode rows, JsonNode condition) {
         List<RowParser.Row> parsed = RowParser.parseRows(rows, "upsert_rows", false);
         NamespaceSettings s = settings;
         // dimensions and embedding
@@ -164,31 +337,116 @@ public final class Namespace {
             float[][] vs = embedders.apply(model).embed(texts);
             for (int i = 0; i < vs.length; i++) embedded.put(toEmbed.get(i).index(), vs[i]);
         }
-        ensureSettings(dims, schema);
-        int[] counts = new int[3]; // inserted, updated, skipped
-        ShardParts parts = new ShardParts();
-        for (int si = 0; si < shards.length; si++) {
-            List<RowParser.Row> mine = rowsOf(parsed, si);
-            if (mine.isEmpty()) continue;
-            int[] c = parts.write(shards[si], view -> {
-                List<ShardWrite> ws = new ArrayList<>();
-                int[] out = new int[3];
-                for (RowParser.Row r : mine) {
-                    DocumentCodec.Stored old = view.get(r.id());
-                    if (old != null && conditions != null && !view.matches(old.vid(), conditions[r.index()])) {
-                        out[2]++;
-                        continue;
-                    }
-                    float[] v = r.vector() != null ? r.vector() : embedded.get(r.index());
-                    long vid = old != null ? old.vid() : view.newVid();
-                    ws.add(new ShardWrite.Put(vid, new Document(r.id(), v, r.text(), r.attrs())));
-                    out[old == null ? 0 : 1]++;
+        return new PreparedUpsert(parsed, embedded, conditions, dims, schema);
+    }
+
+    // ================================================================== writes split by shard (a grid's coordinator)
+
+    /**
+     * A write split by shard at the node that received it (the coordinator of a grid write): for
+     * each shard with rows, the request body of its rows ({@code bodies}) and, for each of those
+     * rows, its index in the original request ({@code rowIndex}, to name it in errors).
+     */
+    public record ShardedWrite(SortedMap<Integer, ObjectNode> bodies, Map<Integer, int[]> rowIndex) {}
+
+    /**
+     * Validates an upsert as a whole (as {@link #upsert} does before writing anything), embeds its
+     * texts once, persists new dimensions or schema, and splits its rows by shard: each row that was
+     * embedded carries its vector, so the shards' owners never embed.
+     */
+    public ShardedWrite planUpsert(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> {
+            PreparedUpsert p = prepareUpsert(rows, condition);
+            ensureSettings(p.dims(), p.schema());
+            return split(p.parsed(), "upsert_rows", condition, r -> {
+                ObjectNode row = ((ObjectNode) r.raw()).deepCopy();
+                float[] v = p.embedded().get(r.index());
+                if (v != null) {
+                    com.fasterxml.jackson.databind.node.ArrayNode a = row.putArray("vector");
+                    for (float x : v) a.add(x);
                 }
-                return new Shard.Resolution<>(ws, out);
+                return row;
             });
-            for (int i = 0; i < 3; i++) counts[i] += c[i];
+        });
+    }
+
+    /** {@link #planUpsert} for {@code patch_rows}: validated (schema, condition) as {@link #patch} does. */
+    public ShardedWrite planPatch(JsonNode rows, JsonNode condition) throws IOException {
+        return underWriteAdmission(() -> {
+            List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
+            Schema schema = settings.schema();
+            for (RowParser.Row r : parsed) {
+                Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
+                if (r.hasText()) a.put("text", r.raw().get("text"));
+                schema = schema.withInferred(a, r.path());
+            }
+            parseConditions(condition, parsed, schema);
+            ensureSettings(settings.dimensions(), schema);
+            return split(parsed, "patch_rows", condition, RowParser.Row::raw);
+        });
+    }
+
+    /** {@link #planUpsert} for {@code deletes}. */
+    public ShardedWrite planDelete(JsonNode ids, JsonNode condition) throws IOException {
+        List<DocId> parsed = RowParser.parseIds(ids, "deletes");
+        if (condition != null && !condition.isNull()) new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
+        SortedMap<Integer, ObjectNode> bodies = new TreeMap<>();
+        Map<Integer, List<Integer>> index = new HashMap<>();
+        for (int i = 0; i < parsed.size(); i++) {
+            int si = parsed.get(i).shard(shards.length);
+            bodies.computeIfAbsent(si, k -> body(condition)).withArray("deletes").add(ids.get(i));
+            index.computeIfAbsent(si, k -> new ArrayList<>()).add(i);
         }
-        return new WriteResult(counts[0], counts[1], 0, counts[2], counts[2] == 0, List.of());
+        return new ShardedWrite(bodies, toArrays(index));
+    }
+
+    /** {@link #planUpsert} for {@code upsert_columns}: split as the equivalent rows ({@code upsert_rows} bodies). */
+    public ShardedWrite planUpsertColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
+        try {
+            return planUpsert(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "upsert_columns");
+        }
+    }
+
+    /** {@link #planPatch} for {@code patch_columns} ({@code patch_rows} bodies; rewrite row errors with {@link #columnsMessage}). */
+    public ShardedWrite planPatchColumns(JsonNode columns) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
+        try {
+            return planPatch(rows, null);
+        } catch (IllegalArgumentException e) {
+            throw ColumnarRows.rewrite(e, "patch_columns");
+        }
+    }
+
+    /** A row error's message of a {@code patch_rows} request, as the {@code patch_columns} request it came from names it. */
+    public static String columnsMessage(String message, String list) {
+        return ColumnarRows.rewriteMessage(message, list);
+    }
+
+    private static ObjectNode body(JsonNode condition) {
+        ObjectNode b = JsonNodeFactory.instance.objectNode();
+        if (condition != null && !condition.isNull()) b.set("condition", condition);
+        return b;
+    }
+
+    private ShardedWrite split(List<RowParser.Row> parsed, String list, JsonNode condition, Function<RowParser.Row, JsonNode> row) {
+        SortedMap<Integer, ObjectNode> bodies = new TreeMap<>();
+        Map<Integer, List<Integer>> index = new HashMap<>();
+        for (RowParser.Row r : parsed) {
+            int si = r.id().shard(shards.length);
+            ObjectNode b = bodies.computeIfAbsent(si, k -> body(condition));
+            b.withArray(list).add(row.apply(r));
+            index.computeIfAbsent(si, k -> new ArrayList<>()).add(r.index());
+        }
+        return new ShardedWrite(bodies, toArrays(index));
+    }
+
+    private static Map<Integer, int[]> toArrays(Map<Integer, List<Integer>> index) {
+        Map<Integer, int[]> out = new HashMap<>();
+        index.forEach((k, v) -> out.put(k, v.stream().mapToInt(Integer::intValue).toArray()));
+        return out;
     }
 
     /** Changes only the given attributes of existing documents (API.md {@code patch_rows}); null removes one. */
@@ -213,7 +471,8 @@ public final class Namespace {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
-            Out o = parts.write(shards[si], view -> {
+            final int fsi = si;
+            Out o = parts.write(si, () -> served(fsi), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
@@ -261,7 +520,7 @@ public final class Namespace {
             final int shardIndex = si;
             List<DocId> mine = parsed.stream().filter(id -> id.shard(shards.length) == shardIndex).toList();
             if (mine.isEmpty()) continue;
-            int[] c = parts.write(shards[si], view -> {
+            int[] c = parts.write(si, () -> served(shardIndex), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[2];
                 for (DocId id : mine) {
@@ -295,7 +554,7 @@ public final class Namespace {
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         int deleted = 0;
         ShardParts parts = new ShardParts();
-        for (Shard sh : shards) {
+        for (Shard sh : local()) {
             deleted += parts.write(sh, view -> {
                 VidBitSet bits = view.matching(q);
                 List<ShardWrite> ws = new ArrayList<>();
@@ -369,10 +628,11 @@ public final class Namespace {
             if (next.equals(old) || store.compareAndSet(key, cur.generation(), next.encode())) {
                 settings = next;
                 generation = cur.generation();
-                for (Shard sh : shards) {
+                for (Shard sh : attached()) {
                     sh.setSchema(next.schema());
                     if (next.dimensions() > 0) sh.ensureVectorIndex(next.dimensions());
                 }
+                if (!next.equals(old) && settingsChanged != null) settingsChanged.accept(name);
                 return;
             }
             if (attempt > 100) throw new IOException("namespace settings of " + name + " keep changing; gave up after " + attempt + " attempts");
@@ -384,8 +644,24 @@ public final class Namespace {
     /** The document {@code id}, or null. */
     public Document get(JsonNode id) {
         DocId d = DocId.fromJson(id, "id");
-        DocumentCodec.Stored s = shards[d.shard(shards.length)].get(d);
-        return s == null ? null : s.doc();
+        return unchecked(() -> underSlots(() -> {
+            DocumentCodec.Stored s = served(d.shard(shards.length)).get(d);
+            return s == null ? null : s.doc();
+        }));
+    }
+
+    /** For reads whose signature has no IOException: opening a shard on demand can fail with one. */
+    private static <T> T unchecked(Op<T> op) {
+        try {
+            return op.run();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The shard a document id lives in. */
+    public int shardOf(JsonNode id) {
+        return DocId.fromJson(id, "id").shard(shards.length);
     }
 
     /** Searches every shard and merges their answers ({@link ShardSearch}). */
@@ -394,6 +670,13 @@ public final class Namespace {
         List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
         for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, p.request(), p.filter()));
         return ShardSearch.merge(parts, p.request());
+    }
+
+    /** The top candidates of every shard this node serves, as one partial (a grid search's job for this node). */
+    public List<ShardSearch.Partial> searchShards(List<Integer> shardNumbers, PreparedSearch p) throws IOException {
+        List<ShardSearch.Partial> parts = new ArrayList<>(shardNumbers.size());
+        for (int si : shardNumbers) parts.add(searchShard(si, p.request(), p.filter()));
+        return parts;
     }
 
     /**
@@ -452,10 +735,14 @@ public final class Namespace {
     }
 
     private ShardSearch.Partial searchShard(int si, SearchRequest prepared, Query filter) throws IOException {
+        return underSlots(() -> searchServedShard(si, prepared, filter));
+    }
+
+    private ShardSearch.Partial searchServedShard(int si, SearchRequest prepared, Query filter) throws IOException {
         NamespaceSettings s = settings;
         SearchRequest.Mode mode = ShardSearch.mode(prepared);
         int candidates = ShardSearch.candidates(prepared);
-        Shard sh = shards[si];
+        Shard sh = served(si);
         List<ShardSearch.Candidate> vec = new ArrayList<>();
         List<ShardSearch.Candidate> bm = new ArrayList<>();
         if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
@@ -496,10 +783,14 @@ public final class Namespace {
             long createdAt, long updatedAt) {}
 
     public Info info() throws IOException {
+        return underSlots(this::infoServed);
+    }
+
+    private Info infoServed() throws IOException {
         NamespaceSettings s = settings;
         long n = 0, unindexed = 0, pending = 0;
         boolean rebuilding = false;
-        for (Shard sh : shards) {
+        for (Shard sh : local()) {
             n += sh.count();
             VectorIndexRebuild r = sh.rebuild();
             if (r != null) {
@@ -541,7 +832,10 @@ public final class Namespace {
         adminLock.writeLock().lock();
         try {
             if (settings.metric() != m) updateSettings(cur -> cur.withMetric(m, System.currentTimeMillis()));
-            for (Shard sh : shards) sh.changeMetric(m);
+            underSlots(() -> {
+                for (Shard sh : local()) sh.changeMetric(m);
+                return null;
+            });
         } finally {
             adminLock.writeLock().unlock();
         }
@@ -555,7 +849,7 @@ public final class Namespace {
      */
     public boolean awaitIndexRebuilt(long timeoutMs) throws InterruptedException {
         long end = System.currentTimeMillis() + timeoutMs;
-        for (Shard sh : shards) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
+        for (Shard sh : attached()) if (!sh.awaitIndexRebuilt(Math.max(0, end - System.currentTimeMillis()))) return false;
         return true;
     }
 
@@ -606,10 +900,38 @@ public final class Namespace {
         return new ExportPage(page, ExportCursor.encode(page.get(n - 1).id()));
     }
 
+    /**
+     * Merges export pages that several nodes answered for the same {@code cursor} and {@code limit},
+     * each over its own shards (a grid's export): the first {@code limit} documents of all of them in
+     * id order, and the cursor after them (null when no node had more). Each node's page holds its
+     * {@code limit} smallest ids after the cursor, so the smallest {@code limit} of the union are the
+     * answer. {@code ids} are the pages' documents' ids as JSON, in any order.
+     *
+     * @return the ids of the merged page, in order, and its next cursor
+     */
+    public static MergedPage mergeExportPages(List<JsonNode> ids, boolean anyMore, String limit) {
+        int n = ExportCursor.parseLimit(limit);
+        List<DocId> all = new ArrayList<>();
+        for (JsonNode id : ids) all.add(DocId.fromJson(id, "id"));
+        all.sort(null);
+        List<DocId> page = all.size() > n ? all.subList(0, n) : all;
+        String next = (all.size() > n || anyMore) && !page.isEmpty() ? ExportCursor.encode(page.get(page.size() - 1)) : null;
+        List<JsonNode> out = new ArrayList<>(page.size());
+        for (DocId d : page) out.add(d.toJson());
+        return new MergedPage(out, next);
+    }
+
+    /** A merged export page: its documents' ids in order, and the next cursor (null: the last page). */
+    public record MergedPage(List<JsonNode> ids, String nextCursor) {}
+
     /** Up to {@code limit} documents with ids greater than {@code after} (null: from the first), in id order, merged over the shards. */
     List<Document> documentsAfter(DocId after, int limit) {
+        return unchecked(() -> underSlots(() -> documentsAfterServed(after, limit)));
+    }
+
+    private List<Document> documentsAfterServed(DocId after, int limit) throws IOException {
         List<Document> all = new ArrayList<>();
-        for (Shard sh : shards) all.addAll(sh.documentsAfter(after, limit));
+        for (Shard sh : local()) all.addAll(sh.documentsAfter(after, limit));
         all.sort((a, b) -> a.id().compareTo(b.id()));
         return all.size() > limit ? all.subList(0, limit) : all;
     }
@@ -644,7 +966,7 @@ public final class Namespace {
                 final int shard = si;
                 List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
                 if (mine.isEmpty()) continue;
-                written += parts.write(shards[si], view -> {
+                written += parts.write(shard, () -> served(shard), view -> {
                     List<ShardWrite> ws = new ArrayList<>();
                     for (Document d : mine) {
                         DocumentCodec.Stored old = view.get(d.id());
@@ -673,7 +995,10 @@ public final class Namespace {
             long now = System.currentTimeMillis();
             updateSettings(c -> new NamespaceSettings(c.name(), src.metric(), c.dimensions() == 0 ? src.dimensions() : c.dimensions(), merged,
                     src.embeddingModel(), c.numShards(), c.encryption(), c.createdAt(), now));
-            for (Shard sh : shards) sh.changeMetric(src.metric());
+            underSlots(() -> {
+                for (Shard sh : local()) sh.changeMetric(src.metric());
+                return null;
+            });
         } finally {
             adminLock.writeLock().unlock();
         }
@@ -681,8 +1006,11 @@ public final class Namespace {
 
     /** @throws NamespaceConflictException when the namespace has documents */
     void requireNoDocuments(String path) throws IOException {
-        long n = 0;
-        for (Shard sh : shards) n += sh.count();
+        long n = underSlots(() -> {
+            long c = 0;
+            for (Shard sh : local()) c += sh.count();
+            return c;
+        });
         if (n > 0)
             throw new NamespaceConflictException("target_not_empty", path, path + ": namespace " + name + " has " + n
                     + " documents; copy only into a new or empty namespace");
@@ -696,7 +1024,7 @@ public final class Namespace {
      * the index as a search does and exhaustively; see {@link RecallProbe}.
      */
     public RecallProbe.Result recall(JsonNode body) throws IOException {
-        return new RecallProbe(this, shards).run(body);
+        return underSlots(() -> new RecallProbe(this, local().toArray(new Shard[0])).run(body));
     }
 
     void close() throws IOException {
@@ -706,9 +1034,19 @@ public final class Namespace {
     /** Closes every shard; {@code finalCheckpoint=false} when the namespace is being deleted. */
     void close(boolean finalCheckpoint) throws IOException {
         IOException first = null;
-        for (Shard sh : shards) {
+        List<Shard> open;
+        slotLock.writeLock().lock();
+        try {
+            synchronized (slotMonitor) {
+                open = attached();
+                java.util.Arrays.fill(shards, null);
+            }
+        } finally {
+            slotLock.writeLock().unlock();
+        }
+        for (Shard sh : open) {
             try {
-                sh.close(finalCheckpoint);
+                sh.close(finalCheckpoint && !sh.walFenced());
             } catch (IOException e) {
                 if (first == null) first = e;
             }

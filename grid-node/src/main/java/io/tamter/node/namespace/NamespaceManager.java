@@ -51,6 +51,74 @@ public final class NamespaceManager implements AutoCloseable {
     private final boolean ownsEmbedders;
     private final KeyEncryptionKeys keks;
     private final Map<String, Namespace> open = new ConcurrentHashMap<>();
+    /** Which shards this node serves; {@link ShardPlacement#ALL} until a grid sets it. */
+    private volatile ShardPlacement placement = ShardPlacement.ALL;
+    /** How settings changes reach the other nodes of a grid; {@link SettingsSync#NONE} on one node. */
+    private volatile SettingsSync sync = SettingsSync.NONE;
+
+    /**
+     * Which shards of which namespace this node serves. On one node: all of them. On a grid: the
+     * shards the ownership cache makes this node the primary of ({@code GridNode}); shards are then
+     * opened with {@code claim} (WAL fencing of the previous owner, see {@link Shard#open}).
+     */
+    public interface ShardPlacement {
+        boolean servesHere(String namespace, int shard);
+
+        /** Whether a shard opened here must fence a previous owner (a grid: ownership moves between nodes). */
+        default boolean fenceOnOpen() {
+            return true;
+        }
+
+        /** Every shard, no fencing: a single node. */
+        ShardPlacement ALL = new ShardPlacement() {
+            @Override
+            public boolean servesHere(String namespace, int shard) {
+                return true;
+            }
+
+            @Override
+            public boolean fenceOnOpen() {
+                return false;
+            }
+        };
+    }
+
+    /**
+     * Tells the nodes of a grid that a namespace's {@code meta.json} changed, and asks whether it
+     * changed since a token: the object store stays the source of truth, the tokens only say when to
+     * read it again (a REPLICATED cache in {@code GridNode}: a local read on every node).
+     */
+    public interface SettingsSync {
+        /** The namespace's current change token, or null when none was published. */
+        Object token(String namespace);
+
+        /** Publishes a change of the namespace's settings (a new token). */
+        void changed(String namespace);
+
+        /** Forgets a deleted namespace. */
+        default void deleted(String namespace) {}
+
+        SettingsSync NONE = new SettingsSync() {
+            @Override
+            public Object token(String namespace) {
+                return null;
+            }
+
+            @Override
+            public void changed(String namespace) {}
+        };
+    }
+
+    /** Sets which shards this node serves (a grid node: the ones it owns) and how settings changes travel; before the first namespace opens. */
+    public void useGrid(ShardPlacement placement, SettingsSync sync) {
+        this.placement = placement;
+        this.sync = sync;
+    }
+
+    /** The shard placement in force. */
+    public ShardPlacement placement() {
+        return placement;
+    }
 
     /**
      * Key-encryption keys from {@code crypto.keystore_path} and {@code crypto.keystore_password}.
@@ -252,32 +320,79 @@ public final class NamespaceManager implements AutoCloseable {
     public Optional<Namespace> find(String name) throws IOException {
         NamespaceSettings.checkName(name);
         Namespace ns = open.get(name);
-        if (ns != null) return Optional.of(ns);
+        if (ns != null) {
+            Object t = sync.token(name);
+            if (t != null && !t.equals(ns.settingsToken)) reload(ns, t);
+            return Optional.of(ns);
+        }
         synchronized (this) {
             return openExisting(name);
         }
     }
 
+    /** Reads the namespace's settings from the object store again (another node changed them). */
+    private void reload(Namespace ns, Object token) throws IOException {
+        Optional<StoredObject> o = store.getObject(NamespaceSettings.key(ns.name()));
+        if (o.isEmpty()) return; // being deleted: the delete closes it
+        ns.refresh(NamespaceSettings.decode(o.get().bytes()));
+        ns.settingsToken = token;
+    }
+
     private Optional<Namespace> openExisting(String name) throws IOException {
         Namespace ns = open.get(name);
         if (ns != null) return Optional.of(ns);
+        Object token = sync.token(name); // read before the settings: a change after it makes the next access reload
         Optional<StoredObject> o = store.getObject(NamespaceSettings.key(name));
         if (o.isEmpty()) return Optional.empty();
         NamespaceSettings s = NamespaceSettings.decode(o.get().bytes());
         SwitchableObjectStore data = new SwitchableObjectStore(dataStore(name, s.encryption()));
+        ShardPlacement place = placement;
         Shard[] shards = new Shard[s.numShards()];
         try {
-            for (int i = 0; i < shards.length; i++) {
-                shards[i] = Shard.open(dataDir.resolve(name).resolve("shards").resolve(Integer.toString(i)), data,
-                        new WalShard(name, i), s.metric(), s.dimensions(), s.schema(), settings);
-            }
+            for (int i = 0; i < shards.length; i++) if (place.servesHere(name, i)) shards[i] = openShard(name, i, s, data, place);
         } catch (IOException | RuntimeException e) {
             for (Shard sh : shards) if (sh != null) try { sh.close(); } catch (IOException ignored) { /* first error wins */ }
             throw e;
         }
-        ns = new Namespace(s, o.get().generation(), store, data, shards, embedders::get);
+        Namespace.ShardOpener opener = new Namespace.ShardOpener() {
+            @Override
+            public boolean servesHere(int shard) {
+                return placement.servesHere(name, shard);
+            }
+
+            @Override
+            public Shard open(int shard, NamespaceSettings current) throws IOException {
+                return openShard(name, shard, current, data, placement);
+            }
+        };
+        ns = new Namespace(s, o.get().generation(), store, data, shards, embedders::get, opener);
+        ns.settingsToken = token;
+        SettingsSync sy = sync;
+        ns.onSettingsChanged(sy::changed);
         open.put(name, ns);
         return Optional.of(ns);
+    }
+
+    private Shard openShard(String name, int i, NamespaceSettings s, ObjectStore data, ShardPlacement place) throws IOException {
+        return Shard.open(dataDir.resolve(name).resolve("shards").resolve(Integer.toString(i)), data, new WalShard(name, i), s.metric(),
+                s.dimensions(), s.schema(), settings, place.fenceOnOpen());
+    }
+
+    /** One shard open on this node. */
+    public record ServedShard(String namespace, int shard) {}
+
+    /** The shards open on this node now, by namespace and number. */
+    public List<ServedShard> servedShards() {
+        List<ServedShard> out = new ArrayList<>();
+        for (Namespace ns : open.values())
+            for (int i = 0; i < ns.numShards(); i++) if (ns.isOpen(i)) out.add(new ServedShard(ns.name(), i));
+        out.sort(Comparator.comparing(ServedShard::namespace).thenComparingInt(ServedShard::shard));
+        return out;
+    }
+
+    /** The namespace if it is open on this node (nothing is opened). */
+    public Optional<Namespace> openNamespace(String name) {
+        return Optional.ofNullable(open.get(name));
     }
 
     /** The settings this engine runs with. */
@@ -306,11 +421,35 @@ public final class NamespaceManager implements AutoCloseable {
     }
 
     /** Deletes the namespace: closes it, removes its settings (it is gone from then on), its objects and its local state. */
+    /**
+     * Closes the namespace on this node without a final checkpoint and forgets it (another node is
+     * deleting it from the object store); its local state is removed.
+     *
+     * @return whether it was open here
+     */
+    public synchronized boolean dropLocal(String name) throws IOException {
+        NamespaceSettings.checkName(name);
+        Namespace ns = open.remove(name);
+        if (ns != null) ns.close(false);
+        deleteLocal(name);
+        return ns != null;
+    }
+
+    private void deleteLocal(String name) throws IOException {
+        Path local = dataDir.resolve(name);
+        if (Files.exists(local)) {
+            try (Stream<Path> s = Files.walk(local)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
     public synchronized boolean delete(String name) throws IOException {
         NamespaceSettings.checkName(name);
         Namespace ns = open.remove(name);
         if (ns != null) ns.close(false); // its objects go next: no final checkpoint
         boolean existed = store.delete(NamespaceSettings.key(name));
+        sync.deleted(name);
         store.deletePrefix(name + "/");
         Path local = dataDir.resolve(name);
         if (Files.exists(local)) {

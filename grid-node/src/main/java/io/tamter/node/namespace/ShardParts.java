@@ -12,6 +12,25 @@ import java.io.IOException;
 final class ShardParts {
     private int written;
 
+    /** How a part finds its shard: opening it (a grid node opens a shard it owns on demand) may fail. */
+    @FunctionalInterface
+    interface ShardSource {
+        Shard get() throws IOException;
+    }
+
+    /** {@link #write(Shard, Shard.Resolver)} on shard number {@code shard}, found by {@code source}: failing to find it counts as the part failing. */
+    <R> R write(int shard, ShardSource source, Shard.Resolver<R> resolver) throws IOException {
+        Shard sh;
+        try {
+            sh = source.get();
+        } catch (IOException | RuntimeException e) {
+            if (written == 0) throw e;
+            throw new WriteOutcomeUnknownException("the write's part for shard " + shard + " failed after " + written
+                    + " other shard part(s) were written: " + e.getMessage(), e);
+        }
+        return write(sh, resolver);
+    }
+
     <R> R write(Shard shard, Shard.Resolver<R> resolver) throws IOException {
         try {
             R out = shard.write(resolver);

@@ -193,6 +193,20 @@ public final class Shard implements AutoCloseable {
      */
     public static Shard open(Path dir, ObjectStore store, WalShard walShard, VectorMetric metric, int dims, Schema schema,
             Settings settings) throws IOException {
+        return open(dir, store, walShard, metric, dims, schema, settings, false);
+    }
+
+    /**
+     * {@link #open(Path, ObjectStore, WalShard, VectorMetric, int, Schema, Settings)}; with
+     * {@code claim}, the new owner of a shard on a grid fences the previous one before it serves:
+     * after replay it writes an empty WAL segment at the next sequence number (create-if-absent).
+     * The previous owner's next WAL write needs that number too, finds it taken by another writer and
+     * fails ({@link io.tamter.node.wal.WalFencedException}), so a stale owner can never ack a write
+     * the new owner has not replayed. Should the previous owner have written that number first, the
+     * claim loses: the new owner replays that segment and claims the next number.
+     */
+    public static Shard open(Path dir, ObjectStore store, WalShard walShard, VectorMetric metric, int dims, Schema schema,
+            Settings settings, boolean claim) throws IOException {
         Checkpointer.deleteTree(dir.resolve(CHECKPOINT_TMP));
         CheckpointManifest manifest = Checkpointer.readManifest(store, walShard).map(Checkpointer.Loaded::manifest).orElse(null);
         boolean restored = false;
@@ -245,14 +259,21 @@ public final class Shard implements AutoCloseable {
             if (restored) s.checkpointer.seed(manifest);
             long[] replayed = {0};
             Shard target = s;
-            long last = reader.replay(from, (seq, index, payload) -> {
+            WalReader.EntryConsumer replay = (seq, index, payload) -> {
                 target.apply(seq, ShardWriteCodec.decode(payload));
                 target.walBytesSinceCheckpoint.addAndGet(payload.length);
                 replayed[0]++;
-            });
+            };
+            long last = reader.replay(from, replay);
+            long next = reader.nextSeq(checkpointSeq);
+            while (claim && !WalWriter.claim(store, walShard, next)) {
+                last = reader.replay(Math.max(last, next - 1), replay); // the previous owner wrote it: take it in, claim the next
+                next = reader.nextSeq(checkpointSeq);
+            }
+            if (claim) next++;
             s.commitText();
             s.nextVid = s.appliedNextVid;
-            s.wal = WalWriter.start(store, walShard, reader.nextSeq(checkpointSeq), WalWriter.Config.from(settings));
+            s.wal = WalWriter.start(store, walShard, next, WalWriter.Config.from(settings));
             s.startCheckpointTicker();
             if (s.rebuild != null) s.rebuild.start();
             LOG.info("opened shard {}: applied seq {} (text {}), checkpoint seq {}{}, replayed {} entries from {} to {}", walShard, docsSeq,
@@ -640,6 +661,12 @@ public final class Shard implements AutoCloseable {
                 Checkpointer.deleteTree(tmp);
             }
         }
+    }
+
+    /** Whether another owner took the shard over: its WAL writer or a checkpoint was fenced. */
+    public boolean walFenced() {
+        WalWriter w = wal;
+        return fenced || (w != null && w.state() == WalWriter.State.FENCED);
     }
 
     /** Whether a checkpoint of this shard lost its manifest to another owner. */

@@ -238,6 +238,22 @@ public final class WalWriter implements AutoCloseable {
     }
 
     /**
+     * Claims sequence number {@code seq} of {@code shard}'s WAL for a new owner: writes an empty
+     * segment there, create-if-absent (see {@code Shard.open} with claim). A previous owner's writer,
+     * whose next segment would be {@code seq}, then finds it written by another writer and is fenced.
+     *
+     * @return false when a segment {@code seq} exists already (the previous owner wrote it: replay it
+     *         and claim the next number)
+     */
+    public static boolean claim(ObjectStore store, WalShard shard, long seq) throws IOException {
+        long id;
+        do {
+            id = IDS.nextLong();
+        } while (id == 0);
+        return store.putIfAbsent(shard.segmentKey(seq), WalSegmentCodec.encode(shard, seq, id, List.of()));
+    }
+
+    /**
      * Queues {@code payload} for the next group commit.
      *
      * @return a future of the sequence number of the segment holding the payload, completed once

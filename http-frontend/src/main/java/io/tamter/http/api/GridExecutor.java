@@ -24,8 +24,42 @@ public final class GridExecutor implements OpExecutor {
         this.ignite = ignite;
     }
 
+    /** How long a read answered "moved" or "node gone" (a grid's shards moving) is sent again before that answer is returned. */
+    static final long READ_RETRY_MS = 30_000;
+
+    /**
+     * Runs the request; a read whose answer is 503 {@code shard_moved} or {@code node_unavailable}
+     * (a shard moving between nodes, an owner that left) runs again, after a short backoff, for up
+     * to {@value #READ_RETRY_MS} ms. Writes are routed again by the grid's coordinator itself
+     * (GridCoordinator), part by part.
+     */
     @Override
     public OpResponse execute(OpRequest request) {
+        OpResponse r = executeOnce(request);
+        if (request.op().mutates()) return r;
+        long deadline = System.nanoTime() + READ_RETRY_MS * 1_000_000;
+        long backoff = 50;
+        // on a one-node grid "node gone" means this node is stopping: nothing to wait for
+        while (movedOrGone(r) && System.nanoTime() < deadline && ignite.cluster().forServers().nodes().size() > 1) {
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return r;
+            }
+            backoff = Math.min(1000, backoff * 2);
+            r = executeOnce(request);
+        }
+        return r;
+    }
+
+    private static boolean movedOrGone(OpResponse r) {
+        if (r.httpStatus() != 503) return false;
+        String code = r.body().path("error").path("code").asText();
+        return code.equals("shard_moved") || code.equals("node_unavailable");
+    }
+
+    private OpResponse executeOnce(OpRequest request) {
         try {
             // typed in, typed out: the task passes objects to jobs on this node (see TamterTask)
             return (OpResponse) ignite.compute().execute(TamterTask.class, request);

@@ -41,11 +41,13 @@ public final class Routes {
             r(List.of(POST), NS + "/query", Op.SEARCH, true, "Alias of search"),
             r(List.of(GET), "/v1/namespaces", Op.LIST_NAMESPACES, false, "List namespace names (prefix, cursor, page_size)"),
             r(List.of(GET), NS, Op.GET_NAMESPACE, false, "Namespace metadata"),
+            r(List.of(PUT), NS, Op.CREATE_NAMESPACE, true, "Create the namespace (num_shards, distance_metric, embedding_model, schema, encryption)"),
             r(List.of(DELETE), NS, Op.DELETE_NAMESPACE, false, "Delete the namespace and all its data"),
             r(List.of(GET), NS + "/documents/{id}", Op.GET_DOCUMENT, false, "Fetch one document"),
             r(List.of(GET), NS + "/documents", Op.EXPORT, false, "Export documents in id order (cursor, limit)"),
             r(List.of(POST), NS + "/warm", Op.WARM, false, "Load the namespace into memory and disk caches ahead of queries"),
-            r(List.of(POST), NS + "/_debug/recall", Op.DEBUG_RECALL, true, "ANN recall against exact search on sampled stored vectors"));
+            r(List.of(POST), NS + "/_debug/recall", Op.DEBUG_RECALL, true, "ANN recall against exact search on sampled stored vectors"),
+            r(List.of(GET), "/v1/cluster", Op.GET_CLUSTER, false, "The grid's server nodes and the owner of every shard"));
 
     /** Service routes (no namespace, no engine operation). */
     public static final List<String> SERVICE = List.of("/health", "/ready", "/metrics", "/openapi.json");

@@ -73,17 +73,19 @@ public final class TamterServer implements AutoCloseable {
         Gauge.builder("tamter.namespaces.open", engine, e -> e.openNamespaces().size()).register(reg);
         Gauge.builder("tamter.documents", engine, sum(ns -> {
             long n = 0;
-            for (int i = 0; i < ns.settings().numShards(); i++) n += ns.shard(i).count();
+            for (int i = 0; i < ns.settings().numShards(); i++) if (ns.shard(i) != null) n += ns.shard(i).count();
             return n;
         })).description("documents in the open namespaces").register(reg);
         Gauge.builder("tamter.wal.uncheckpointed.records", engine, sum(ns -> {
             long n = 0;
-            for (int i = 0; i < ns.settings().numShards(); i++) n += Math.max(0, ns.shard(i).appliedSeq() - ns.shard(i).checkpointSeq());
+            for (int i = 0; i < ns.settings().numShards(); i++)
+                if (ns.shard(i) != null) n += Math.max(0, ns.shard(i).appliedSeq() - ns.shard(i).checkpointSeq());
             return n;
         })).description("WAL segments applied but not yet covered by a checkpoint").register(reg);
         Gauge.builder("tamter.index.live.vectors", engine, sum(ns -> {
             long n = 0;
-            for (int i = 0; i < ns.settings().numShards(); i++) if (ns.shard(i).vectorIndex() != null) n += ns.shard(i).vectorIndex().liveCount();
+            for (int i = 0; i < ns.settings().numShards(); i++)
+                if (ns.shard(i) != null && ns.shard(i).vectorIndex() != null) n += ns.shard(i).vectorIndex().liveCount();
             return n;
         })).description("vectors live in the SPFresh indexes of the open namespaces").register(reg);
         Gauge.builder("tamter.index.pending.tasks", engine, sum(ns -> ns.info().pendingIndexTasks()))

@@ -3,12 +3,16 @@ package io.tamter.http.cli;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.http.api.TamterServer;
+import io.tamter.node.cluster.DataDirLock;
+import io.tamter.node.cluster.GridNode;
 import io.tamter.node.objectstore.ObjectStores;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 
@@ -27,9 +31,20 @@ public final class ServeCommand {
     private ServeCommand() {}
 
     public static int run(String[] args) throws Exception {
+        return run(args, true);
+    }
+
+    /**
+     * {@code tamter serve} ({@code http}), or {@code tamter node}: the same grid node without the
+     * REST server (it takes grid jobs and thin-client connections; its options are serve's, --port
+     * and --host have no effect).
+     */
+    static int run(String[] args, boolean http) throws Exception {
+        String cmd = http ? "serve" : "node";
         Path data = Path.of("tamter-data");
         Path config = null;
         URI objectStore = null;
+        boolean gridPortGiven = false;
         java.util.Map<String, String> cli = new java.util.LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -39,6 +54,8 @@ public final class ServeCommand {
                 case "--host" -> { cli.put(Params.HTTP_HOST.key(), need(a, v)); i++; }
                 case "--data" -> { data = Path.of(need(a, v)); i++; }
                 case "--object-store" -> { objectStore = objectStoreUri(need(a, v)); i++; }
+                case "--grid-port" -> { cli.put(Params.GRID_DISCOVERY_PORT.key(), port(a, need(a, v))); gridPortGiven = true; i++; }
+                case "--join" -> { cli.put(Params.GRID_DISCOVERY_ADDRESSES.key(), joinList(need(a, v))); i++; }
                 case "--config" -> { config = Path.of(need(a, v)); i++; }
                 case "--set" -> {
                     String kv = need(a, v);
@@ -48,13 +65,20 @@ public final class ServeCommand {
                     i++;
                 }
                 case "-h", "--help" -> {
-                    System.out.println("usage: tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--config FILE] [--set key=value]...");
+                    System.out.println(USAGE);
                     return 0;
                 }
                 default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
             }
         }
         Settings settings = Settings.load(config, System.getenv(), System.getProperties()).withTexts(cli);
+        try {
+            DataDirLock.acquire(data).close(); // fail at once, before any port is looked at (the node takes the lock for good)
+        } catch (DataDirLock.DataDirLockedException e) {
+            System.err.println("tamter " + cmd + ": --data " + data + ": " + e.getMessage());
+            return 1;
+        }
+        if (!gridPortGiven && !cli.containsKey(Params.GRID_DISCOVERY_PORT.key())) settings = freeDiscoveryPort(settings);
         Files.createDirectories(data);
         String nodeId = nodeId(data);
         long t0 = System.nanoTime();
@@ -66,26 +90,123 @@ public final class ServeCommand {
         // GridNode.close (which lets running jobs finish before Ignite stops, then flushes the engine).
         // Read by Ignition.start, so it must be set before the node starts.
         System.setProperty("IGNITE_NO_SHUTDOWN_HOOK", "true");
-        TamterServer server = objectStore == null ? TamterServer.start(data, nodeId, settings)
-                : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
+        TamterServer server = null;
+        GridNode node;
+        try {
+            if (http) {
+                server = objectStore == null ? TamterServer.start(data, nodeId, settings)
+                        : TamterServer.start(data, nodeId, settings, ObjectStores.open(objectStore));
+                node = server.node();
+            } else {
+                node = objectStore == null ? GridNode.start(data, nodeId, settings)
+                        : GridNode.start(data, nodeId, settings, ObjectStores.open(objectStore));
+            }
+        } catch (DataDirLock.DataDirLockedException e) {
+            System.err.println("tamter " + cmd + ": --data " + data + ": " + e.getMessage());
+            return 1;
+        } catch (RuntimeException e) {
+            String why = startFailure(e, settings);
+            if (why == null) throw e;
+            System.err.println("tamter " + cmd + ": " + why);
+            return 1;
+        }
+        AutoCloseable running = server != null ? server : node;
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.err.println("tamter: stopping: draining requests, flushing ...");
             try {
-                server.close();
-            } catch (IOException | RuntimeException e) {
+                running.close();
+            } catch (Exception e) {
                 System.err.println("tamter: error while closing: " + e);
             } finally {
                 System.err.println("tamter: stopped");
                 stopped.countDown();
             }
         }, "tamter-shutdown"));
-        System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
-                settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
-                settings.getInt(Params.GRID_CLIENT_PORT), (System.nanoTime() - t0) / 1_000_000);
+        GridNode.Ports ports = node.ports();
+        if (server != null)
+            System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
+                    settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
+                    ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
+        else
+            System.out.printf("tamter: node %s started, no REST (data %s, thin client %s:%d, started in %d ms)%n", nodeId,
+                    data.toAbsolutePath().normalize(), settings.get(Params.GRID_HOST), ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
+        System.out.printf("tamter: grid: discovery %s:%d, communication %d, thin client %d, object store %s, %d server node(s)%n",
+                settings.get(Params.GRID_HOST), ports.discovery(), ports.communication(), ports.thinClient(),
+                node.store(), node.ignite().cluster().forServers().nodes().size());
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    static final String USAGE = "usage: tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--grid-port N] "
+            + "[--join HOST:PORT,...] [--config FILE] [--set key=value]...";
+
+    /**
+     * Without {@code --grid-port}: the default discovery port, or, when another process holds it
+     * (typically a second {@code tamter serve} on this machine), a free one, so that the second
+     * server starts as a grid of its own instead of failing (it never joins the first: its IP
+     * finder holds only its own address unless {@code --join} says otherwise).
+     */
+    static Settings freeDiscoveryPort(Settings settings) throws IOException {
+        int want = settings.getInt(Params.GRID_DISCOVERY_PORT);
+        if (settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE) > 0 || portFree(settings.get(Params.GRID_HOST), want)) return settings;
+        int free;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(settings.get(Params.GRID_HOST)))) {
+            free = s.getLocalPort();
+        }
+        System.err.printf("tamter serve: discovery port %d is in use (another tamter serve on this machine?); using free port %d: "
+                + "this server is a grid of its own (give --grid-port N and --join HOST:PORT to form one grid)%n", want, free);
+        return settings.with(Params.GRID_DISCOVERY_PORT, free);
+    }
+
+    private static boolean portFree(String host, int port) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(false);
+            s.bind(new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port), 1);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A one-line reason for a start failure we can explain (a busy port), or null. */
+    static String startFailure(Throwable e, Settings settings) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("Failed to bind TCP server socket") || (m.contains("Failed to bind") && m.contains("port")))
+                return "grid discovery port " + settings.getInt(Params.GRID_DISCOVERY_PORT) + " on " + settings.get(Params.GRID_HOST)
+                        + " is in use (another tamter serve or tamter node?); give another --grid-port N";
+            if (m.contains("Failed to connect to any address from IP finder") || m.contains("Join process timed out"))
+                return "could not join the grid at " + settings.get(Params.GRID_DISCOVERY_ADDRESSES) + " within grid.join_timeout_ms="
+                        + settings.getLong(Params.GRID_JOIN_TIMEOUT_MS) + "; check --join";
+        }
+        return null;
+    }
+
+    private static String port(String opt, String v) {
+        try {
+            int p = Integer.parseInt(v);
+            if (p >= 1 && p <= 65535) return v;
+        } catch (NumberFormatException ignored) {
+            // below
+        }
+        throw new IllegalArgumentException(opt + " takes a port 1..65535; got " + v);
+    }
+
+    /** {@code --join host:port,host:port}: checked here so a typo is an error at once, not a node that never joins. */
+    static String joinList(String v) {
+        List<String> out = new ArrayList<>();
+        for (String a : v.split(",")) {
+            String t = a.trim();
+            if (t.isEmpty()) continue;
+            int colon = t.lastIndexOf(':');
+            if (colon <= 0) throw new IllegalArgumentException("--join takes HOST:PORT[,HOST:PORT...]; got " + t);
+            port("--join", t.substring(colon + 1));
+            out.add(t);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException("--join takes HOST:PORT[,HOST:PORT...]; got '" + v + "'");
+        return String.join(",", out);
     }
 
     /** {@code gs://bucket/prefix} or {@code file:///dir} as given; a bare path is a local directory. */

@@ -9,8 +9,17 @@ import java.util.Arrays;
 public final class TamterMain {
     private TamterMain() {}
 
-    public static void main(String[] args) throws Exception {
-        System.exit(run(args));
+    public static void main(String[] args) {
+        int code;
+        try {
+            code = run(args);
+        } catch (Throwable t) {
+            // whatever failed, exit: a half-started Ignite node's threads must not keep the JVM alive (issue 10)
+            System.err.println("tamter: " + t);
+            t.printStackTrace(System.err);
+            code = 1;
+        }
+        System.exit(code);
     }
 
     static final String USAGE = """
@@ -18,6 +27,8 @@ public final class TamterMain {
               test                       run the test suite
               serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
                     [--object-store gs://bucket/prefix | file:///dir]  where the source of truth lives
+                    [--grid-port N] [--join HOST:PORT,...]  form a grid with other nodes (README: Grid)
+              node [serve's options]     a grid node without REST (takes grid jobs and thin clients)
               load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
               check --index DIR          integrity check of a vector index directory
               bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
@@ -31,8 +42,9 @@ public final class TamterMain {
             case "check" -> { return io.tamter.node.cli.CheckCommand.run(rest); }
             case "serve" -> { return usageErrors("serve", () -> ServeCommand.run(rest)); }
             case "load" -> { return usageErrors("load", () -> LoadCommand.run(rest)); }
-            case "node", "frontend" -> {
-                System.err.println("tamter " + cmd + ": not yet: separate grid nodes and frontends come with the grid issue; use serve");
+            case "node" -> { return usageErrors("node", () -> ServeCommand.run(rest, false)); }
+            case "frontend" -> {
+                System.err.println("tamter frontend: not yet: a REST frontend as an Ignite client node comes with the grid issue; use serve (or node without REST)");
                 return 2;
             }
             case "help", "-h", "--help" -> {

@@ -1,0 +1,551 @@
+package io.tamter.compute;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tamter.node.cluster.GridNode;
+import io.tamter.node.namespace.Namespace;
+import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.namespace.NamespaceSettings;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteException;
+import org.apache.ignite.cluster.ClusterNode;
+import org.apache.ignite.lang.IgniteCallable;
+import org.apache.ignite.lang.IgniteFuture;
+import org.apache.ignite.resources.IgniteInstanceResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one operation on a namespace from the node that received it (the coordinator), when the
+ * namespace's shards live on several nodes (ARCHITECTURE.md "The grid"). When one node owns every
+ * shard (always, on a one-node grid) the whole operation runs on that node, as it always did.
+ *
+ * <ul>
+ *   <li>Row writes (upsert, patch, delete, their conditional and columnar forms): validated as a
+ *       whole here, texts embedded once here ({@link Namespace#planUpsert}), split by shard; each
+ *       shard's rows go, in parallel, to its owner ({@link ShardOpCall}, which checks that its node
+ *       still owns the shard before it writes anything). A part answered 503 {@code shard_moved} or
+ *       {@code node_unavailable}, or whose node left, is routed again and resent until
+ *       {@value #RETRY_MS} ms have passed; then the answers are merged once. A write is atomic per
+ *       shard, not across shards: when a part fails for good after others were written, the answer
+ *       is 500 {@code write_outcome_unknown} (the written parts stay).</li>
+ *   <li>Get a document: asked of the owner of its shard (for each reading of a path id in turn).</li>
+ *   <li>Namespace metadata, configure-metric, filter-delete, warm, export: sent to every owner node
+ *       for its own shards; counts are summed, export pages merged in id order.</li>
+ *   <li>Delete: removed here (settings, objects, local state), then every other node drops what it
+ *       has open.</li>
+ *   <li>Schema and encryption reads, schema changes: here, from the settings ({@code meta.json} is
+ *       shared; other nodes reload it on their next access).</li>
+ *   <li>Copy, recall, encryption changes of a namespace spread over nodes: 501
+ *       {@code not_implemented} (they are not split yet).</li>
+ * </ul>
+ * Searches do not come here: {@link TamterTask} scatters them, one job per owner node.
+ *
+ * <p>Why a part is resent only on those answers: each of them says nothing was written (the job
+ * refused before touching a shard, or the WAL refused the batch). A part whose node left while it
+ * ran may have been written: it is resent too, which rewrites the same rows (upserts, patches and
+ * deletes by id are idempotent; a conditional write's condition is evaluated again).
+ */
+final class GridCoordinator {
+    private static final Logger LOG = LoggerFactory.getLogger(GridCoordinator.class);
+    /** How long parts are routed again and resent after answers that say "moved" or "node gone". */
+    static final long RETRY_MS = 30_000;
+    /** Internal parameter: try only this reading of a path id (a GET split by candidate shard). */
+    static final String CANDIDATE = "_candidate";
+    /** Internal parameter: drop the namespace's local state only (a grid delete, on the other nodes). */
+    static final String DROP_LOCAL = "_drop_local";
+    private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
+            Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
+    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM, Op.EXPORT);
+    private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION, Op.CREATE_NAMESPACE);
+
+    private final Ignite ignite;
+    private final NamespaceManager engine;
+    private final EngineOps ops;
+
+    GridCoordinator(Ignite ignite, NamespaceManager engine, EngineOps ops) {
+        this.ignite = ignite;
+        this.engine = engine;
+        this.ops = ops;
+    }
+
+    /** Runs {@code r} (encoded size {@code bytes}, for the local backpressure bound). */
+    OpResponse run(OpRequest r, long bytes) {
+        if (r.op() == Op.GET_CLUSTER) return cluster(r);
+        if (!r.op().namespaced() || r.param(DROP_LOCAL) != null) return ops.execute(r, bytes);
+        try {
+            NamespaceSettings.checkName(r.namespace());
+            Optional<Namespace> found = engine.find(r.namespace());
+            int n = found.map(Namespace::numShards).orElse(1); // a write creates a missing namespace, with one shard
+            Map<UUID, List<Integer>> owners = owners(r.namespace(), range(n));
+            UUID local = ignite.cluster().localNode().id();
+            if (r.op() == Op.COPY) return copy(r, found, owners, bytes);
+            if (owners.size() == 1) {
+                Map.Entry<UUID, List<Integer>> only = owners.entrySet().iterator().next();
+                if (only.getKey().equals(local)) return ops.execute(r, bytes); // everything here: the one-node path
+                return resend(r, only.getValue()); // one other node owns it all: it runs the whole operation
+            }
+            Namespace ns = found.orElseThrow();
+            if (WRITES.contains(r.op())) return write(r, ns);
+            if (FAN_OUT.contains(r.op())) return fanOut(r, n);
+            if (SETTINGS_ONLY.contains(r.op())) return ops.execute(r, bytes);
+            if (r.op() == Op.GET_DOCUMENT) return getDocument(r, ns);
+            if (r.op() == Op.DELETE_NAMESPACE) return deleteNamespace(r);
+            return OpResponse.error(501, "not_implemented", r.op().wire() + " of a namespace whose shards are spread over several nodes "
+                    + "is not implemented yet (namespace " + r.namespace() + " has " + n + " shards on " + owners.size() + " nodes)", null, 0);
+        } catch (IOException | RuntimeException e) {
+            return EngineOps.failure(e, r);
+        }
+    }
+
+    /**
+     * A copy reads every shard of the source and writes every shard of the target in one process,
+     * so it runs where one node owns all of them (always on one node); otherwise 501.
+     */
+    private OpResponse copy(OpRequest r, Optional<Namespace> target, Map<UUID, List<Integer>> targetOwners, long bytes) throws IOException {
+        JsonNode sn = r.body() == null ? null : r.body().get("source_namespace");
+        Optional<Namespace> source = Optional.empty();
+        if (sn != null && sn.isTextual()) {
+            try {
+                source = engine.find(sn.textValue());
+            } catch (IllegalArgumentException e) {
+                source = Optional.empty(); // a bad name: the engine's own error below
+            }
+        }
+        if (source.isEmpty()) return ops.execute(r, bytes); // the engine's 400 or 404
+        int targetShards = target.map(Namespace::numShards).orElse(source.get().numShards());
+        Map<UUID, List<Integer>> nodes = new LinkedHashMap<>(owners(sn.textValue(), range(source.get().numShards())));
+        for (UUID u : owners(r.namespace(), range(targetShards)).keySet()) nodes.putIfAbsent(u, List.of());
+        if (nodes.size() > 1)
+            return OpResponse.error(501, "not_implemented", "copy between namespaces whose shards are spread over several nodes is not "
+                    + "implemented yet (" + sn.textValue() + " and " + r.namespace() + " have shards on " + nodes.size() + " nodes)", null, 0);
+        UUID only = nodes.keySet().iterator().next();
+        if (only.equals(ignite.cluster().localNode().id())) return ops.execute(r, bytes);
+        return resend(r, targetOwners.getOrDefault(only, List.of()));
+    }
+
+    private static List<Integer> range(int n) {
+        List<Integer> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) out.add(i);
+        return out;
+    }
+
+    /** The current primary owner of each of {@code shards}, grouped by node. */
+    private Map<UUID, List<Integer>> owners(String ns, List<Integer> shards) {
+        Map<UUID, List<Integer>> out = new LinkedHashMap<>();
+        for (int s : shards) {
+            ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(GridNode.shardKey(ns, s));
+            if (owner == null) throw new IgniteException("no owner for shard " + GridNode.shardKey(ns, s) + ": no server node in the grid");
+            out.computeIfAbsent(owner.id(), k -> new ArrayList<>()).add(s);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ sending parts
+
+    /** One part of an operation: a request for some shards, and its answer once it has one that is final. */
+    private static final class Part {
+        final List<Integer> shards;
+        final OpRequest request;
+        final int[] rowIndex;
+        OpResponse answer;
+
+        Part(List<Integer> shards, OpRequest request, int[] rowIndex) {
+            this.shards = shards;
+            this.request = request;
+            this.rowIndex = rowIndex;
+        }
+    }
+
+    /** Whether an answer says nothing was done and the part should be routed again. */
+    private static boolean retryable(OpResponse o) {
+        if (o.httpStatus() != 503) return false;
+        String code = o.body().path("error").path("code").asText();
+        return code.equals("shard_moved") || code.equals("node_unavailable");
+    }
+
+    /**
+     * Sends every part to the current owner of its shards (one node per part; a part whose shards
+     * have come to live on several nodes is split), in parallel, resending those that come back
+     * retryable until {@link #RETRY_MS}, and returns when each has a final answer.
+     */
+    private List<Part> send(List<Part> parts) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(RETRY_MS);
+        List<Part> done = new ArrayList<>();
+        List<Part> todo = new ArrayList<>(parts);
+        long backoff = 50;
+        for (int attempt = 0; !todo.isEmpty(); attempt++) {
+            Map<Part, IgniteFuture<String>> running = new LinkedHashMap<>();
+            Map<Part, OpResponse> failedAtOnce = new HashMap<>();
+            for (Part p : todo) {
+                Map<UUID, List<Integer>> owners;
+                try {
+                    owners = owners(p.request.namespace(), p.shards);
+                } catch (IgniteException e) {
+                    failedAtOnce.put(p, OpResponse.error(503, "node_unavailable", e.getMessage(), null, 1));
+                    continue;
+                }
+                if (owners.size() > 1) { // a fan-out part whose shards moved apart: one part per node
+                    for (List<Integer> s : owners.values()) {
+                        Part q = new Part(s, p.request, p.rowIndex); // each node answers for the shards it owns
+                        running.put(q, call(owners, s, q));
+                    }
+                } else {
+                    running.put(p, call(owners, p.shards, p));
+                }
+            }
+            List<Part> again = new ArrayList<>();
+            for (Map.Entry<Part, OpResponse> e : failedAtOnce.entrySet()) {
+                e.getKey().answer = e.getValue();
+                again.add(e.getKey());
+            }
+            for (Map.Entry<Part, IgniteFuture<String>> e : running.entrySet()) {
+                Part p = e.getKey();
+                try {
+                    p.answer = OpResponse.decode(e.getValue().get(RETRY_MS + 60_000, TimeUnit.MILLISECONDS));
+                } catch (IgniteException ex) {
+                    // the owner left (or failed) while running the part: route again
+                    p.answer = OpResponse.error(503, "node_unavailable", "the node serving shards " + p.shards + " of " + p.request.namespace()
+                            + " failed: " + ex.getMessage(), null, 1);
+                }
+                if (retryable(p.answer)) again.add(p);
+                else done.add(p);
+            }
+            if (again.isEmpty() || System.nanoTime() > deadline) {
+                done.addAll(again);
+                break;
+            }
+            LOG.info("trace {}: {} part(s) of {} on {} answered {} (attempt {}); routing again", todo.get(0).request.traceId(), again.size(),
+                    todo.get(0).request.op().wire(), todo.get(0).request.namespace(), again.get(0).answer.body().path("error").path("code").asText(),
+                    attempt + 1);
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                done.addAll(again);
+                break;
+            }
+            backoff = Math.min(1000, backoff * 2);
+            todo = again;
+        }
+        return done;
+    }
+
+    private IgniteFuture<String> call(Map<UUID, List<Integer>> owners, List<Integer> shards, Part p) {
+        UUID node = owners.keySet().iterator().next();
+        int[] s = shards.stream().mapToInt(Integer::intValue).toArray();
+        return ignite.compute(ignite.cluster().forNodeId(node)).withExecutor(GridNode.SHARD_OPS_EXECUTOR).withNoFailover()
+                .callAsync(new ShardOpCall(p.request.encode(), p.request.namespace(), s));
+    }
+
+    /** The whole operation on the one node that owns every shard of its namespace. */
+    private OpResponse resend(OpRequest r, List<Integer> shards) {
+        return send(List.of(new Part(shards, r, null))).get(0).answer;
+    }
+
+    // ------------------------------------------------------------------ writes
+
+    private static final Pattern ROW_PATH = Pattern.compile("^(upsert_rows|patch_rows|deletes)\\[(\\d+)\\]");
+
+    private OpResponse write(OpRequest r, Namespace ns) throws IOException {
+        JsonNode b = r.body();
+        Namespace.ShardedWrite plan;
+        Op sub = r.op();
+        String columns = null;
+        boolean conditional = switch (r.op()) {
+            case CONDITIONAL_UPSERT, CONDITIONAL_UPDATE, CONDITIONAL_DELETE -> true;
+            default -> false;
+        };
+        switch (r.op()) {
+            case UPSERT -> {
+                EngineOps.checkFields(b, Set.of("upsert_rows"));
+                plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), null);
+            }
+            case CONDITIONAL_UPSERT -> {
+                EngineOps.checkFields(b, Set.of("upsert_rows", "condition"));
+                plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), EngineOps.field(b, "condition", true));
+            }
+            case UPDATE -> {
+                EngineOps.checkFields(b, Set.of("patch_rows"));
+                plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), null);
+            }
+            case CONDITIONAL_UPDATE -> {
+                EngineOps.checkFields(b, Set.of("patch_rows", "condition"));
+                plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), EngineOps.field(b, "condition", true));
+            }
+            case BATCH_DELETE -> {
+                EngineOps.checkFields(b, Set.of("deletes"));
+                plan = ns.planDelete(EngineOps.field(b, "deletes", true), null);
+            }
+            case CONDITIONAL_DELETE -> {
+                EngineOps.checkFields(b, Set.of("deletes", "condition"));
+                plan = ns.planDelete(EngineOps.field(b, "deletes", true), EngineOps.field(b, "condition", true));
+            }
+            case UPSERT_COLUMNS -> {
+                EngineOps.checkFields(b, Set.of("upsert_columns"));
+                plan = ns.planUpsertColumns(EngineOps.field(b, "upsert_columns", true));
+                sub = Op.UPSERT;
+            }
+            case UPDATE_COLUMNS -> {
+                EngineOps.checkFields(b, Set.of("patch_columns"));
+                plan = ns.planPatchColumns(EngineOps.field(b, "patch_columns", true));
+                sub = Op.UPDATE;
+                columns = "patch_columns";
+            }
+            default -> throw new IllegalStateException("not a row write: " + r.op());
+        }
+        List<Part> parts = new ArrayList<>();
+        for (Map.Entry<Integer, ObjectNode> e : plan.bodies().entrySet())
+            parts.add(new Part(List.of(e.getKey()), new OpRequest(sub, r.namespace(), e.getValue(), r.params(), r.traceId(), r.operationId()),
+                    plan.rowIndex().get(e.getKey())));
+        List<Part> answered = send(parts);
+        long inserted = 0, updated = 0, deleted = 0, skipped = 0;
+        boolean met = true;
+        ArrayNode errors = JsonNodeFactory.instance.arrayNode();
+        OpResponse failed = null;
+        answered.sort((x, y) -> Integer.compare(x.shards.get(0), y.shards.get(0)));
+        for (Part p : answered) {
+            OpResponse a = p.answer;
+            if (!a.isOk()) {
+                if (failed == null) failed = a;
+                continue;
+            }
+            ObjectNode o = a.body();
+            inserted += o.path("inserted").asLong();
+            updated += o.path("updated").asLong();
+            deleted += o.path("deleted").asLong();
+            skipped += o.path("skipped").asLong();
+            if (o.has("condition_met") && !o.get("condition_met").asBoolean()) met = false;
+            for (JsonNode e : o.path("errors")) {
+                ObjectNode copy = ((ObjectNode) e).deepCopy();
+                String m = renumber(e.path("message").asText(), p.rowIndex);
+                copy.put("message", columns == null ? m : Namespace.columnsMessage(m, columns));
+                errors.add(copy);
+            }
+        }
+        if (failed != null) {
+            long bad = answered.stream().filter(p -> !p.answer.isOk()).count();
+            LOG.warn("trace {} op {}: {} on {}: {} of {} shard part(s) failed: {}", r.traceId(), r.operationId(), r.op().wire(), r.namespace(),
+                    bad, answered.size(), failed.body());
+            if (bad == answered.size()) return failed; // no part written (or each part's own answer says what it knows)
+            // some parts are written: a 503 or 429 would promise that nothing was (see GridExecutor)
+            return OpResponse.error(500, "write_outcome_unknown", "the write was applied to " + (answered.size() - bad) + " of "
+                    + answered.size() + " shard part(s); another failed: " + failed.body().path("error").path("message").asText()
+                    + " (read it back or send it again)", null, 0);
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("inserted", inserted);
+        out.put("updated", updated);
+        out.put("deleted", deleted);
+        if (conditional) {
+            out.put("condition_met", met);
+            out.put("skipped", skipped);
+        }
+        out.set("errors", errors);
+        out.put("operation_id", r.operationId());
+        return OpResponse.ok(out);
+    }
+
+    /** A row error's message from a shard's part, with the row's index in the whole request. */
+    static String renumber(String message, int[] rowIndex) {
+        if (rowIndex == null) return message;
+        Matcher m = ROW_PATH.matcher(message);
+        if (!m.find()) return message;
+        int i = Integer.parseInt(m.group(2));
+        if (i >= rowIndex.length) return message;
+        return m.group(1) + "[" + rowIndex[i] + "]" + message.substring(m.end());
+    }
+
+    // ------------------------------------------------------------------ reads and namespace operations
+
+    private OpResponse getDocument(OpRequest r, Namespace ns) {
+        String raw = r.param("id");
+        if (raw == null || raw.isEmpty()) return ops.execute(r); // the engine's error
+        List<JsonNode> candidates = EngineOps.idCandidates(raw);
+        for (int i = 0; i < candidates.size(); i++) {
+            Map<String, String> params = new HashMap<>(r.params());
+            params.put(CANDIDATE, Integer.toString(i));
+            OpRequest sub = new OpRequest(r.op(), r.namespace(), r.body(), params, r.traceId(), r.operationId());
+            OpResponse a = resend(sub, List.of(ns.shardOf(candidates.get(i))));
+            if (a.httpStatus() != 404 || !"document_not_found".equals(a.body().path("error").path("code").asText())) return a;
+        }
+        return OpResponse.error(404, "document_not_found", "document not found: " + raw, "id", 0);
+    }
+
+    private OpResponse fanOut(OpRequest r, int numShards) {
+        List<Part> parts = new ArrayList<>();
+        for (List<Integer> s : owners(r.namespace(), range(numShards)).values()) parts.add(new Part(s, r, null));
+        List<Part> answered = send(parts);
+        for (Part p : answered) if (!p.answer.isOk()) return p.answer;
+        ObjectNode out = answered.get(0).answer.body().deepCopy();
+        switch (r.op()) {
+            case GET_NAMESPACE, CONFIGURE_METRIC -> {
+                long rows = 0, unindexed = 0, pending = 0;
+                boolean updating = false;
+                for (Part p : answered) {
+                    ObjectNode o = p.answer.body();
+                    rows += o.path("approx_row_count").asLong();
+                    unindexed += o.path("index").path("unindexed_bytes").asLong();
+                    pending += o.path("index").path("pending_tasks").asLong();
+                    updating |= "updating".equals(o.path("index").path("status").asText());
+                }
+                out.put("approx_row_count", rows);
+                ObjectNode index = out.putObject("index");
+                index.put("status", updating ? "updating" : "up-to-date");
+                index.put("unindexed_bytes", unindexed);
+                index.put("pending_tasks", pending);
+            }
+            case FILTER_DELETE -> out.put("deleted", answered.stream().mapToLong(p -> p.answer.body().path("deleted").asLong()).sum());
+            case EXPORT -> {
+                // every node answered its own smallest ids after the cursor; the page is the smallest of them all
+                List<JsonNode> ids = new ArrayList<>();
+                Map<String, JsonNode> docs = new HashMap<>();
+                boolean more = false;
+                for (Part p : answered) {
+                    ObjectNode o = p.answer.body();
+                    more |= o.hasNonNull("next_cursor");
+                    for (JsonNode d : o.path("documents")) {
+                        ids.add(d.get("id"));
+                        docs.put(d.get("id").toString(), d);
+                    }
+                }
+                Namespace.MergedPage page = Namespace.mergeExportPages(ids, more, r.param("limit"));
+                ArrayNode documents = out.putArray("documents");
+                for (JsonNode id : page.ids()) documents.add(docs.get(id.toString()));
+                if (page.nextCursor() == null) out.putNull("next_cursor");
+                else out.put("next_cursor", page.nextCursor());
+            }
+            case WARM -> {
+                out.put("shards", numShards);
+                out.put("heads", answered.stream().mapToLong(p -> p.answer.body().path("heads").asLong()).sum());
+                out.put("live_vectors", answered.stream().mapToLong(p -> p.answer.body().path("live_vectors").asLong()).sum());
+                out.put("warm_ms", answered.stream().mapToLong(p -> p.answer.body().path("warm_ms").asLong()).max().orElse(0));
+            }
+            default -> { }
+        }
+        return new OpResponse(200, out, 0);
+    }
+
+    /**
+     * {@code GET /v1/cluster}: {@code {"nodes":[{"id","local","shards_owned"}…],
+     * "shards":[{"namespace","shard","owner"}…]}} (owners by the ownership cache; ids are the nodes'
+     * consistent ids).
+     */
+    private OpResponse cluster(OpRequest r) {
+        try {
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            ArrayNode nodes = out.putArray("nodes");
+            ArrayNode shards = out.putArray("shards");
+            Map<String, Integer> owned = new LinkedHashMap<>();
+            List<ClusterNode> servers = new ArrayList<>(ignite.cluster().forServers().nodes());
+            servers.sort((a, b) -> Long.compare(a.order(), b.order()));
+            for (ClusterNode n : servers) owned.put(n.consistentId().toString(), 0);
+            for (String name : engine.list("")) {
+                Optional<Namespace> ns = engine.find(name);
+                if (ns.isEmpty()) continue;
+                for (int s = 0; s < ns.get().numShards(); s++) {
+                    ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(GridNode.shardKey(name, s));
+                    String id = owner == null ? null : owner.consistentId().toString();
+                    ObjectNode o = shards.addObject().put("namespace", name).put("shard", s);
+                    if (id == null) o.putNull("owner");
+                    else {
+                        o.put("owner", id);
+                        owned.merge(id, 1, Integer::sum);
+                    }
+                }
+            }
+            UUID local = ignite.cluster().localNode().id();
+            for (ClusterNode n : servers) {
+                ObjectNode o = nodes.addObject();
+                o.put("id", n.consistentId().toString());
+                o.put("local", n.id().equals(local));
+                o.put("shards_owned", owned.getOrDefault(n.consistentId().toString(), 0));
+            }
+            return OpResponse.ok(out);
+        } catch (IOException | RuntimeException e) {
+            return EngineOps.failure(e, r);
+        }
+    }
+
+    /**
+     * Deletes here (settings first, so no node opens it again; objects; local state), then asks every
+     * other server node to drop what it has open, then deletes objects again (a part in flight on
+     * another node may have written a WAL segment meanwhile).
+     */
+    private OpResponse deleteNamespace(OpRequest r) throws IOException {
+        OpResponse here = ops.execute(r);
+        Map<String, String> params = new HashMap<>(r.params());
+        params.put(DROP_LOCAL, "true");
+        OpRequest drop = new OpRequest(r.op(), r.namespace(), r.body(), params, r.traceId(), r.operationId());
+        var others = ignite.cluster().forServers().forOthers(ignite.cluster().localNode());
+        if (!others.nodes().isEmpty()) {
+            try {
+                ignite.compute(others).withExecutor(GridNode.SHARD_OPS_EXECUTOR).broadcast(new ShardOpCall(drop.encode(), r.namespace(), new int[0]));
+            } catch (IgniteException e) {
+                LOG.warn("trace {}: dropping namespace {} on the other nodes failed (their ownership checks close it): {}", r.traceId(),
+                        r.namespace(), e.toString());
+            }
+        }
+        engine.delete(r.namespace());
+        return here;
+    }
+
+    /**
+     * A part of a grid operation, run on the node that owns {@code shards} of {@code namespace}: it
+     * refuses (503, nothing done) unless its node has an engine and is the primary owner of every one
+     * of them, then runs the request on its engine. Runs in {@link GridNode#SHARD_OPS_EXECUTOR}.
+     */
+    static final class ShardOpCall implements IgniteCallable<String> {
+        private static final long serialVersionUID = 1L;
+        private final String request;
+        private final String namespace;
+        private final int[] shards;
+
+        @IgniteInstanceResource
+        private transient Ignite ignite;
+
+        ShardOpCall(String request, String namespace, int[] shards) {
+            this.request = request;
+            this.namespace = namespace;
+            this.shards = shards;
+        }
+
+        @Override
+        public String call() {
+            OpRequest r = OpRequest.decode(request);
+            NamespaceManager engine = GridNode.engineOf(ignite);
+            if (engine == null)
+                return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId() + " has no engine (stopping?)",
+                        null, 1).encode();
+            for (int s : shards) {
+                String key = GridNode.shardKey(namespace, s);
+                if (!ignite.affinity(GridNode.SHARDS_CACHE).isPrimary(ignite.cluster().localNode(), key))
+                    return OpResponse.error(503, "shard_moved", "shard " + key + " is moving to another node; retry", null, 1).encode();
+            }
+            if (r.param(DROP_LOCAL) != null) {
+                try {
+                    engine.dropLocal(namespace);
+                    return OpResponse.ok(JsonNodeFactory.instance.objectNode()).encode();
+                } catch (IOException | RuntimeException e) {
+                    return EngineOps.failure(e, r).encode();
+                }
+            }
+            long bytes = r.op().mutates() ? request.length() : 0;
+            return TamterTask.ops(ignite, engine).execute(r, bytes).encode();
+        }
+    }
+}

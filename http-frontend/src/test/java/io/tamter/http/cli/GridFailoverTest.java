@@ -1,0 +1,232 @@
+package io.tamter.http.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tamter.config.Settings;
+import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.objectstore.LocalDirectoryObjectStore;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 10's failover acceptance, with real processes: three {@code tamter serve} JVMs on 127.0.0.1
+ * share one {@code file://} object store and serve one namespace of 6 shards. Writers spread
+ * upserts over the nodes while one node is killed with SIGKILL; afterwards every write that got a
+ * 200 is there through the survivors: GET, and a vector search's top 1. The killed node then
+ * restarts on its data directory and rejoins (shards spread again) before the next round. One kill
+ * here, 10 with {@code -Dtamter.long=true}.
+ */
+class GridFailoverTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final int NODES = 3;
+    static final int WRITERS = 3;
+    static final int DIMS = 8;
+
+    @TempDir
+    Path dir;
+
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @Test
+    void noAckedWriteLostWhenANodeIsKilled() throws Exception {
+        int kills = Boolean.getBoolean("tamter.long") ? 10 : 1;
+        long seed = Long.getLong("tamter.seed", System.nanoTime());
+        Random rnd = new Random(seed);
+        Path store = dir.resolve("store");
+        try (LocalDirectoryObjectStore s = new LocalDirectoryObjectStore(store);
+                NamespaceManager m = new NamespaceManager(dir.resolve("setup"), s, Settings.defaults(), null)) {
+            m.create("fo", JSON.readTree("{\"num_shards\":6,\"distance_metric\":\"euclidean_squared\",\"embedding_model\":null}"));
+        }
+        int[] httpPorts = new int[NODES], gridPorts = new int[NODES];
+        for (int i = 0; i < NODES; i++) {
+            httpPorts[i] = ServeCrashTest.freePort();
+            gridPorts[i] = ServeCrashTest.freePort();
+        }
+        StringBuilder join = new StringBuilder();
+        for (int i = 0; i < NODES; i++) join.append(i > 0 ? "," : "").append("127.0.0.1:").append(gridPorts[i]);
+        Process[] procs = new Process[NODES];
+        int[] starts = new int[NODES];
+        Map<Integer, float[]> acked = new ConcurrentHashMap<>();
+        try {
+            for (int i = 0; i < NODES; i++) procs[i] = start(i, store, httpPorts, gridPorts, join.toString(), starts);
+            for (int i = 0; i < NODES; i++) ServeCrashTest.waitListening(procs[i], log(i, starts[i]));
+            awaitReady(httpPorts);
+            AtomicInteger nextId = new AtomicInteger();
+            for (int round = 0; round < kills; round++) {
+                AtomicBoolean stop = new AtomicBoolean();
+                AtomicInteger ackedNow = new AtomicInteger();
+                List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+                List<Thread> writers = new ArrayList<>();
+                boolean[] dead = new boolean[NODES];
+                for (int w = 0; w < WRITERS; w++) {
+                    long ws = rnd.nextLong();
+                    Thread t = new Thread(() -> write(httpPorts, dead, new Random(ws), nextId, acked, ackedNow, stop));
+                    t.setUncaughtExceptionHandler((th, ex) -> failures.add(ex));
+                    writers.add(t);
+                    t.start();
+                }
+                Thread.sleep(1500 + rnd.nextInt(2500));
+                int victim = rnd.nextInt(NODES);
+                int before = ackedNow.get();
+                dead[victim] = true;
+                procs[victim].destroyForcibly(); // SIGKILL
+                procs[victim].waitFor(30, TimeUnit.SECONDS);
+                long killedAt = System.nanoTime();
+                // writes go on through the survivors: wait for more acks, and time the first search answered after the kill
+                int survivor = (victim + 1) % NODES;
+                float[] probe = acked.values().iterator().next();
+                JsonNode first = post(httpPorts[survivor], "/v1/namespaces/fo/search", "{\"vector\":" + vec(probe) + ",\"top_k\":1}");
+                long searchMs = (System.nanoTime() - killedAt) / 1_000_000;
+                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (ackedNow.get() < before + 30 && System.nanoTime() < until) Thread.sleep(50);
+                long writesMs = (System.nanoTime() - killedAt) / 1_000_000;
+                stop.set(true);
+                for (Thread t : writers) t.join(120_000);
+                if (!failures.isEmpty()) throw new AssertionError("a writer failed (seed " + seed + "): " + failures.get(0), failures.get(0));
+                assertThat(first.path("status").asText()).as("search after the kill (seed %d): %s", seed, first).isEqualTo("ok");
+                assertThat(ackedNow.get()).as("writes acked after the kill of node %d (seed %d)", victim, seed).isGreaterThanOrEqualTo(before + 30);
+                System.out.printf("GridFailoverTest: round %d: killed node %d after %d acked writes; first search answered %d ms after the kill, "
+                        + "30 more writes acked within %d ms%n", round, victim, before, searchMs, writesMs);
+                verify(httpPorts[survivor], acked, seed);
+                verify(httpPorts[(victim + 2) % NODES], acked, seed);
+                // the killed node restarts on its data directory and rejoins; shards spread again
+                procs[victim] = start(victim, store, httpPorts, gridPorts, join.toString(), starts);
+                ServeCrashTest.waitListening(procs[victim], log(victim, starts[victim]));
+                awaitReady(httpPorts);
+                verify(httpPorts[victim], acked, seed);
+            }
+            System.out.printf("GridFailoverTest: %d kill(s), %d acknowledged rows, all present (seed %d)%n", kills, acked.size(), seed);
+        } finally {
+            for (Process p : procs) {
+                if (p == null || !p.isAlive()) continue;
+                p.destroy();
+                if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
+            }
+        }
+    }
+
+    Path log(int node, int start) {
+        return dir.resolve("node" + node + "-" + start + ".log");
+    }
+
+    Process start(int i, Path store, int[] httpPorts, int[] gridPorts, String join, int[] starts) throws IOException {
+        starts[i]++;
+        List<String> extra = List.of("--object-store", store.toUri().toString(), "--grid-port", Integer.toString(gridPorts[i]), "--join", join,
+                "--set", "grid.communication_port=" + ServeCrashTest.freePort(), "--set", "grid.client_port=" + ServeCrashTest.freePort(),
+                "--set", "index.build_threshold=1000000", // exact search: top 1 of a stored vector is that row, whatever the index
+                "--set", "checkpoint.interval_ms=1500", "--set", "grid.ownership_check_ms=300");
+        return ServeCrashTest.start(dir.resolve("data" + i), httpPorts[i], extra, log(i, starts[i]));
+    }
+
+    /** Waits until every node answers /ready (its owned shards open). */
+    void awaitReady(int[] ports) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        for (int p : ports) {
+            while (true) {
+                try {
+                    HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + p + "/ready")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200) break;
+                } catch (IOException e) {
+                    // not up yet
+                }
+                if (System.nanoTime() > end) throw new AssertionError("node on port " + p + " not ready within 90 s");
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** One writer: upserts of 5 new rows at a time, to a random live node, until stopped. */
+    void write(int[] ports, boolean[] dead, Random rnd, AtomicInteger nextId, Map<Integer, float[]> acked, AtomicInteger ackedNow,
+            AtomicBoolean stop) {
+        while (!stop.get()) {
+            int node = rnd.nextInt(ports.length);
+            if (dead[node]) continue;
+            Map<Integer, float[]> rows = new java.util.LinkedHashMap<>();
+            StringBuilder sb = new StringBuilder("{\"upsert_rows\":[");
+            for (int i = 0; i < 5; i++) {
+                int id = nextId.getAndIncrement();
+                float[] v = new float[DIMS];
+                for (int d = 0; d < DIMS; d++) v[d] = rnd.nextFloat();
+                rows.put(id, v);
+                sb.append(i > 0 ? "," : "").append("{\"id\":").append(id).append(",\"vector\":").append(vec(v)).append('}');
+            }
+            HttpResponse<String> r;
+            try {
+                r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports[node] + "/v1/namespaces/fo/upsert"))
+                        .timeout(Duration.ofSeconds(90)).POST(HttpRequest.BodyPublishers.ofString(sb.append("]}").toString())).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                continue; // the node died under the request: no answer, not acked
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (r.statusCode() == 200) {
+                acked.putAll(rows);
+                ackedNow.addAndGet(rows.size());
+            } else if (r.statusCode() != 503 && r.statusCode() != 500) {
+                throw new AssertionError("upsert answered " + r.statusCode() + ": " + r.body());
+            }
+        }
+    }
+
+    /** Every acked row: GET finds it, and a search for its vector has it as the top 1. */
+    void verify(int port, Map<Integer, float[]> acked, long seed) throws Exception {
+        int missing = 0, wrongTop = 0;
+        List<String> examples = new ArrayList<>();
+        for (Map.Entry<Integer, float[]> e : acked.entrySet()) {
+            HttpResponse<String> g = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/namespaces/fo/documents/"
+                    + e.getKey())).timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
+            if (g.statusCode() != 200) {
+                missing++;
+                if (examples.size() < 5) examples.add("GET " + e.getKey() + " -> " + g.statusCode() + " " + g.body());
+                continue;
+            }
+            JsonNode top = post(port, "/v1/namespaces/fo/search", "{\"vector\":" + vec(e.getValue()) + ",\"top_k\":1}");
+            JsonNode m = top.path("matches").path(0);
+            if (m.path("id").asInt(-1) != e.getKey()) {
+                wrongTop++;
+                if (examples.size() < 5) examples.add("top-1 of " + e.getKey() + " -> " + top);
+            }
+        }
+        assertThat(missing + wrongTop).as("acked rows lost through port %d: %d missing, %d not top-1, of %d (seed %d): %s", port, missing,
+                wrongTop, acked.size(), seed, examples).isZero();
+    }
+
+    JsonNode post(int port, String path, String body) throws Exception {
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(90))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        return JSON.readTree(r.body());
+    }
+
+    static String vec(float[] v) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < v.length; i++) sb.append(i > 0 ? "," : "").append(v[i]);
+        return sb.append("]").toString();
+    }
+
+    static String read(Path p) throws IOException {
+        return Files.exists(p) ? Files.readString(p, StandardCharsets.UTF_8) : "";
+    }
+}
