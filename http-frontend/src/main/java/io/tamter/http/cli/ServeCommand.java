@@ -124,6 +124,11 @@ public final class ServeCommand {
             }
         }, "tamter-shutdown"));
         GridNode.Ports ports = node.ports();
+        // the grid line first: "listening" is the line scripts and tests wait for, so it comes last
+        // (ServeTwiceTest read the log between the two lines and found no ports)
+        System.out.printf("tamter: grid: discovery %s:%d, communication %d, thin client %d, object store %s, %d server node(s)%n",
+                settings.get(Params.GRID_HOST), ports.discovery(), ports.communication(), ports.thinClient(),
+                node.store(), node.ignite().cluster().forServers().nodes().size());
         if (server != null)
             System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
                     settings.get(Params.HTTP_HOST), server.port(), data.toAbsolutePath().normalize(), nodeId, settings.get(Params.GRID_HOST),
@@ -131,9 +136,6 @@ public final class ServeCommand {
         else
             System.out.printf("tamter: node %s started, no REST (data %s, thin client %s:%d, started in %d ms)%n", nodeId,
                     data.toAbsolutePath().normalize(), settings.get(Params.GRID_HOST), ports.thinClient(), (System.nanoTime() - t0) / 1_000_000);
-        System.out.printf("tamter: grid: discovery %s:%d, communication %d, thin client %d, object store %s, %d server node(s)%n",
-                settings.get(Params.GRID_HOST), ports.discovery(), ports.communication(), ports.thinClient(),
-                node.store(), node.ignite().cluster().forServers().nodes().size());
         System.out.flush();
         stopped.await();
         return 0;
