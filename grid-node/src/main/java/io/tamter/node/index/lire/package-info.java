@@ -27,7 +27,14 @@
  *       scrub, deleting the oldest clusters of the clustered-shift runbook left recall at 0.71
  *       against 0.89 for a static build.</li>
  * </ul>
- * {@link io.tamter.node.index.lire.Rebalancer} runs these on a bounded background pool; requests
+ * Every re-check finds the vector's nearest heads and applies the replica rules; the head search
+ * is most of what LIRE costs. A split, merge or scrub gathers the heads around its centre once
+ * ({@link io.tamter.node.index.spann.HeadNeighbourhood}) and takes a vector's candidates from
+ * them whenever the triangle inequality proves nothing outside can come within the closure limit;
+ * otherwise the vector is searched against all heads (an exact scan of the packed centroids up to
+ * {@code index.head_scan_floats}, the head graph beyond).
+ *
+ * <p>{@link io.tamter.node.index.lire.Rebalancer} runs these on a bounded background pool; requests
  * never block a foreground write and are de-duplicated; {@code awaitQuiescent} drains them and
  * sweeps every posting.
  */

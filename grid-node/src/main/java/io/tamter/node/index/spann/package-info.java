@@ -7,6 +7,8 @@
  * <h2>Layout</h2>
  * <ul>
  *   <li><b>Heads</b> — posting centroids, in memory in a JVector graph ({@link io.tamter.node.index.spann.HeadIndex}),
+ *       searched by an exact scan of their packed centroids while they hold at most
+ *       {@code index.head_scan_floats} floats (the graph is slower below ~4M floats),
  *       persisted in the {@code centroids} column family ({@link io.tamter.node.index.spann.HeadCodec}).</li>
  *   <li><b>Postings</b> — one RocksDB value per head ({@link io.tamter.node.index.spann.PostingCodec}), appended by a
  *       concatenating merge operator so an insert never reads a posting.</li>
@@ -20,7 +22,8 @@
  * assigns each vector to up to {@code replica_count} postings by the closure and RNG rules
  * ({@link io.tamter.node.index.spann.ReplicaSelector}). Inserts use the same rules
  * ({@link io.tamter.node.index.spann.SpannCore}); searches probe the nearest heads with query-aware
- * pruning and the radius rule ({@link io.tamter.node.index.spann.SpannSearcher}) and scan postings
+ * pruning, the radius rule, the optional patience rule and more heads for postings a delete
+ * emptied ({@link io.tamter.node.index.spann.SpannSearcher}) and scan postings
  * with the kernels, from the {@link io.tamter.node.index.spann.PostingCache} where it holds them
  * (bounded in bytes; every posting write goes through {@code SpannStorage.commit}, which keeps it
  * coherent).
