@@ -90,6 +90,19 @@ public final class GridNode implements AutoCloseable {
         return start(dataDir, consistentId, settings, new LocalDirectoryObjectStore(dataDir.toAbsolutePath().normalize().resolve("objects")));
     }
 
+    /** What a start that failed had opened, in reverse order (engine, then store, then the data dir's lock). */
+    private static void closeAfterFailedStart(NamespaceManager engine, ObjectStore store, DataDirLock lock) throws IOException {
+        try {
+            if (engine != null) engine.close();
+        } finally {
+            try {
+                store.close();
+            } finally {
+                lock.close();
+            }
+        }
+    }
+
     /**
      * Starts a server node on {@code store} as its source of truth (for example a
      * {@link io.tamter.node.objectstore.GcsObjectStore}); only local state lives under
@@ -108,11 +121,7 @@ public final class GridNode implements AutoCloseable {
         try {
             engine = new NamespaceManager(absolute.resolve("local"), store, settings, null);
         } catch (RuntimeException e) {
-            try {
-                store.close();
-            } finally {
-                lock.close();
-            }
+            closeAfterFailedStart(null, store, lock);
             throw e;
         }
         // Ignite's console banner and tuning hints are not for Tamter's users
@@ -124,15 +133,7 @@ public final class GridNode implements AutoCloseable {
         try {
             ignite = Ignition.start(configuration(absolute, consistentId, settings, false));
         } catch (RuntimeException e) {
-            try {
-                engine.close();
-            } finally {
-                try {
-                    store.close();
-                } finally {
-                    lock.close();
-                }
-            }
+            closeAfterFailedStart(engine, store, lock);
             throw e;
         }
         ShardOwnership ownership;
@@ -142,15 +143,7 @@ public final class GridNode implements AutoCloseable {
             engine.useGrid(ownership, ownership);
         } catch (RuntimeException e) {
             Ignition.stop(ignite.name(), true);
-            try {
-                engine.close();
-            } finally {
-                try {
-                    store.close();
-                } finally {
-                    lock.close();
-                }
-            }
+            closeAfterFailedStart(engine, store, lock);
             throw e;
         }
         ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);

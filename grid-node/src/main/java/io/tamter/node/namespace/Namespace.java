@@ -374,12 +374,7 @@ public final class Namespace {
     public ShardedWrite planPatch(JsonNode rows, JsonNode condition) throws IOException {
         return underWriteAdmission(() -> {
             List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
-            Schema schema = settings.schema();
-            for (RowParser.Row r : parsed) {
-                Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
-                if (r.hasText()) a.put("text", r.raw().get("text"));
-                schema = schema.withInferred(a, r.path());
-            }
+            Schema schema = patchedSchema(parsed);
             parseConditions(condition, parsed, schema);
             ensureSettings(settings.dimensions(), schema);
             return split(parsed, "patch_rows", condition, RowParser.Row::raw);
@@ -402,22 +397,12 @@ public final class Namespace {
 
     /** {@link #planUpsert} for {@code upsert_columns}: split as the equivalent rows ({@code upsert_rows} bodies). */
     public ShardedWrite planUpsertColumns(JsonNode columns) throws IOException {
-        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
-        try {
-            return planUpsert(rows, null);
-        } catch (IllegalArgumentException e) {
-            throw ColumnarRows.rewrite(e, "upsert_columns");
-        }
+        return asRows(columns, "upsert_columns", rows -> planUpsert(rows, null));
     }
 
     /** {@link #planPatch} for {@code patch_columns} ({@code patch_rows} bodies; rewrite row errors with {@link #columnsMessage}). */
     public ShardedWrite planPatchColumns(JsonNode columns) throws IOException {
-        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
-        try {
-            return planPatch(rows, null);
-        } catch (IllegalArgumentException e) {
-            throw ColumnarRows.rewrite(e, "patch_columns");
-        }
+        return asRows(columns, "patch_columns", rows -> planPatch(rows, null));
     }
 
     /** A row error's message of a {@code patch_rows} request, as the {@code patch_columns} request it came from names it. */
@@ -454,14 +439,20 @@ public final class Namespace {
         return underWriteAdmission(() -> patchAdmitted(rows, condition));
     }
 
-    private WriteResult patchAdmitted(JsonNode rows, JsonNode condition) throws IOException {
-        List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
+    /** The schema with the types the patch rows' attributes (and text) imply; throws on a conflict, naming the row. */
+    private Schema patchedSchema(List<RowParser.Row> parsed) {
         Schema schema = settings.schema();
         for (RowParser.Row r : parsed) {
             Map<String, JsonNode> a = new LinkedHashMap<>(r.attrs());
             if (r.hasText()) a.put("text", r.raw().get("text"));
             schema = schema.withInferred(a, r.path());
         }
+        return schema;
+    }
+
+    private WriteResult patchAdmitted(JsonNode rows, JsonNode condition) throws IOException {
+        List<RowParser.Row> parsed = RowParser.parseRows(rows, "patch_rows", true);
+        Schema schema = patchedSchema(parsed);
         Query[] conditions = parseConditions(condition, parsed, schema);
         ensureSettings(settings.dimensions(), schema);
         int updated = 0, skipped = 0;
@@ -857,23 +848,27 @@ public final class Namespace {
 
     /** Upserts columns (API.md {@code upsert_columns}): validated and applied exactly as the equivalent rows; errors name the column. */
     public WriteResult upsertColumns(JsonNode columns) throws IOException {
-        JsonNode rows = ColumnarRows.toRows(columns, "upsert_columns");
+        return asRows(columns, "upsert_columns", rows -> upsert(rows, null));
+    }
+
+    /** What a rows request would do with the rows {@code columns} stand for; its errors name the column. */
+    private static <T> T asRows(JsonNode columns, String field, RowsCall<T> call) throws IOException {
+        JsonNode rows = ColumnarRows.toRows(columns, field);
         try {
-            return upsert(rows, null);
+            return call.apply(rows);
         } catch (IllegalArgumentException e) {
-            throw ColumnarRows.rewrite(e, "upsert_columns");
+            throw ColumnarRows.rewrite(e, field);
         }
+    }
+
+    @FunctionalInterface
+    private interface RowsCall<T> {
+        T apply(JsonNode rows) throws IOException;
     }
 
     /** Patches columns (API.md {@code patch_columns}); null = attribute not given; missing ids are listed in {@code errors}. */
     public WriteResult patchColumns(JsonNode columns) throws IOException {
-        JsonNode rows = ColumnarRows.toRows(columns, "patch_columns");
-        WriteResult r;
-        try {
-            r = patch(rows, null);
-        } catch (IllegalArgumentException e) {
-            throw ColumnarRows.rewrite(e, "patch_columns");
-        }
+        WriteResult r = asRows(columns, "patch_columns", rows -> patch(rows, null));
         List<WriteResult.RowError> errors = new ArrayList<>();
         for (WriteResult.RowError e : r.errors())
             errors.add(new WriteResult.RowError(e.id(), e.code(), ColumnarRows.rewriteMessage(e.message(), "patch_columns")));
