@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tamter.node.vector.VectorMetric;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,23 +15,16 @@ import org.junit.jupiter.api.io.TempDir;
 class NewRegionTest {
     private static final int DIM = 8;
 
-    private static float[][] blob(int n, float centre, float sigma, long seed) {
-        Random r = new Random(seed);
-        float[][] out = new float[n][DIM];
-        for (float[] v : out) for (int j = 0; j < DIM; j++) v[j] = centre + sigma * (float) r.nextGaussian();
-        return out;
-    }
-
     @Test
     void aRegionTheIndexHasNotSeenGetsItsOwnHead(@TempDir Path dir) {
-        float[][] old = blob(600, 0f, 0.1f, 51);
-        float[][] fresh = blob(40, 5f, 0.1f, 52); // far from every old posting
+        float[][] old = TestData.blob(600, DIM, 0f, 0.1f, 51);
+        float[][] fresh = TestData.blob(40, DIM, 5f, 0.1f, 52); // far from every old posting
         try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, IndexBehaviourTest.small())) {
             for (int i = 0; i < old.length; i++) index.insert(i, old[i]);
             index.awaitQuiescent();
             // searches read every posting, so their radii are known (they are what the rule compares with)
             SpfreshIndex.SearchOptions all = index.defaults(10).withNprobe(index.core().heads().size()).withEpsilon(1e9);
-            for (float[] q : blob(20, 0f, 0.1f, 53)) index.search(q, all);
+            for (float[] q : TestData.blob(20, DIM, 0f, 0.1f, 53)) index.search(q, all);
             int headsBefore = index.core().heads().size();
             index.insert(10_000, fresh[0]);
             assertThat(index.core().heads().size()).as("heads after the first far vector").isEqualTo(headsBefore + 1);

@@ -5,20 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tamter.node.vector.VectorMetric;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The search's probe rules of {@link SpannSearcher}: patience, and postings a delete emptied. */
 class SearchRulesTest {
     private static final int DIM = 8;
-
-    private static float[][] blob(int n, float centre, float sigma, long seed) {
-        Random r = new Random(seed);
-        float[][] out = new float[n][DIM];
-        for (float[] v : out) for (int j = 0; j < DIM; j++) v[j] = centre + sigma * (float) r.nextGaussian();
-        return out;
-    }
 
     @Test
     void patienceReadsFewerPostingsAndZeroIsOff(@TempDir Path dir) {
@@ -51,8 +43,8 @@ class SearchRulesTest {
      */
     @Test
     void postingsADeleteEmptiedDoNotUseUpNprobe(@TempDir Path dir) {
-        float[][] a = blob(120, 0f, 0.05f, 43);   // the cluster that will be deleted: a few heads
-        float[][] b = blob(1200, 0.6f, 0.2f, 44); // its neighbour
+        float[][] a = TestData.blob(120, DIM, 0f, 0.05f, 43);   // the cluster that will be deleted: a few heads
+        float[][] b = TestData.blob(1200, DIM, 0.6f, 0.2f, 44); // its neighbour
         float[][] data = new float[a.length + b.length][];
         System.arraycopy(a, 0, data, 0, a.length);
         System.arraycopy(b, 0, data, a.length, b.length);

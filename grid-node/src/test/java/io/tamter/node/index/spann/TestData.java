@@ -54,6 +54,14 @@ public final class TestData {
         return out;
     }
 
+    /** {@code n} Gaussian vectors around the point with every coordinate {@code centre}. */
+    public static float[][] blob(int n, int dim, float centre, float sigma, long seed) {
+        Random r = new Random(seed);
+        float[][] out = new float[n][dim];
+        for (float[] v : out) for (int j = 0; j < dim; j++) v[j] = centre + sigma * (float) r.nextGaussian();
+        return out;
+    }
+
     /** Recall@k of {@code got} against the first k of {@code truth}. */
     public static double recall(long[] got, int[] truth, int k) {
         int hit = 0;
