@@ -265,6 +265,20 @@ public final class Shard implements AutoCloseable {
                 replayed[0]++;
             };
             long last = reader.replay(from, replay);
+            if (claim) {
+                // The previous owner's last checkpoint may have landed while this open listed and
+                // replayed the WAL: a checkpoint writes its manifest, then deletes the segments it
+                // covers, so the segments this open did not find may be the deleted ones. Seen in
+                // GridTest: during a graceful leave a shard was opened with nothing (manifest read
+                // before the checkpoint, WAL listed after its truncation), and acked rows were gone
+                // on the new owner. The manifest is read again, and a change means starting over
+                // (the caller retries; the next open restores from the new checkpoint).
+                long now = Checkpointer.readManifest(store, walShard).map(l -> l.manifest().walSeq()).orElse(0L);
+                if (now != checkpointSeq) {
+                    throw new IOException("shard " + walShard + ": a checkpoint (WAL seq " + now + ") landed while the shard was opened "
+                            + "from WAL seq " + checkpointSeq + "; open it again");
+                }
+            }
             long next = reader.nextSeq(checkpointSeq);
             while (claim && !WalWriter.claim(store, walShard, next)) {
                 last = reader.replay(Math.max(last, next - 1), replay); // the previous owner wrote it: take it in, claim the next
