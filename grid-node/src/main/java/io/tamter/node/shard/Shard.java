@@ -279,10 +279,12 @@ public final class Shard implements AutoCloseable {
                             + "from WAL seq " + checkpointSeq + "; open it again");
                 }
             }
-            long next = reader.nextSeq(checkpointSeq);
+            // never below what was replayed: a checkpoint landing from here on may delete the segments
+            // just replayed, and numbering from the old checkpoint would restart below the new one
+            long next = Math.max(reader.nextSeq(checkpointSeq), last + 1);
             while (claim && !WalWriter.claim(store, walShard, next)) {
                 last = reader.replay(Math.max(last, next - 1), replay); // the previous owner wrote it: take it in, claim the next
-                next = reader.nextSeq(checkpointSeq);
+                next = Math.max(reader.nextSeq(checkpointSeq), last + 1);
             }
             if (claim) next++;
             s.commitText();
