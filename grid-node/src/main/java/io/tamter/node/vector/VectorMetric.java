@@ -102,6 +102,15 @@ public enum VectorMetric {
         return this != DOT_PRODUCT;
     }
 
+    /**
+     * The Euclidean distance a kernel distance stands for, where {@link #hasTriangleBound} holds:
+     * {@code sqrt} of squared L2, and {@code sqrt(2 * (1 + kernel))} for cosine on unit vectors.
+     */
+    public double euclidean(float kernelDistance) {
+        if (!hasTriangleBound()) throw new IllegalStateException(apiName + " distances have no Euclidean form");
+        return Math.sqrt(Math.max(0f, this == EUCLIDEAN_SQUARED ? kernelDistance : 2 * (1 + kernelDistance)));
+    }
+
     /** Kernel distance turned into a non-negative quantity for ratio rules (cosine: 1 - cos ∈ [0, 2]). */
     public float ratioDistance(float kernelDistance) {
         return kernelDistance + offset;

@@ -267,26 +267,11 @@ class EmbedderTest {
                 .with(Params.EMBED_THREADS, 1).with(Params.EMBED_MAX_WAIT_US, 2_000);
         Embedder single = EMBEDDERS.get(EmbeddingModel.DEFAULT);
         int callers = 24, rounds = 4;
-        String[][] texts = new String[callers][rounds];
-        for (int c = 0; c < callers; c++) {
-            for (int r = 0; r < rounds; r++) {
-                texts[c][r] = callerText(c, r, rounds);
-            }
-        }
         try (Embedder e = Embedder.open(EmbeddingModel.DEFAULT, batched)) {
             ExecutorService pool = Executors.newFixedThreadPool(callers + 1);
             try {
                 CountDownLatch start = new CountDownLatch(1);
-                List<Future<float[][]>> results = new ArrayList<>();
-                for (int c = 0; c < callers; c++) {
-                    int caller = c;
-                    results.add(pool.submit(() -> {
-                        start.await();
-                        float[][] mine = new float[rounds][];
-                        for (int r = 0; r < rounds; r++) mine[r] = e.embed(texts[caller][r]);
-                        return mine;
-                    }));
-                }
+                List<Future<float[][]>> results = submitCallers(pool, start, e, callers, rounds);
                 Future<float[][]> bad = pool.submit(() -> {
                     start.await();
                     return e.embed(List.of("a fine text", " "));
@@ -298,7 +283,7 @@ class EmbedderTest {
                     float[][] mine = results.get(c).get();
                     for (int r = 0; r < rounds; r++) {
                         got[c * rounds + r] = mine[r];
-                        alone[c * rounds + r] = single.embed(texts[c][r]);
+                        alone[c * rounds + r] = single.embed(callerText(c, r, rounds));
                     }
                 }
                 assertOwnNearest(got, alone, 0.93);
@@ -427,16 +412,7 @@ class EmbedderTest {
             ExecutorService pool = Executors.newFixedThreadPool(callers);
             try {
                 CountDownLatch start = new CountDownLatch(1);
-                List<Future<float[][]>> results = new ArrayList<>();
-                for (int c = 0; c < callers; c++) {
-                    int caller = c;
-                    results.add(pool.submit(() -> {
-                        start.await();
-                        float[][] mine = new float[rounds][];
-                        for (int r = 0; r < rounds; r++) mine[r] = many.embed(callerText(caller, r, rounds));
-                        return mine;
-                    }));
-                }
+                List<Future<float[][]>> results = submitCallers(pool, start, many, callers, rounds);
                 start.countDown();
                 for (int c = 0; c < callers; c++) {
                     float[][] mine = results.get(c).get();
@@ -449,6 +425,21 @@ class EmbedderTest {
                 pool.shutdownNow();
             }
         }
+    }
+
+    /** {@code callers} tasks that wait for {@code start}, then embed their {@link #callerText}s one call at a time. */
+    private static List<Future<float[][]>> submitCallers(ExecutorService pool, CountDownLatch start, Embedder e, int callers, int rounds) {
+        List<Future<float[][]>> results = new ArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            int caller = c;
+            results.add(pool.submit(() -> {
+                start.await();
+                float[][] mine = new float[rounds][];
+                for (int r = 0; r < rounds; r++) mine[r] = e.embed(callerText(caller, r, rounds));
+                return mine;
+            }));
+        }
+        return results;
     }
 
     /** 96 distinct subject/action pairs for {@code callers * rounds <= 96}: far apart, unlike the int8 batching noise. */

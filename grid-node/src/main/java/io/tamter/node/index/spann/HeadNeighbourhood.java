@@ -1,7 +1,7 @@
 package io.tamter.node.index.spann;
 
-import io.tamter.kernels.Metric;
 import io.tamter.kernels.VectorKernels;
+import io.tamter.node.vector.VectorMetric;
 
 /**
  * The {@code size} heads nearest a point, packed, for finding the nearest heads of many vectors
@@ -38,7 +38,7 @@ import io.tamter.kernels.VectorKernels;
 public final class HeadNeighbourhood {
     private final HeadIndex heads;
     private final VectorKernels kernels;
-    private final Metric metric;
+    private final VectorMetric metric;
     private final int dim;
     private final float[] center;
     private final int[] ids;
@@ -50,7 +50,7 @@ public final class HeadNeighbourhood {
     private long exact;
     private long fallbacks;
 
-    private HeadNeighbourhood(HeadIndex heads, VectorKernels kernels, Metric metric, float[] center, int size) {
+    private HeadNeighbourhood(HeadIndex heads, VectorKernels kernels, VectorMetric metric, float[] center, int size) {
         this.heads = heads;
         this.kernels = kernels;
         this.metric = metric;
@@ -73,12 +73,12 @@ public final class HeadNeighbourhood {
         this.matrix = mat;
         this.n = k;
         // fewer found than asked: every live head is in the set
-        this.radius = m < size ? Double.POSITIVE_INFINITY : euclidean(foundDs[m - 1]);
+        this.radius = m < size ? Double.POSITIVE_INFINITY : metric.euclidean(foundDs[m - 1]);
         this.ds = new float[Math.max(1, k)];
     }
 
     /** The neighbourhood of {@code center}; the caller checks that the metric has a triangle bound. */
-    static HeadNeighbourhood around(HeadIndex heads, VectorKernels kernels, Metric metric, float[] center, int size) {
+    static HeadNeighbourhood around(HeadIndex heads, VectorKernels kernels, VectorMetric metric, float[] center, int size) {
         return new HeadNeighbourhood(heads, kernels, metric, center, size);
     }
 
@@ -89,7 +89,7 @@ public final class HeadNeighbourhood {
      */
     int nearest(float[] x, int want, int[] outIds, float[] outDists, double closure) {
         if (n == 0) return -1;
-        kernels.distances(metric, x, matrix, 0, n, dim, ds);
+        kernels.distances(metric.kernelMetric(), x, matrix, 0, n, dim, ds);
         for (int i = 0; i < n; i++) if (!heads.isAlive(ids[i])) ds[i] = Float.POSITIVE_INFINITY; // merged or split since
         int m = HeadIndex.sortTop(ids, ds, n, want, outIds, outDists);
         while (m > 0 && outDists[m - 1] == Float.POSITIVE_INFINITY) m--;
@@ -100,7 +100,7 @@ public final class HeadNeighbourhood {
             proven = false;
         } else {
             double delta = Math.sqrt(Math.max(0f, kernels.squaredL2(x, 0, center, 0, dim)));
-            double needed = Math.min(euclidean(outDists[m - 1]), Math.sqrt(closure) * euclidean(outDists[0]));
+            double needed = Math.min(metric.euclidean(outDists[m - 1]), Math.sqrt(closure) * metric.euclidean(outDists[0]));
             // shave by more than float rounding can move the distances compared
             proven = needed * (1 + 1e-5) <= radius - delta;
         }
@@ -121,7 +121,4 @@ public final class HeadNeighbourhood {
         return fallbacks;
     }
 
-    private double euclidean(float kernelDistance) {
-        return metric == Metric.L2 ? Math.sqrt(Math.max(0f, kernelDistance)) : Math.sqrt(Math.max(0f, 2 * (1 + kernelDistance)));
-    }
 }

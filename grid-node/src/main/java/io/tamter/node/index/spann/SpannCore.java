@@ -228,7 +228,7 @@ public final class SpannCore {
     public HeadNeighbourhood neighbourhood(float[] center) {
         HeadIndex hs = heads;
         if (hs == null || !metric.hasTriangleBound()) return null;
-        return HeadNeighbourhood.around(hs, kernels, metric.kernelMetric(), center, Math.max(256, 4 * params.headCandidates()));
+        return HeadNeighbourhood.around(hs, kernels, metric, center, Math.max(256, 4 * params.headCandidates()));
     }
 
     /** What {@link #recheckNeighbour} did. */
@@ -405,9 +405,7 @@ public final class SpannCore {
         if (cache == null || !metric.hasTriangleBound()) return false;
         float r = cache.radius(nearestHead);
         if (!(r > 0)) return false;
-        double d = metric.kernelMetric() == io.tamter.kernels.Metric.L2 ? Math.sqrt(Math.max(0f, kernelDistance))
-                : Math.sqrt(Math.max(0f, 2 * (1 + kernelDistance)));
-        return d > NEW_REGION_FACTOR * r;
+        return metric.euclidean(kernelDistance) > NEW_REGION_FACTOR * r;
     }
 
     /** See {@link #opensNewRegion}. */

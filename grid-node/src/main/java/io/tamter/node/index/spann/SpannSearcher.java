@@ -248,7 +248,7 @@ public final class SpannSearcher {
                 int id = s.ids[i];
                 if (!s.mark(id)) continue;
                 HeadIndex.Head h = heads.get(id);
-                if (cache != null && cannotImprove(q, h, cache.radius(id), 1.0, s.ds[i], top, sp)) { // exact: nothing in it can enter
+                if (cache != null && cannotImprove(h, cache.radius(id), 1.0, s.ds[i], top, sp)) { // exact: nothing in it can enter
                     s.skipped++;
                     continue;
                 }
@@ -262,7 +262,7 @@ public final class SpannSearcher {
                     }
                     continue;
                 }
-                if (sp.radiusFactor() < 1.0 && cannotImprove(q, h, e.coreRadius(), sp.radiusFactor(), s.ds[i], top, sp)) {
+                if (sp.radiusFactor() < 1.0 && cannotImprove(h, e.coreRadius(), sp.radiusFactor(), s.ds[i], top, sp)) {
                     s.skipped++;
                     scanOutliers(e, q, sp, top, s);
                     continue;
@@ -374,14 +374,12 @@ public final class SpannSearcher {
      * Whether the radius bound proves that no entry of the posting of {@code h} can enter the
      * top k (see the class comment). {@code headDist} is d(q, c) by the kernel metric.
      */
-    private boolean cannotImprove(float[] q, HeadIndex.Head h, float radius, double factor, float headDist, TopK top, SearchParams sp) {
+    private boolean cannotImprove(HeadIndex.Head h, float radius, double factor, float headDist, TopK top, SearchParams sp) {
         if (Float.isNaN(radius) || h == null) return false;
         float bound = Math.min(top.bound(), sp.maxKernelDistance());
         if (bound == Float.POSITIVE_INFINITY) return false;
-        double dqc;
-        if (core.metric.kernelMetric() == Metric.L2) dqc = Math.sqrt(Math.max(0f, headDist));
-        else dqc = Math.sqrt(Math.max(0f, core.kernels.squaredL2(q, 0, h.centroid, 0, core.dim)));
-        double lb = dqc - factor * radius;
+        // |q - c| from the head search's distance (cosine: query and heads are unit vectors), not a second kernel call
+        double lb = core.metric.euclidean(headDist) - factor * radius;
         if (lb <= 0) return false;
         // shave the bound by a little more than float rounding of |q-c| and r can move it
         double lbSquared = lb * lb * (1 - 1e-5);

@@ -49,7 +49,7 @@ class HeadNeighbourhoodTest {
             float[] ds = new float[want];
             for (int round = 0; round < 40; round++) {
                 int centre = 1 + 3 * r.nextInt(900); // a live head
-                HeadNeighbourhood nb = HeadNeighbourhood.around(hs, kernels, m, c[centre], 256);
+                HeadNeighbourhood nb = HeadNeighbourhood.around(hs, kernels, vm, c[centre], 256);
                 if (round == 0) hs.remove(centre + 1); // removed after the neighbourhood was taken
                 for (int v = 0; v < 50; v++) {
                     float[] x = c[centre].clone();
@@ -86,7 +86,7 @@ class HeadNeighbourhoodTest {
         float[][] c = TestData.gaussian(100, dim, 3);
         try (HeadIndex hs = new HeadIndex(dim, Metric.L2, kernels, 16, 64, 2.0)) {
             for (int i = 0; i < c.length; i++) hs.add(i, c[i], 0);
-            HeadNeighbourhood nb = HeadNeighbourhood.around(hs, kernels, Metric.L2, c[0], 256);
+            HeadNeighbourhood nb = HeadNeighbourhood.around(hs, kernels, VectorMetric.EUCLIDEAN_SQUARED, c[0], 256);
             int[] ids = new int[10];
             float[] ds = new float[10];
             float[] far = new float[dim];
