@@ -73,7 +73,10 @@ class SearchRulesTest {
             long[] got = IndexBehaviourTest.vids(r);
             long hits = Arrays.stream(got).filter(v -> Arrays.stream(truth).anyMatch(t -> t == v)).count();
             assertThat(got).as("matches for a query about the deleted cluster").hasSize(10);
-            assertThat(hits).as("true neighbours found, postings read %d", r.postingsScanned()).isGreaterThanOrEqualTo(8);
+            // How many of the query's true neighbours the first nprobe postings of cluster b hold depends
+            // on how the rebalancer split b, which depends on thread timing: 40 local runs found 8-10,
+            // one CI run 7. Without the rule the search reads only the emptied postings and finds none.
+            assertThat(hits).as("true neighbours found, postings read %d", r.postingsScanned()).isGreaterThanOrEqualTo(6);
             assertThat(r.postingsScanned()).as("postings read beyond the %d emptied ones", aHeads[0]).isGreaterThan(aHeads[0]);
         }
     }
