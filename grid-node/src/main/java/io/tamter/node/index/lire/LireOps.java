@@ -1,5 +1,7 @@
 package io.tamter.node.index.lire;
 
+import io.tamter.kernels.VectorKernels;
+
 import io.tamter.node.index.spann.BalancedKMeans;
 import io.tamter.node.index.spann.HeadCodec;
 import io.tamter.node.index.spann.HeadIndex;
@@ -124,6 +126,7 @@ final class LireOps {
                 BalancedKMeans.Clustering c = cluster(live, parts);
                 if (c.centroids().length < 2) { // all vectors identical: nothing to split on
                     if (live.count() < live.totalEntries()) rewrite(h, live);
+                    h.splitDeclinedAt = live.count(); // the posting's length from here (rewritten to its live entries)
                     return;
                 }
                 assignment = c.assignment();
@@ -261,30 +264,15 @@ final class LireOps {
      */
     private BalancedKMeans.Clustering farthestPair(LivePosting live) {
         int n = live.count();
-        float[] m = mean(live);
-        int a = 0;
-        float best = -1;
-        for (int i = 0; i < n; i++) {
-            float d = dist(live.vector(i), m);
-            if (d > best) { best = d; a = i; }
-        }
-        int b = a;
-        best = 0;
-        for (int i = 0; i < n; i++) {
-            float d = dist(live.vector(i), live.vector(a));
-            if (d > best) { best = d; b = i; }
-        }
-        int[] assignment = new int[n];
-        if (b == a) return new BalancedKMeans.Clustering(new float[][] {m}, assignment); // all equal
-        float[] ca = live.vector(a), cb = live.vector(b);
+        float[][] vectors = new float[n][];
+        for (int i = 0; i < n; i++) vectors[i] = live.vector(i);
+        int[] assignment = farthestPairParts(vectors, core.kernels());
+        if (assignment == null) return new BalancedKMeans.Clustering(new float[][] {mean(live)}, new int[n]); // all equal
         int[] count = new int[2];
         float[][] sums = new float[2][core.dim()];
         for (int i = 0; i < n; i++) {
-            float[] x = live.vector(i);
-            int part = dist(x, ca) <= dist(x, cb) ? 0 : 1;
-            assignment[i] = part;
-            count[part]++;
-            for (int j = 0; j < x.length; j++) sums[part][j] += x[j];
+            count[assignment[i]]++;
+            for (int j = 0; j < vectors[i].length; j++) sums[assignment[i]][j] += vectors[i][j];
         }
         float[][] centroids = new float[2][];
         for (int p = 0; p < 2; p++) {
@@ -292,6 +280,39 @@ final class LireOps {
             centroids[p] = core.metric().prepare(sums[p]);
         }
         return new BalancedKMeans.Clustering(centroids, assignment);
+    }
+
+    /**
+     * Two parts around a far pair of vectors: a the farthest from the mean, b the farthest from
+     * a, each vector with the nearer of the two; null when every vector is the same. By squared
+     * Euclidean distance whatever the metric: the split is geometric, and the dot kernel's
+     * distances are negative, so a farthest-from-zero search by them found no b at all on
+     * cosine data and every split that needed this fallback declined (SciFact vectors: three
+     * postings of 105-118 entries that each search's observe asked to split again, keeping the
+     * rebalancer busy with k-means through the whole search phase of bench ann).
+     */
+    static int[] farthestPairParts(float[][] vectors, VectorKernels kernels) {
+        int n = vectors.length, dim = n == 0 ? 0 : vectors[0].length;
+        float[] m = new float[dim];
+        for (float[] x : vectors) for (int j = 0; j < dim; j++) m[j] += x[j] / n;
+        int a = 0;
+        float best = -1;
+        for (int i = 0; i < n; i++) {
+            float d = kernels.squaredL2(vectors[i], 0, m, 0, dim);
+            if (d > best) { best = d; a = i; }
+        }
+        int b = a;
+        best = 0;
+        for (int i = 0; i < n; i++) {
+            float d = kernels.squaredL2(vectors[i], 0, vectors[a], 0, dim);
+            if (d > best) { best = d; b = i; }
+        }
+        if (b == a) return null;
+        int[] assignment = new int[n];
+        for (int i = 0; i < n; i++) {
+            assignment[i] = kernels.squaredL2(vectors[i], 0, vectors[a], 0, dim) <= kernels.squaredL2(vectors[i], 0, vectors[b], 0, dim) ? 0 : 1;
+        }
+        return assignment;
     }
 
     /** Rewrites a posting with only its live entries (garbage collection of stale ones). */

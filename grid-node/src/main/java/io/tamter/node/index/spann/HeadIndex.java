@@ -60,6 +60,12 @@ public final class HeadIndex implements AutoCloseable {
         volatile int liveLength = -1;
         /** Value of the index's version-bump counter when live entries were last counted. */
         volatile long checkedAtBumps;
+        /**
+         * The posting length at which a split last found nothing to split on (every live vector
+         * the same), -1 if none: reads of the posting do not ask again until its length changes,
+         * or every search that read it would set off the same futile k-means.
+         */
+        public volatile int splitDeclinedAt = -1;
 
         Head(int id, float[] centroid, int length) {
             this.id = id;

@@ -484,7 +484,7 @@ public final class SpannCore {
         if (h.length != count) h.length = count;
         long b = bumps.get();
         if (count > params.maxPosting()) {
-            maintenance.requestSplit(h.id);
+            if (count != h.splitDeclinedAt) maintenance.requestSplit(h.id);
             return -1;
         }
         return h.liveLength < 0 || b - h.checkedAtBumps > Math.max(8, h.liveLength / 4) ? b : -1;
