@@ -43,6 +43,11 @@ public final class Params {
             + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");
     public static final Param<Integer> PROBE_PATIENCE = Param.ofInt("index.probe_patience", 0, 0, 100_000, "postings",
             "A search stops once this many postings in a row left its k-th distance unchanged (0: off; index.nprobe stays the cap)");
+    public static final Param<Integer> CODE_MIN_DIMS = Param.ofInt("index.code_min_dims", 256, 1, 1_000_000, "dimensions",
+            "Cached postings of vectors with at least this many dimensions carry 1-bit codes against their head; a search scans the codes and computes exact "
+            + "distances only where a code's error bound can beat the k-th (ResidualCodes; at 128 dimensions a float scan is as fast, see benchmarks/README.md)");
+    public static final Param<Double> CODE_ERROR_BOUND = Param.ofDouble("index.code_error_bound", 1.9, 0.0, 100.0, "ratio",
+            "epsilon0 of the codes' error bound (RaBitQ's, which holds with high probability over the codes' random rotation): larger computes more entries exactly and misses fewer");
     public static final Param<Integer> HEAD_CANDIDATES = Param.ofInt("index.head_candidates", 32, 1, 100_000, "heads",
             "Heads considered when assigning a vector (insert, reassign)");
     public static final Param<Integer> REASSIGN_K = Param.ofInt("index.reassign_k", 32, 0, 10_000, "postings",

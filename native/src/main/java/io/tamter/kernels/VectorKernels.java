@@ -40,6 +40,42 @@ public interface VectorKernels {
     void distances(Metric metric, float[] query, float[] matrix, int offset, int count, int dim, float[] out);
 
     /**
+     * Bit-plane dot products of 1-bit codes with a query quantized to {@code bits} bits per
+     * component, the scan of quantized postings: {@code count} codes of {@code words} 64-bit words
+     * lie one after another in {@code codes}; plane p of the query ({@code planes[p * words ..]})
+     * holds bit p of every component's quantized value. Then
+     * {@code out[i] = sum over p of 2^p * popcount(code i AND plane p)}, which is the sum of the
+     * quantized query over the code's set bits (see {@code ResidualCodes}). Integer arithmetic, so
+     * every implementation gives the same answer; plain Java compiles {@link Long#bitCount} to the
+     * CPU's popcount, so they all share this one.
+     */
+    default void bitPlaneSums(long[] codes, int words, int count, long[] planes, int bits, int[] out) {
+        if (bits == 4) {
+            for (int i = 0, base = 0; i < count; i++, base += words) {
+                int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int w = 0; w < words; w++) {
+                    long c = codes[base + w];
+                    s0 += Long.bitCount(c & planes[w]);
+                    s1 += Long.bitCount(c & planes[words + w]);
+                    s2 += Long.bitCount(c & planes[2 * words + w]);
+                    s3 += Long.bitCount(c & planes[3 * words + w]);
+                }
+                out[i] = s0 + (s1 << 1) + (s2 << 2) + (s3 << 3);
+            }
+            return;
+        }
+        for (int i = 0, base = 0; i < count; i++, base += words) {
+            int s = 0;
+            for (int p = 0; p < bits; p++) {
+                int n = 0;
+                for (int w = 0; w < words; w++) n += Long.bitCount(codes[base + w] & planes[p * words + w]);
+                s += n << p;
+            }
+            out[i] = s;
+        }
+    }
+
+    /**
      * Scans a packed posting list (see {@link PostingLayout}) against a query: the hot loop of search.
      *
      * @param posting      the posting bytes; heap or direct (see {@link #preferredBuffer()}); absolute indexing

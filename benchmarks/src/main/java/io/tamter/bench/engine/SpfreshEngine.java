@@ -25,6 +25,8 @@ public final class SpfreshEngine implements AnnEngine {
     /** Postings scanned and skipped by the radius bound, and searches, since the last stats(): what the timed searches read. */
     private final java.util.concurrent.atomic.LongAdder scanned = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder entries = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder rescored = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder searches = new java.util.concurrent.atomic.LongAdder();
 
     public SpfreshEngine(VectorMetric metric, int dim, Settings settings, Path workDir) {
@@ -85,6 +87,8 @@ public final class SpfreshEngine implements AnnEngine {
         SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon).withRadiusFactor(radiusFactor).withPatience(patience));
         scanned.add(r.postingsScanned());
         skipped.add(r.postingsSkipped());
+        entries.add(r.entriesScanned());
+        rescored.add(r.entriesRescored());
         searches.increment();
         int[] out = new int[r.matches().size()];
         for (int i = 0; i < out.length; i++) out[i] = (int) r.matches().get(i).vid();
@@ -119,6 +123,9 @@ public final class SpfreshEngine implements AnnEngine {
         long n = Math.max(1, searches.sumThenReset());
         m.put("postings_scanned_per_search", Math.round(scanned.sumThenReset() * 10.0 / n) / 10.0);
         m.put("postings_skipped_per_search", Math.round(skipped.sumThenReset() * 10.0 / n) / 10.0);
+        m.put("entries_scanned_per_search", Math.round(entries.sumThenReset() * 10.0 / n) / 10.0);
+        // entries whose exact distance was computed after their code could not rule them out (0: codes off)
+        m.put("entries_rescored_per_search", Math.round(rescored.sumThenReset() * 10.0 / n) / 10.0);
         m.put("posting_cache", new LinkedHashMap<>(index.postingCacheStats()));
         return m;
     }

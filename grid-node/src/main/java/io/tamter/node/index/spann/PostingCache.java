@@ -57,8 +57,9 @@ final class PostingCache {
      * @param outliers   indexes of the entries farther from the centroid than
      *                   {@link SpannSearcher#OUTLIER_RATIO} times the median entry: vectors that
      *                   LIRE has not yet moved to a head near them (ascending; often empty)
+     * @param codes      the entries' 1-bit codes against the head ({@code index.code_min_dims}), or null
      */
-    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers) {
+    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers, ResidualCodes codes) {
         /** The entries of a stored posting ({@link PostingCodec}), without radius (NaN) and outliers. */
         static Entry decode(byte[] posting, int dim, int count) {
             long[] vids = new long[count];
@@ -69,15 +70,20 @@ final class PostingCache {
                 versions[i] = (short) PostingCodec.version(posting, dim, i);
                 PostingCodec.vector(posting, dim, i, vectors, i * dim);
             }
-            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS);
+            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS, null);
         }
 
         Entry withBounds(float radius, float coreRadius, int[] outliers) {
-            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers);
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, codes);
+        }
+
+        Entry withCodes(ResidualCodes c) {
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, c);
         }
 
         long bytes() {
-            return (long) count * (Long.BYTES + Short.BYTES) + (long) vectors.length * Float.BYTES + (long) outliers.length * Integer.BYTES;
+            return (long) count * (Long.BYTES + Short.BYTES) + (long) vectors.length * Float.BYTES + (long) outliers.length * Integer.BYTES
+                    + (codes == null ? 0 : codes.bytes());
         }
     }
 

@@ -21,7 +21,11 @@ import java.util.List;
  *       skipped), filter and top-k checks for those under the current k-th distance; the others are
  *       read from RocksDB in multi-gets of {@value #MISS_BATCH}, decoded, offered to the cache and
  *       scanned the same way (with the cache off, scanned as read by the kernels' posting scan).
- *       Replicas are merged by {@link TopK};</li>
+ *       At {@code index.code_min_dims} dimensions and more, a cached posting also carries 1-bit
+ *       codes of its entries ({@link ResidualCodes}): the scan reads the codes, gets a lower
+ *       bound on each entry's distance, and computes the exact distance only for live entries
+ *       whose bound is under the current k-th (on SciFact's 384-d vectors 192 of 6,860 entries
+ *       per query). Replicas are merged by {@link TopK};</li>
  *   <li>with a filter, when fewer than k matches were found, the heads the pruning skipped are read,
  *       then {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
@@ -99,9 +103,10 @@ public final class SpannSearcher {
 
     /**
      * What a search did, for benchmarks and the recall debug route: postings scanned, their
-     * entries, and postings the radius bound skipped.
+     * entries, postings the radius bound skipped, and entries computed exactly after their code
+     * could not rule them out.
      */
-    public record Stats(int postingsScanned, int entriesScanned, int postingsSkipped) {}
+    public record Stats(int postingsScanned, int entriesScanned, int postingsSkipped, int entriesRescored) {}
 
     public record Result(TopK.Result matches, Stats stats) {}
 
@@ -120,7 +125,20 @@ public final class SpannSearcher {
         long[] scanned = new long[64];
         int[] scannedList = new int[64];
         int scannedCount;
-        int postings, entries, skipped;
+        int postings, entries, skipped, rescored;
+        /** The query quantized for the codes ({@link ResidualCodes.Query}), by the first coded posting of a search. */
+        final ResidualCodes.Query coded = new ResidualCodes.Query();
+        boolean quantized;
+        /** |q|² of that query. */
+        double qq;
+        int[] popcounts = new int[128];
+        float[] lbs = new float[128];
+
+        void quantize(float[] q) {
+            coded.quantize(q);
+            qq = ResidualCodes.normSquared(q);
+            quantized = true;
+        }
         /** The patience rule's state: postings in a row that left the k-th distance where it was. */
         int patience, stale;
         float lastBound;
@@ -133,7 +151,8 @@ public final class SpannSearcher {
             wasted = 0;
             lastBound = Float.POSITIVE_INFINITY;
             settled = false;
-            postings = entries = skipped = 0;
+            postings = entries = skipped = rescored = 0;
+            quantized = false;
             ensure(nprobe, k);
         }
 
@@ -212,20 +231,20 @@ public final class SpannSearcher {
         if (e == null) {
             long stamp = cache == null ? 0 : cache.stamp(SpannStorage.FLAT_HEAD);
             byte[] p = core.storage.posting(SpannStorage.FLAT_HEAD);
-            if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0));
+            if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0, 0));
             int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
             if (cache == null) {
                 Scratch s = scratch.get();
                 s.ensure(1, sp.k());
                 scan(p, count, new QueryVector(q), sp, top, s.outVids, s.outDists);
-                return new Result(top.sorted(), new Stats(1, count, 0));
+                return new Result(top.sorted(), new Stats(1, count, 0, 0));
             }
             e = PostingCache.Entry.decode(p, core.dim, count);
             cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
         }
         Scratch s = scratch.get();
         scanDecoded(e, q, sp, top, s);
-        return new Result(top.sorted(), new Stats(1, e.count(), 0));
+        return new Result(top.sorted(), new Stats(1, e.count(), 0, 0));
     }
 
     private Result searchBuilt(float[] q, SearchParams sp, Scratch s) {
@@ -287,7 +306,7 @@ public final class SpannSearcher {
             if (n < found) epsilon = Double.POSITIVE_INFINITY;
             else nprobe = (int) Math.min((long) nprobe * 2, heads.size());
         }
-        return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped));
+        return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped, s.rescored));
     }
 
     /**
@@ -350,6 +369,10 @@ public final class SpannSearcher {
      * version, filter and top-k checks only for those under the current k-th distance.
      */
     private void scanDecoded(PostingCache.Entry e, float[] q, SearchParams sp, TopK top, Scratch s) {
+        if (e.codes() != null) {
+            scanCoded(e, q, sp, top, s);
+            return;
+        }
         int count = e.count();
         if (s.dists.length < count) s.dists = new float[Math.max(count, s.dists.length * 2)];
         float[] d = s.dists;
@@ -358,6 +381,41 @@ public final class SpannSearcher {
         for (int i = 0; i < count; i++) {
             if (d[i] < bound && offer(e, i, d[i], sp, top)) bound = Math.min(top.bound(), sp.maxKernelDistance());
         }
+    }
+
+    /**
+     * A coded posting: a distance estimate and its error bound per entry from the codes (see
+     * {@link ResidualCodes}), and the exact distance only for live entries whose lower bound is
+     * under the current k-th. The top k holds exact distances only, so every other rule (radius,
+     * patience, max distance) works as on a posting scanned in full.
+     */
+    private void scanCoded(PostingCache.Entry e, float[] q, SearchParams sp, TopK top, Scratch s) {
+        ResidualCodes c = e.codes();
+        int count = e.count(), dim = core.dim;
+        if (!s.quantized) s.quantize(q);
+        if (s.lbs.length < count) {
+            s.lbs = new float[Math.max(count, s.lbs.length * 2)];
+            s.popcounts = new int[s.lbs.length];
+        }
+        float[] lbs = s.lbs;
+        Metric metric = core.metric.kernelMetric();
+        c.lowerBounds(core.kernels, s.coded, q, s.qq, metric, core.params.codeErrorBound(), s.popcounts, lbs);
+        float[] vectors = e.vectors();
+        long[] vids = e.vids();
+        short[] versions = e.versions();
+        ByteBuffer filter = sp.filter();
+        float bound = Math.min(top.bound(), sp.maxKernelDistance());
+        int rescored = 0;
+        for (int i = 0; i < count; i++) {
+            if (!(lbs[i] < bound)) continue;
+            long vid = vids[i];
+            if (core.versions.get(vid) != (versions[i] & 0xFFFF)) continue;
+            if (filter != null && !PostingLayout.allowed(filter, sp.filterLimitBits(), vid)) continue;
+            rescored++;
+            float d = core.kernels.distance(metric, q, 0, vectors, i * dim, dim);
+            if (d < bound && top.offer(vid, d)) bound = Math.min(top.bound(), sp.maxKernelDistance());
+        }
+        s.rescored += rescored;
     }
 
     /** Offers entry {@code i} at distance {@code d} if it is live (its version is the vid's) and passes the filter. */
@@ -393,6 +451,9 @@ public final class SpannSearcher {
      */
     private PostingCache.Entry describe(HeadIndex.Head h, PostingCache.Entry e) {
         int count = e.count();
+        if (core.dim >= core.params.codeMinDims() && count > 0) {
+            e = e.withCodes(ResidualCodes.encode(h.centroid, e.vectors(), count, core.dim, core.metric.kernelMetric()));
+        }
         if (!core.metric.hasTriangleBound() || count == 0) return e;
         float[] d = new float[count];
         core.kernels.distances(Metric.L2, h.centroid, e.vectors(), 0, count, core.dim, d);

@@ -258,7 +258,12 @@ public final class SpfreshIndex implements AutoCloseable {
     public record Match(long vid, float distance, float score) {}
 
     /** Matches, and what the search read: postings scanned, their entries, postings the radius bound skipped. */
-    public record SearchResult(List<Match> matches, int postingsScanned, int entriesScanned, int postingsSkipped) {}
+    /**
+     * A search's matches and what it did: postings scanned (and their entries), postings the
+     * radius rule skipped, and entries whose exact distance was computed after their code could
+     * not rule them out (0 without codes: then every entry scanned is computed exactly).
+     */
+    public record SearchResult(List<Match> matches, int postingsScanned, int entriesScanned, int postingsSkipped, int entriesRescored) {}
 
     public SearchResult search(float[] query, int k) {
         return search(query, defaults(k));
@@ -276,7 +281,7 @@ public final class SpfreshIndex implements AutoCloseable {
             float d = m.dists()[i];
             out.add(new Match(m.vids()[i], core.metric.apiDistance(d), core.metric.score(d)));
         }
-        return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped());
+        return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped(), r.stats().entriesRescored());
     }
 
     /** Waits for the rebalancer to drain (see {@link Rebalancer#awaitQuiescent()}). */
