@@ -58,8 +58,11 @@ final class PostingCache {
      *                   {@link SpannSearcher#OUTLIER_RATIO} times the median entry: vectors that
      *                   LIRE has not yet moved to a head near them (ascending; often empty)
      * @param codes      the entries' 1-bit codes against the head ({@code index.code_min_dims}), or null
+     * @param centre     the head's centroid the bounds were taken against, or null without bounds
+     * @param outlierCut the distance from the centre beyond which an entry is an outlier (NaN without bounds)
      */
-    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers, ResidualCodes codes) {
+    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers, ResidualCodes codes,
+                 float[] centre, float outlierCut) {
         /** The entries of a stored posting ({@link PostingCodec}), without radius (NaN) and outliers. */
         static Entry decode(byte[] posting, int dim, int count) {
             long[] vids = new long[count];
@@ -70,15 +73,74 @@ final class PostingCache {
                 versions[i] = (short) PostingCodec.version(posting, dim, i);
                 PostingCodec.vector(posting, dim, i, vectors, i * dim);
             }
-            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS, null);
+            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS, null, null, Float.NaN);
         }
 
-        Entry withBounds(float radius, float coreRadius, int[] outliers) {
-            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, codes);
+        Entry withBounds(float radius, float coreRadius, int[] outliers, float[] centre, float outlierCut) {
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, codes, centre, outlierCut);
         }
 
         Entry withCodes(ResidualCodes c) {
-            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, c);
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, c, centre, outlierCut);
+        }
+
+        /**
+         * This posting with {@code added} entries (appends' merge operands) after its own, as
+         * RocksDB's merge operator concatenates them: its bounds and codes extended to cover them
+         * (the radius grows to the farthest new entry; one past the outlier cut joins the outliers;
+         * codes are taken against the same centre). A copy: searches holding this entry go on
+         * reading it unchanged. An added entry already here (same vid and version) is left out:
+         * a search may read the posting from RocksDB after the append's write and offer it before
+         * the append reaches the cache (appends to one posting run concurrently, under a shared
+         * lock), and then the entry it extends holds the new one already.
+         */
+        Entry appended(java.util.List<byte[]> added) {
+            int dim = PostingCodec.entryDim(added.get(0));
+            long[] v = java.util.Arrays.copyOf(vids, count + added.size());
+            short[] ver = java.util.Arrays.copyOf(versions, v.length);
+            float[] vec = java.util.Arrays.copyOf(vectors, v.length * dim);
+            int n = count;
+            for (byte[] b : added) {
+                long vid = PostingCodec.entryVid(b);
+                short version = (short) PostingCodec.entryVersion(b);
+                if (holds(v, ver, n, vid, version)) continue;
+                v[n] = vid;
+                ver[n] = version;
+                PostingCodec.entryVector(b, dim, vec, n * dim);
+                n++;
+            }
+            if (n == count) return this;
+            if (n < v.length) {
+                v = java.util.Arrays.copyOf(v, n);
+                ver = java.util.Arrays.copyOf(ver, n);
+                vec = java.util.Arrays.copyOf(vec, n * dim);
+            }
+            float r = radius, core = coreRadius;
+            int[] out = outliers;
+            if (centre != null && !Float.isNaN(radius)) {
+                for (int i = count; i < n; i++) {
+                    double sq = 0;
+                    for (int j = 0; j < dim; j++) {
+                        double d = (double) vec[i * dim + j] - centre[j];
+                        sq += d * d;
+                    }
+                    float d = (float) Math.sqrt(sq);
+                    r = Math.max(r, d);
+                    if (d > outlierCut) {
+                        out = java.util.Arrays.copyOf(out, out.length + 1);
+                        out[out.length - 1] = i;
+                    } else {
+                        core = Math.max(core, d);
+                    }
+                }
+            }
+            ResidualCodes c = codes == null ? null : codes.appended(vec, count, n, dim);
+            return new Entry(v, ver, vec, n, r, core, out, c, centre, outlierCut);
+        }
+
+        private static boolean holds(long[] vids, short[] versions, int n, long vid, short version) {
+            for (int i = 0; i < n; i++) if (vids[i] == vid && versions[i] == version) return true;
+            return false;
         }
 
         long bytes() {
@@ -98,6 +160,8 @@ final class PostingCache {
     private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
+    /** Cached postings extended by appends ({@link #append}) rather than dropped. */
+    private final LongAdder extended = new LongAdder();
 
     PostingCache(long maxBytes) {
         this.cache = Caffeine.newBuilder()
@@ -160,7 +224,31 @@ final class PostingCache {
         RADIUS.setVolatile(r[c], head & (RADIUS_CHUNK - 1), radius);
     }
 
-    /** Drops the posting of {@code head}; called after every committed write to it. */
+    /**
+     * Extends the cached posting of {@code head} by entries just appended to it in RocksDB
+     * ({@link Entry#appended}), instead of dropping it: under a stream of inserts every posting
+     * takes appends all the time, and dropping it sent each following search to BlobDB to read
+     * and decode it again. Called after the write, like {@link #invalidate}, and under the same
+     * protocol: the stripe is bumped inside the key's compute, so a reader that read RocksDB
+     * before the append cannot offer what it read; the entry is replaced, never changed in place.
+     * Without a cached entry this is an invalidation.
+     */
+    void append(int head, java.util.List<byte[]> added) {
+        int s = stripe(head);
+        cache.asMap().compute(head, (k, old) -> {
+            stripes.incrementAndGet(s);
+            if (old == null) {
+                setRadius(head, Float.NaN);
+                return null;
+            }
+            Entry e = old.appended(added);
+            setRadius(head, e.radius());
+            extended.increment();
+            return e;
+        });
+    }
+
+    /** Drops the posting of {@code head}; called after every committed write to it, but appends ({@link #append}). */
     void invalidate(int head) {
         int s = stripe(head);
         cache.asMap().compute(head, (k, old) -> {
@@ -181,6 +269,10 @@ final class PostingCache {
 
     long misses() {
         return misses.sum();
+    }
+
+    long extended() {
+        return extended.sum();
     }
 
     private static int stripe(int head) {

@@ -67,26 +67,47 @@ public final class SpannStorage {
      * below take only this type, so no posting write can bypass the invalidation.
      */
     public static final class PostingBatch extends WriteBatch {
+        /** Postings rewritten or deleted by this batch. */
         private int[] touched = new int[8];
         private int n;
+        /** Entries appended by this batch, per posting, in order (null until the first append). */
+        private java.util.Map<Integer, List<byte[]>> appended;
 
         void touch(int headId) {
             if (n == touched.length) touched = java.util.Arrays.copyOf(touched, n * 2);
             touched[n++] = headId;
         }
+
+        void touchAppend(int headId, byte[] entry) {
+            if (appended == null) appended = new java.util.LinkedHashMap<>();
+            appended.computeIfAbsent(headId, k -> new ArrayList<>(2)).add(entry);
+        }
+
+        private boolean rewrites(int headId) {
+            for (int i = 0; i < n; i++) if (touched[i] == headId) return true;
+            return false;
+        }
     }
 
     /**
-     * Writes {@code b} to RocksDB, then drops every posting it touched from the cache (after the
-     * write: see {@link PostingCache} for why that order keeps the cache coherent), and empties
-     * its list of touched postings so that the batch can be cleared and reused.
+     * Writes {@code b} to RocksDB, then brings the cache up to it (after the write: see
+     * {@link PostingCache} for why that order keeps the cache coherent): a posting the batch
+     * rewrote or deleted is dropped, one it only appended to is extended by the same entries
+     * ({@link PostingCache#append}). Then it empties its lists so that the batch can be cleared
+     * and reused.
      */
     public void commit(PostingBatch b) {
         db.write(b);
         if (cache != null) {
             for (int i = 0; i < b.n; i++) cache.invalidate(b.touched[i]);
+            if (b.appended != null) {
+                for (java.util.Map.Entry<Integer, List<byte[]>> e : b.appended.entrySet()) {
+                    if (!b.rewrites(e.getKey())) cache.append(e.getKey(), e.getValue());
+                }
+            }
         }
         b.n = 0;
+        if (b.appended != null) b.appended.clear();
     }
 
     public ShardDb db() {
@@ -140,7 +161,7 @@ public final class SpannStorage {
     // ---- batch helpers: every mutation of the index is one WriteBatch ----
 
     public static void append(PostingBatch b, ShardDb db, int headId, byte[] entry) {
-        b.touch(headId);
+        b.touchAppend(headId, entry);
         try {
             b.merge(db.postings(), key(headId), entry);
         } catch (RocksDBException e) {

@@ -15,6 +15,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The posting cache and the radius rule: searches served from cached postings see every
@@ -25,13 +27,17 @@ class PostingCacheTest {
 
     /** Clustered vectors: {@code clusters} centres far apart, points close around them (tight postings). */
     static float[][] clustered(int n, int clusters, long seed) {
+        return clustered(n, clusters, seed, DIM);
+    }
+
+    static float[][] clustered(int n, int clusters, long seed, int dim) {
         Random r = new Random(seed);
-        float[][] centres = new float[clusters][DIM];
-        for (float[] c : centres) for (int d = 0; d < DIM; d++) c[d] = (float) (r.nextGaussian() * 20);
-        float[][] out = new float[n][DIM];
+        float[][] centres = new float[clusters][dim];
+        for (float[] c : centres) for (int d = 0; d < dim; d++) c[d] = (float) (r.nextGaussian() * 20);
+        float[][] out = new float[n][dim];
         for (int i = 0; i < n; i++) {
             float[] c = centres[r.nextInt(clusters)];
-            for (int d = 0; d < DIM; d++) out[i][d] = c[d] + (float) r.nextGaussian();
+            for (int d = 0; d < dim; d++) out[i][d] = c[d] + (float) r.nextGaussian();
         }
         return out;
     }
@@ -88,15 +94,21 @@ class PostingCacheTest {
         }
     }
 
-    @Test
-    void cachedPostingsNeverHideACompletedWrite(@TempDir Path dir) throws Exception {
+    /**
+     * Inserts are appends, which extend cached postings in place of dropping them
+     * ({@link PostingCache#append}); at 256 dimensions the cached postings carry codes, which the
+     * appends extend too.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {DIM, 256})
+    void cachedPostingsNeverHideACompletedWrite(int dim, @TempDir Path dir) throws Exception {
         // no splits or merges while the test runs: what races here is only the cache (fills by
         // searches against invalidations by writes), not LIRE's documented move window
         Settings s = Settings.defaults().with(Params.BUILD_POSTING, 32).with(Params.MAX_POSTING, 100_000).with(Params.MIN_POSTING, 0)
                 .with(Params.BUILD_THRESHOLD, 500);
-        float[][] data = clustered(3000, 30, 21);
+        float[][] data = clustered(3000, 30, 21, dim);
         Random r = new Random(22);
-        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, s)) {
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, dim, s)) {
             for (int i = 0; i < 1000; i++) index.insert(i, data[i]);
             index.awaitQuiescent();
             AtomicBoolean stop = new AtomicBoolean();
@@ -120,7 +132,7 @@ class PostingCacheTest {
                     int vid = 1000 + r.nextInt(2000);
                     float[] v = data[r.nextInt(data.length)].clone();
                     v[0] += 1e-3f * (step + 1); // a new point next to a cluster, equal to no other
-                    v[1 + r.nextInt(DIM - 1)] += 0.01f * (1 + r.nextInt(100));
+                    v[1 + r.nextInt(dim - 1)] += 0.01f * (1 + r.nextInt(100));
                     if (r.nextInt(5) == 0 && index.contains(vid)) {
                         index.delete(vid);
                         for (SpfreshIndex.Match m : index.search(v, 50).matches()) {
@@ -140,6 +152,7 @@ class PostingCacheTest {
             }
             assertThat(failure.get()).isNull();
             assertThat(index.postingCacheStats().get("hits")).isPositive();
+            assertThat(index.postingCacheStats().get("extended")).as("cached postings extended by appends").isPositive();
         }
     }
 }
