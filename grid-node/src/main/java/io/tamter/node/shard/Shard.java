@@ -1017,7 +1017,7 @@ public final class Shard implements AutoCloseable {
         } catch (RocksDBException e) {
             throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
         }
-        text.refresh();
+        // no text.refresh() here: the next read of the text index refreshes it (TextIndex#acquire)
         if (++uncommittedText >= TEXT_COMMIT_EVERY) commitText();
     }
 

@@ -77,10 +77,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * The Lucene index of one shard: BM25 full-text fields and the attribute (filter) index, keyed by
  * vid. Layout of a document: {@link IndexFields}.
  *
- * <p>Writes ({@link #upsert}, {@link #delete}) go to an {@link IndexWriter} and become visible to
- * searches at the next {@link #refresh()} (near-real-time, no commit needed); {@link #commit}
- * makes them durable. Acked writes that are not refreshed yet are the write buffer's business
- * (ARCHITECTURE.md): this class does not pretend to be read-your-writes on its own.
+ * <p>Writes ({@link #upsert}, {@link #delete}) go to an {@link IndexWriter} and are visible to
+ * every read that starts after the write returned: a write marks the index stale, and the next
+ * read refreshes it (near-real-time, no commit needed) before it takes a searcher. So a run of
+ * writes with no read between them costs one refresh, not one per write (a refresh per apply
+ * was most of the apply's cost in Lucene). {@link #commit} makes writes durable.
  *
  * <p>The schema decides how each attribute is indexed and analyzed and is swapped with
  * {@link #setSchema}. BM25 parameters (k1, b) are read from the current schema at every query
@@ -102,6 +103,10 @@ public final class TextIndex implements Closeable {
     private final SnapshotDeletionPolicy snapshots;
     private final Path luceneDir;
     private final SearcherManager searchers;
+    /** Writes so far, and how many of them the last refresh covers (see {@link #acquire}). */
+    private final java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long refreshed;
+    private final Object refreshLock = new Object();
     private final int maxQueryTerms;
     private final Similarity similarity;
     private volatile Schema schema;
@@ -190,11 +195,34 @@ public final class TextIndex implements Closeable {
      */
     public void upsert(long vid, Map<String, JsonNode> attributes) throws IOException {
         writer.updateDocument(IndexFields.idTerm(checkVid(vid)), document(vid, attributes, schema));
+        writes.incrementAndGet(); // after the write: a refresh that reads this count sees the write
     }
 
     /** Removes the document of {@code vid}; a no-op when there is none. */
     public void delete(long vid) throws IOException {
         writer.deleteDocuments(IndexFields.idTerm(checkVid(vid)));
+        writes.incrementAndGet();
+    }
+
+    /**
+     * A searcher that sees every write that returned before this call: refreshes first unless a
+     * refresh already covers the writes counted now. A refresh covers the count it read before
+     * it began; a reader that finds a refresh running waits for it (the lock) and then checks
+     * again, so it never takes a searcher older than its own start.
+     */
+    private IndexSearcher acquire() throws IOException {
+        long seen = writes.get();
+        if (seen > refreshed) refreshCovering(seen);
+        return searchers.acquire();
+    }
+
+    private void refreshCovering(long seen) throws IOException {
+        synchronized (refreshLock) {
+            if (seen <= refreshed) return;
+            long target = writes.get();
+            searchers.maybeRefreshBlocking();
+            refreshed = target;
+        }
     }
 
     private static long checkVid(long vid) {
@@ -248,9 +276,9 @@ public final class TextIndex implements Closeable {
         return doc;
     }
 
-    /** Makes all writes so far visible to searches. */
+    /** Makes all writes so far visible to searches now (reads do it themselves when needed, see the class comment). */
     public void refresh() throws IOException {
-        searchers.maybeRefreshBlocking();
+        refreshCovering(writes.get());
     }
 
     /** Makes all writes so far durable, with {@code userData} (e.g. the WAL sequence applied) attached. */
@@ -313,7 +341,7 @@ public final class TextIndex implements Closeable {
 
     /** Live documents visible to searches. */
     public int count() throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             return s.getIndexReader().numDocs();
         } finally {
@@ -327,7 +355,7 @@ public final class TextIndex implements Closeable {
      * this may say true for deleted text, never false for live text.
      */
     public boolean hasFullTextValues() throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             for (AttributeSpec a : schema.fullTextAttributes())
                 if (s.getIndexReader().getDocCount(IndexFields.text(a.name())) > 0) return true;
@@ -339,7 +367,7 @@ public final class TextIndex implements Closeable {
 
     /** Live documents matching {@code filter} (null = all). */
     public int count(Query filter) throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             return s.count(filter == null ? new MatchAllDocsQuery() : filter);
         } finally {
@@ -378,7 +406,7 @@ public final class TextIndex implements Closeable {
         if (filter != null) {
             q = new BooleanQuery.Builder().add(q, BooleanClause.Occur.MUST).add(filter, BooleanClause.Occur.FILTER).build();
         }
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             TopDocs td = s.search(q, topK);
             return toHits(s, td.scoreDocs);
@@ -466,7 +494,7 @@ public final class TextIndex implements Closeable {
      * {@code minLimitBits} bits (so a caller can size it to its own vid space).
      */
     public VidBitSet matchingVids(Query filter, long minLimitBits) throws IOException {
-        IndexSearcher s = searchers.acquire();
+        IndexSearcher s = acquire();
         try {
             Query q = s.rewrite(filter == null ? new MatchAllDocsQuery() : filter);
             Weight w = s.createWeight(q, ScoreMode.COMPLETE_NO_SCORES, 1f);
