@@ -248,7 +248,21 @@ final class PostingCache {
         });
     }
 
-    /** Drops the posting of {@code head}; called after every committed write to it, but appends ({@link #append}). */
+    /**
+     * Caches {@code e} as the posting of {@code head} just written whole; called after the write,
+     * under the same protocol as {@link #invalidate} (the stripe is bumped inside the key's
+     * compute, so a reader that read the old posting cannot offer it afterwards).
+     */
+    void put(int head, Entry e) {
+        int s = stripe(head);
+        cache.asMap().compute(head, (k, old) -> {
+            stripes.incrementAndGet(s);
+            setRadius(head, e.radius());
+            return e;
+        });
+    }
+
+    /** Drops the posting of {@code head}; called after every committed write to it but appends and whole writes. */
     void invalidate(int head) {
         int s = stripe(head);
         cache.asMap().compute(head, (k, old) -> {

@@ -86,6 +86,15 @@ public final class SpannSearcher {
 
     public SpannSearcher(SpannCore core) {
         this.core = core;
+        core.storage.setWarmer(this::warm);
+    }
+
+    /** A posting just written whole, as the cache should hold it (see {@link SpannStorage#commit}); null when its head is not (yet) known. */
+    private PostingCache.Entry warm(int headId, byte[] posting) {
+        HeadIndex heads = core.heads;
+        HeadIndex.Head h = heads == null ? null : heads.get(headId);
+        if (h == null) return null;
+        return describe(h, PostingCache.Entry.decode(posting, core.dim, PostingCodec.count(posting, core.dim, headId)));
     }
 
     /** Search-time parameters. */

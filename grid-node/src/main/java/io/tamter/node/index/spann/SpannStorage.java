@@ -33,6 +33,18 @@ public final class SpannStorage {
     private final ReadOptions reads;
     /** The index's posting cache; null for views that read RocksDB only (the integrity check's snapshot). */
     private final PostingCache cache;
+    /** Turns a posting just written into its cache entry (bounds, codes), or null; set by the searcher. */
+    private volatile Warmer warmer;
+
+    /** What the cache should hold for a posting just written whole (see {@link #commit}); null to just drop it. */
+    @FunctionalInterface
+    interface Warmer {
+        PostingCache.Entry entry(int headId, byte[] posting);
+    }
+
+    void setWarmer(Warmer w) {
+        this.warmer = w;
+    }
 
     public SpannStorage(ShardDb db) {
         this(db, db.readOptions());
@@ -70,6 +82,8 @@ public final class SpannStorage {
         /** Postings rewritten or deleted by this batch. */
         private int[] touched = new int[8];
         private int n;
+        /** The last value each posting was put to by this batch (null until the first put); a later delete removes it. */
+        private java.util.Map<Integer, byte[]> puts;
         /** Entries appended by this batch, per posting, in order (null until the first append). */
         private java.util.Map<Integer, List<byte[]>> appended;
 
@@ -87,19 +101,58 @@ public final class SpannStorage {
             for (int i = 0; i < n; i++) if (touched[i] == headId) return true;
             return false;
         }
+
+        /** Index of each head's last touch, for batches too large to search by a loop (a build touches every posting). */
+        private java.util.Map<Integer, Integer> lastTouch;
+
+        private boolean touchedLater(int headId, int i) {
+            if (n <= 16) {
+                for (int j = i + 1; j < n; j++) if (touched[j] == headId) return true;
+                return false;
+            }
+            if (lastTouch == null || i == 0) {
+                lastTouch = new java.util.HashMap<>(n * 2);
+                for (int j = 0; j < n; j++) lastTouch.put(touched[j], j);
+            }
+            return lastTouch.get(headId) > i;
+        }
+
+        void put(int headId, byte[] posting) {
+            touch(headId);
+            if (puts == null) puts = new java.util.HashMap<>();
+            puts.put(headId, posting);
+        }
+
+        void deleted(int headId) {
+            touch(headId);
+            if (puts != null) puts.remove(headId);
+        }
     }
 
     /**
      * Writes {@code b} to RocksDB, then brings the cache up to it (after the write: see
      * {@link PostingCache} for why that order keeps the cache coherent): a posting the batch
-     * rewrote or deleted is dropped, one it only appended to is extended by the same entries
-     * ({@link PostingCache#append}). Then it empties its lists so that the batch can be cleared
-     * and reused.
+     * deleted is dropped, one it wrote whole (a split's, merge's or rewrite's new posting) is
+     * replaced by what was written, described by the {@link Warmer} (so that the searches after
+     * a split find its new postings in memory rather than read them from BlobDB, and the
+     * rebalancer, not a search, pays for decoding them), one it only appended to is extended by
+     * the same entries ({@link PostingCache#append}). A posting both written whole and appended
+     * to in one batch is dropped. Then it empties its lists so that the batch can be cleared and
+     * reused.
      */
     public void commit(PostingBatch b) {
         db.write(b);
         if (cache != null) {
-            for (int i = 0; i < b.n; i++) cache.invalidate(b.touched[i]);
+            Warmer w = warmer;
+            for (int i = 0; i < b.n; i++) {
+                int head = b.touched[i];
+                if (b.touchedLater(head, i)) continue; // a head touched twice: its final state, once
+                byte[] written = b.puts == null ? null : b.puts.get(head);
+                boolean appendedToo = b.appended != null && b.appended.containsKey(head);
+                PostingCache.Entry e = written == null || w == null || appendedToo ? null : w.entry(head, written);
+                if (e != null) cache.put(head, e);
+                else cache.invalidate(head);
+            }
             if (b.appended != null) {
                 for (java.util.Map.Entry<Integer, List<byte[]>> e : b.appended.entrySet()) {
                     if (!b.rewrites(e.getKey())) cache.append(e.getKey(), e.getValue());
@@ -107,7 +160,9 @@ public final class SpannStorage {
             }
         }
         b.n = 0;
+        b.lastTouch = null;
         if (b.appended != null) b.appended.clear();
+        if (b.puts != null) b.puts.clear();
     }
 
     public ShardDb db() {
@@ -170,7 +225,7 @@ public final class SpannStorage {
     }
 
     public static void putPosting(PostingBatch b, ShardDb db, int headId, byte[] posting) {
-        b.touch(headId);
+        b.put(headId, posting);
         put(b, db.postings(), key(headId), posting);
     }
 
@@ -179,7 +234,7 @@ public final class SpannStorage {
     }
 
     public static void deleteHeadAndPosting(PostingBatch b, ShardDb db, int headId) {
-        b.touch(headId);
+        b.deleted(headId);
         try {
             b.delete(db.postings(), key(headId));
             b.delete(db.centroids(), key(headId));
@@ -189,7 +244,7 @@ public final class SpannStorage {
     }
 
     public static void deletePosting(PostingBatch b, ShardDb db, int headId) {
-        b.touch(headId);
+        b.deleted(headId);
         try {
             b.delete(db.postings(), key(headId));
         } catch (RocksDBException e) {

@@ -95,6 +95,26 @@ class PostingCacheTest {
     }
 
     /**
+     * Postings written whole (by the build, splits, merges and rewrites) go into the cache as they
+     * are written (SpannStorage#commit): after the index settles, a search over every head reads
+     * none of them from RocksDB.
+     */
+    @Test
+    void postingsWrittenWholeAreCachedAsWritten(@TempDir Path dir) {
+        float[][] data = clustered(3000, 30, 31);
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, IndexBehaviourTest.small())) {
+            for (int i = 0; i < data.length; i++) index.insert(i, data[i]);
+            index.awaitQuiescent();
+            assertThat(index.rebalancerStats().get("splits")).as("splits").isPositive();
+            long misses = index.postingCacheStats().get("misses");
+            int heads = index.core().heads().size();
+            SpfreshIndex.SearchResult r = index.search(data[0], index.defaults(10).withNprobe(heads).withEpsilon(1e9));
+            assertThat(r.postingsScanned() + r.postingsSkipped()).isEqualTo(heads);
+            assertThat(index.postingCacheStats().get("misses") - misses).as("postings read from RocksDB, of %d", heads).isZero();
+        }
+    }
+
+    /**
      * Inserts are appends, which extend cached postings in place of dropping them
      * ({@link PostingCache#append}); at 256 dimensions the cached postings carry codes, which the
      * appends extend too.
