@@ -42,7 +42,8 @@ import org.apache.lucene.search.Query;
  * anything is written (API.md): a bad row throws an {@link IllegalArgumentException} carrying a
  * code and the JSON path ({@link InvalidRequestException}, {@link io.tamter.node.schema.SchemaException},
  * {@link io.tamter.node.filter.FilterException}) and nothing changes. A request touching several
- * shards is applied shard by shard; it is atomic per shard, not across shards.
+ * shards is submitted to all of them before it waits for any ({@link ShardParts}); it is atomic
+ * per shard, not across shards.
  */
 public final class Namespace {
     static final int RRF_K = 60;
@@ -275,7 +276,7 @@ public final class Namespace {
             List<RowParser.Row> mine = rowsOf(parsed, si);
             if (mine.isEmpty()) continue;
             final int shard = si;
-            int[] c = parts.write(si, () -> served(shard), view -> {
+            parts.add(si, () -> served(shard), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[3];
                 for (RowParser.Row r : mine) {
@@ -290,9 +291,11 @@ public final class Namespace {
                     out[old == null ? 0 : 1]++;
                 }
                 return new Shard.Resolution<>(ws, out);
+            }, c -> {
+                for (int i = 0; i < 3; i++) counts[i] += c[i];
             });
-            for (int i = 0; i < 3; i++) counts[i] += c[i];
         }
+        parts.run();
         return new WriteResult(counts[0], counts[1], 0, counts[2], counts[2] == 0, List.of());
     }
 
@@ -455,7 +458,7 @@ public final class Namespace {
         Schema schema = patchedSchema(parsed);
         Query[] conditions = parseConditions(condition, parsed, schema);
         ensureSettings(settings.dimensions(), schema);
-        int updated = 0, skipped = 0;
+        int[] counts = new int[2]; // updated, skipped
         List<WriteResult.RowError> errors = new ArrayList<>();
         ShardParts parts = new ShardParts();
         for (int si = 0; si < shards.length; si++) {
@@ -463,7 +466,7 @@ public final class Namespace {
             if (mine.isEmpty()) continue;
             record Out(int updated, int skipped, List<WriteResult.RowError> errors) {}
             final int fsi = si;
-            Out o = parts.write(si, () -> served(fsi), view -> {
+            parts.add(si, () -> served(fsi), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int u = 0, sk = 0;
                 List<WriteResult.RowError> errs = new ArrayList<>();
@@ -488,12 +491,14 @@ public final class Namespace {
                     u++;
                 }
                 return new Shard.Resolution<>(ws, new Out(u, sk, errs));
+            }, o -> {
+                counts[0] += o.updated();
+                counts[1] += o.skipped();
+                errors.addAll(o.errors());
             });
-            updated += o.updated();
-            skipped += o.skipped();
-            errors.addAll(o.errors());
         }
-        return new WriteResult(0, updated, 0, skipped, skipped == 0, errors);
+        parts.run();
+        return new WriteResult(0, counts[0], 0, counts[1], counts[1] == 0, errors);
     }
 
     /** Deletes documents by id (API.md {@code deletes}); with a {@code condition}, a conditional delete. Missing ids are ignored. */
@@ -505,13 +510,13 @@ public final class Namespace {
         List<DocId> parsed = RowParser.parseIds(ids, "deletes");
         Query cond = condition == null || condition.isNull() ? null
                 : new FilterParser(settings.schema()).parse(condition, "condition", RowParser.noRefNew());
-        int deleted = 0, skipped = 0;
+        int[] counts = new int[2]; // deleted, skipped
         ShardParts parts = new ShardParts();
         for (int si = 0; si < shards.length; si++) {
             final int shardIndex = si;
             List<DocId> mine = parsed.stream().filter(id -> id.shard(shards.length) == shardIndex).toList();
             if (mine.isEmpty()) continue;
-            int[] c = parts.write(si, () -> served(shardIndex), view -> {
+            parts.add(si, () -> served(shardIndex), view -> {
                 List<ShardWrite> ws = new ArrayList<>();
                 int[] out = new int[2];
                 for (DocId id : mine) {
@@ -528,11 +533,13 @@ public final class Namespace {
                     out[0]++;
                 }
                 return new Shard.Resolution<>(ws, out);
+            }, c -> {
+                counts[0] += c[0];
+                counts[1] += c[1];
             });
-            deleted += c[0];
-            skipped += c[1];
         }
-        return new WriteResult(0, 0, deleted, skipped, skipped == 0, List.of());
+        parts.run();
+        return new WriteResult(0, 0, counts[0], counts[1], counts[1] == 0, List.of());
     }
 
     /** Deletes every document matching {@code filter} (API.md {@code filter-delete}). */
@@ -543,10 +550,10 @@ public final class Namespace {
     private WriteResult deleteByFilterAdmitted(JsonNode filter) throws IOException {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
-        int deleted = 0;
+        int[] deleted = new int[1];
         ShardParts parts = new ShardParts();
         for (Shard sh : local()) {
-            deleted += parts.write(sh, view -> {
+            parts.add(sh, view -> {
                 VidBitSet bits = view.matching(q);
                 List<ShardWrite> ws = new ArrayList<>();
                 long[] words = bits.words();
@@ -558,9 +565,10 @@ public final class Namespace {
                     }
                 }
                 return new Shard.Resolution<>(ws, ws.size());
-            });
+            }, n -> deleted[0] += n);
         }
-        return new WriteResult(0, 0, deleted, 0, true, List.of());
+        parts.run();
+        return new WriteResult(0, 0, deleted[0], 0, true, List.of());
     }
 
     private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
@@ -955,22 +963,23 @@ public final class Namespace {
                 schema = schema.withInferred(a, "");
             }
             ensureSettings(dims, schema);
-            int written = 0;
+            int[] written = new int[1];
             ShardParts parts = new ShardParts();
             for (int si = 0; si < shards.length; si++) {
                 final int shard = si;
                 List<Document> mine = docs.stream().filter(d -> d.id().shard(shards.length) == shard).toList();
                 if (mine.isEmpty()) continue;
-                written += parts.write(shard, () -> served(shard), view -> {
+                parts.add(shard, () -> served(shard), view -> {
                     List<ShardWrite> ws = new ArrayList<>();
                     for (Document d : mine) {
                         DocumentCodec.Stored old = view.get(d.id());
                         ws.add(new ShardWrite.Put(old != null ? old.vid() : view.newVid(), d));
                     }
                     return new Shard.Resolution<>(ws, ws.size());
-                });
+                }, n -> written[0] += n);
             }
-            return written;
+            parts.run();
+            return written[0];
         });
     }
 

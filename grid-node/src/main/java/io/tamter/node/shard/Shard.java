@@ -14,6 +14,7 @@ import io.tamter.node.text.IndexFields;
 import io.tamter.node.text.TextIndex;
 import io.tamter.node.text.VidBitSet;
 import io.tamter.node.vector.VectorMetric;
+import io.tamter.node.wal.WalException;
 import io.tamter.node.wal.WalReader;
 import io.tamter.node.wal.WalShard;
 import io.tamter.node.wal.WalWriter;
@@ -760,6 +761,31 @@ public final class Shard implements AutoCloseable {
      * does, when no write comes; see {@link #applyLanded}).
      */
     public <R> R write(Resolver<R> resolver) throws IOException {
+        return await(submit(resolver));
+    }
+
+    /**
+     * A batch {@link #submit}ted: resolved and handed to the WAL, not yet known durable or applied.
+     * {@link #await} it.
+     */
+    public static final class Submitted<R> {
+        private final InFlight f; // null: the batch resolved to no effects
+        private final R result;
+
+        private Submitted(InFlight f, R result) {
+            this.f = f;
+            this.result = result;
+        }
+    }
+
+    /**
+     * The first half of {@link #write}: resolves the batch under the write lock and appends it to
+     * the WAL, without waiting for either to finish. A request with parts for several shards
+     * submits them all, then awaits each, so that their WAL writes (an object store round trip
+     * each) overlap. Throws what {@link #write} throws for a batch refused at once or whose
+     * resolver failed: nothing of it was written.
+     */
+    public <R> Submitted<R> submit(Resolver<R> resolver) throws IOException {
         InFlight f;
         R result;
         writeLock.lock();
@@ -776,7 +802,7 @@ public final class Shard implements AutoCloseable {
             }
             if (r.writes().isEmpty()) {
                 nextVid = vidMark;
-                return r.result();
+                return new Submitted<>(null, r.result());
             }
             byte[] payload = ShardWriteCodec.encode(r.writes());
             f = new InFlight(r.writes(), payload.length);
@@ -796,8 +822,27 @@ public final class Shard implements AutoCloseable {
         } finally {
             writeLock.unlock();
         }
-        awaitApplied(f);
-        return result;
+        return new Submitted<>(f, result);
+    }
+
+    /**
+     * Throws what {@link #submit} would be refused with at once now (a failed shard, or a WAL that
+     * is fenced, closed, settling a segment of unknown outcome or full), or returns. A request
+     * with parts for several shards asks every shard before submitting to any, so that one
+     * shard's refusal does not leave the others' parts written. (A segment found written late is
+     * no refusal: the next submit applies it first.)
+     */
+    public void checkAccepting() {
+        if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+        if (wal.landed() != null) return;
+        WalException refused = wal.refusal(0);
+        if (refused != null) throw refused;
+    }
+
+    /** The second half of {@link #write}: waits until the submitted batch is applied, and returns the resolver's result; throws what {@link #write} throws for a batch that failed. */
+    public <R> R await(Submitted<R> s) throws IOException {
+        if (s.f != null) awaitApplied(s.f);
+        return s.result;
     }
 
     /**

@@ -287,22 +287,11 @@ public final class WalWriter implements AutoCloseable {
         }
         lock.lock();
         try {
-            State s = state;
-            if (s == State.FENCED) return new WalFencedException(fencedReason);
-            if (s != State.OPEN) return new WalClosedException("WAL writer of shard " + shard + " is " + s);
-            Unsettled u = unsettled;
-            if (u != null || landed != null) {
-                unavailableRejections.incrementAndGet();
-                long n = u != null ? u.seq() : landed.seq();
-                return new WalUnavailableException("WAL of shard " + shard + " writes nothing until the object store settles segment "
-                        + n + (u != null ? ", whose outcome is unknown" : ", found written late and not applied yet")
-                        + "; this payload was not written");
-            }
-            if (pendingBytes + payload.length > config.maxPendingBytes()) {
-                backpressureRejections.incrementAndGet();
-                return new WalBackpressureException("WAL of shard " + shard + " has " + pendingBytes
-                        + " bytes pending; a payload of " + payload.length + " bytes would pass wal.max_pending_bytes="
-                        + config.maxPendingBytes());
+            WalException refused = refusalLocked(payload.length);
+            if (refused != null) {
+                if (refused instanceof WalUnavailableException) unavailableRejections.incrementAndGet();
+                if (refused instanceof WalBackpressureException) backpressureRejections.incrementAndGet();
+                return refused;
             }
             boolean wasEmpty = queue.isEmpty();
             queue.addLast(new Pending(payload, future, entryFuture, System.nanoTime()));
@@ -311,6 +300,39 @@ public final class WalWriter implements AutoCloseable {
             if (wasEmpty || queuedBytes >= config.groupCommitMaxBytes()) wakeCommitter.signal();
         } finally {
             lock.unlock();
+        }
+        return null;
+    }
+
+    /**
+     * Why an append of {@code bytes} would be refused now, or null (nothing is counted or queued).
+     * A request with parts for several shards asks each shard before appending to any, so that a
+     * shard refusing at once does not leave the request partly written.
+     */
+    public WalException refusal(int bytes) {
+        lock.lock();
+        try {
+            return refusalLocked(bytes);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private WalException refusalLocked(int bytes) {
+        State s = state;
+        if (s == State.FENCED) return new WalFencedException(fencedReason);
+        if (s != State.OPEN) return new WalClosedException("WAL writer of shard " + shard + " is " + s);
+        Unsettled u = unsettled;
+        if (u != null || landed != null) {
+            long n = u != null ? u.seq() : landed.seq();
+            return new WalUnavailableException("WAL of shard " + shard + " writes nothing until the object store settles segment "
+                    + n + (u != null ? ", whose outcome is unknown" : ", found written late and not applied yet")
+                    + "; this payload was not written");
+        }
+        if (pendingBytes + bytes > config.maxPendingBytes()) {
+            return new WalBackpressureException("WAL of shard " + shard + " has " + pendingBytes
+                    + " bytes pending; a payload of " + bytes + " bytes would pass wal.max_pending_bytes="
+                    + config.maxPendingBytes());
         }
         return null;
     }
