@@ -549,12 +549,17 @@ public final class Shard implements AutoCloseable {
         return exact(query, k, text.matchingVids(filter), maxDistance);
     }
 
+    /** Each searching thread's direct buffer for the vector index's filter bits (grown as shards grow). */
+    private static final ThreadLocal<ByteBuffer> FILTER_SCRATCH = new ThreadLocal<>();
+
     private List<VectorHit> searchIndex(SpfreshIndex idx, float[] query, int k, Query filter, float maxDistance) throws IOException {
         if (filter != null) {
             VidBitSet bits = text.matchingVids(filter);
             double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);
             if (bits.cardinality() <= Math.max(k, fraction * idx.liveCount())) return exact(query, k, bits, maxDistance);
-            SpfreshIndex.SearchOptions o = idx.defaults(k).withFilter(bits.toByteBuffer(), bits.limitBits());
+            ByteBuffer scratch = bits.toByteBuffer(FILTER_SCRATCH.get());
+            FILTER_SCRATCH.set(scratch); // read by this search only, on this thread, and free again when it returns
+            SpfreshIndex.SearchOptions o = idx.defaults(k).withFilter(scratch, bits.limitBits());
             if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
             return toHits(idx.search(query, o));
         }

@@ -51,7 +51,21 @@ public final class VidBitSet {
 
     /** The words as a fresh direct little-endian buffer, positioned at 0, for the vector index's filter. */
     public ByteBuffer toByteBuffer() {
-        ByteBuffer b = ByteBuffer.allocateDirect(Math.max(8, words.length * 8)).order(ByteOrder.LITTLE_ENDIAN);
+        return toByteBuffer(null);
+    }
+
+    /**
+     * The words written into {@code reuse} when it is a direct little-endian buffer large enough
+     * (bytes past the words are left as they were: readers stop at {@link #limitBits()}), else
+     * into a new one (twice as large as needed, so that a caller keeping it for the next filter of
+     * a growing shard reallocates seldom). A filtered search reuses one per thread instead of
+     * allocating direct memory per query.
+     */
+    public ByteBuffer toByteBuffer(ByteBuffer reuse) {
+        int bytes = Math.max(8, words.length * 8);
+        ByteBuffer b = reuse != null && reuse.isDirect() && reuse.capacity() >= bytes && reuse.order() == ByteOrder.LITTLE_ENDIAN
+                ? reuse.clear()
+                : ByteBuffer.allocateDirect(reuse == null ? bytes : 2 * bytes).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < words.length; i++) b.putLong(i * 8, words[i]);
         return b;
     }
