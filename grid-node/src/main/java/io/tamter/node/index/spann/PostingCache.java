@@ -45,7 +45,7 @@ final class PostingCache {
      * kernels' float loads; measured on sift10k: 7,300–7,700 QPS against 4,400–5,000 scanning the
      * stored bytes, which the Vector API reads as bytes reinterpreted as floats).
      *
-     * @param vids       the entries' vids
+     * @param vids       the entries' vids (the first {@code count}; an appended entry's arrays have room for more)
      * @param versions   their 16-bit versions (compare as {@code & 0xFFFF})
      * @param vectors    their vectors, row after row ({@code dim} floats each)
      * @param count      the entry count (live and stale)
@@ -88,17 +88,30 @@ final class PostingCache {
          * This posting with {@code added} entries (appends' merge operands) after its own, as
          * RocksDB's merge operator concatenates them: its bounds and codes extended to cover them
          * (the radius grows to the farthest new entry; one past the outlier cut joins the outliers;
-         * codes are taken against the same centre). A copy: searches holding this entry go on
-         * reading it unchanged. An added entry already here (same vid and version) is left out:
+         * codes are taken against the same centre). A new entry: searches holding this one go on
+         * reading it unchanged (the new one may share its arrays, writing only past its count). An added entry already here (same vid and version) is left out:
          * a search may read the posting from RocksDB after the append's write and offer it before
          * the append reaches the cache (appends to one posting run concurrently, under a shared
          * lock), and then the entry it extends holds the new one already.
          */
         Entry appended(java.util.List<byte[]> added) {
             int dim = PostingCodec.entryDim(added.get(0));
-            long[] v = java.util.Arrays.copyOf(vids, count + added.size());
-            short[] ver = java.util.Arrays.copyOf(versions, v.length);
-            float[] vec = java.util.Arrays.copyOf(vectors, v.length * dim);
+            int need = count + added.size();
+            long[] v = vids;
+            short[] ver = versions;
+            float[] vec = vectors;
+            if (need > v.length) {
+                // room for half as many again: copying the whole posting per append was quadratic
+                // while LIRE lagged behind a burst of inserts into one region (a third of the
+                // server's CPU under single-row upserts, postings of thousands of entries)
+                int cap = Math.max(need, count + (count >> 1) + 8);
+                v = java.util.Arrays.copyOf(vids, cap);
+                ver = java.util.Arrays.copyOf(versions, cap);
+                vec = java.util.Arrays.copyOf(vectors, cap * dim);
+            }
+            // Writing past count into arrays this entry shares is safe: only the entry the cache
+            // maps is ever extended (inside the key's compute), every entry sharing its arrays is an
+            // older snapshot of it with a smaller count, and readers read below their entry's count.
             int n = count;
             for (byte[] b : added) {
                 long vid = PostingCodec.entryVid(b);
@@ -110,11 +123,6 @@ final class PostingCache {
                 n++;
             }
             if (n == count) return this;
-            if (n < v.length) {
-                v = java.util.Arrays.copyOf(v, n);
-                ver = java.util.Arrays.copyOf(ver, n);
-                vec = java.util.Arrays.copyOf(vec, n * dim);
-            }
             float r = radius, core = coreRadius;
             int[] out = outliers;
             if (centre != null && !Float.isNaN(radius)) {
