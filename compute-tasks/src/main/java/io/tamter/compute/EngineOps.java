@@ -32,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
@@ -505,8 +504,8 @@ public final class EngineOps {
         }
     }
 
-    /** A fresh operation id ({@code op-} + a random UUID). */
+    /** A fresh operation id ({@link io.tamter.client.wire.Envelope#newOperationId}: {@code op-} + a random UUID). */
     public static String newOperationId() {
-        return "op-" + UUID.randomUUID();
+        return io.tamter.client.wire.Envelope.newOperationId();
     }
 }

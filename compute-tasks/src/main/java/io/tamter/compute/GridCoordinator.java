@@ -1,5 +1,7 @@
 package io.tamter.compute;
 
+import io.tamter.client.wire.Op;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,5 +1,7 @@
 package io.tamter.compute;
 
+import io.tamter.client.wire.Op;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.config.Params;
 import io.tamter.node.namespace.Namespace;
@@ -50,7 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     private static final long serialVersionUID = 1L;
-    public static final String NAME = TamterTask.class.getName();
+    /** The name thin clients run it by: {@link io.tamter.client.wire.Envelope#TASK_NAME}, which must be this class's name. */
+    public static final String NAME = io.tamter.client.wire.Envelope.TASK_NAME;
     static final String OPS_KEY = "tamter.ops";
     private static final Logger LOG = LoggerFactory.getLogger(TamterTask.class);
 

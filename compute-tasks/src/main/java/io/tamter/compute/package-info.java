@@ -7,7 +7,10 @@
  * body. Requests and responses are {@link io.tamter.compute.OpRequest} and
  * {@link io.tamter.compute.OpResponse}: objects within one JVM (the HTTP frontend and the jobs
  * Ignite runs on the local node, unmarshalled), JSON text between nodes and for thin clients
- * ({@link io.tamter.compute.TamterClient}), which so share one format with the REST API.
+ * ({@code io.tamter.client.TamterClient}), which so share one format with the REST API. That text
+ * format, the task name and the operation names ({@link io.tamter.client.wire.Op}) live in the
+ * tamter-client module ({@link io.tamter.client.wire.Envelope}), which apps depend on without the
+ * engine; the two records here encode through it.
  *
  * <p>Not yet: a write split into per-shard jobs on different owners (all shards of a namespace
  * are opened together on one node until the grid issue places them separately).

@@ -1,5 +1,7 @@
 package io.tamter.compute;
 
+import io.tamter.client.wire.Op;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;

@@ -1,6 +1,6 @@
 package io.tamter.http.api;
 
-import io.tamter.compute.Op;
+import io.tamter.client.wire.Op;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;

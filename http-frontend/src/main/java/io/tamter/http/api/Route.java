@@ -1,7 +1,7 @@
 package io.tamter.http.api;
 
 import io.javalin.http.HandlerType;
-import io.tamter.compute.Op;
+import io.tamter.client.wire.Op;
 import java.util.List;
 
 /**

@@ -7,7 +7,7 @@ import static io.javalin.http.HandlerType.POST;
 import static io.javalin.http.HandlerType.PUT;
 
 import io.javalin.http.HandlerType;
-import io.tamter.compute.Op;
+import io.tamter.client.wire.Op;
 import java.util.List;
 
 /**

@@ -2,11 +2,22 @@ package io.tamter.http.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tamter.compute.Op;
-import io.tamter.compute.OpResponse;
-import io.tamter.compute.TamterClient;
+import io.tamter.client.Document;
+import io.tamter.client.Patch;
+import io.tamter.client.Row;
+import io.tamter.client.SearchRequest;
+import io.tamter.client.SearchResult;
+import io.tamter.client.TamterClient;
+import io.tamter.client.TamterException;
+import io.tamter.client.WriteResult;
+import io.tamter.client.wire.Envelope;
+import io.tamter.client.wire.Op;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -39,22 +50,45 @@ class ThinClientAndTextTest {
             for (JsonNode m : hy.get("matches")) assertThat(m.get("text").asText()).containsIgnoringCase("fox");
 
             try (TamterClient c = TamterClient.connect("127.0.0.1:" + s.clientPort)) {
-                OpResponse up = c.upsert("docs", "{\"upsert_rows\":[{\"id\":\"d\",\"text\":\"Central banks raise interest rates again\",\"kind\":\"finance\"}]}");
-                assertThat(up.httpStatus()).isEqualTo(200);
-                assertThat(up.body().get("operation_id").asText()).startsWith("op-");
-                OpResponse found = c.search("docs", "{\"text\":\"interest rates\",\"mode\":\"bm25\",\"top_k\":5}");
-                assertThat(found.body().get("matches")).hasSize(2);
-                OpResponse bad = c.execute(Op.UPSERT, "docs", "{\"upsert_rows\":[{\"id\":\"e\",\"vector\":[1,2]}]}");
-                assertThat(bad.httpStatus()).isEqualTo(400);
-                assertThat(bad.body().get("error").get("code").asText()).isEqualTo("invalid_vector_dimensions");
-                assertThat(c.execute(Op.GET_NAMESPACE, "nope", "{}").httpStatus()).isEqualTo(404);
-                // a number beyond a double is refused, not sent on as the string "Infinity"
-                OpResponse inf = c.execute(Op.BATCH_DELETE, "docs", "{\"deletes\":[1e400]}");
+                WriteResult up = c.upsert("docs", Row.of("d").text("Central banks raise interest rates again").attr("kind", "finance"));
+                assertThat(up.inserted()).isEqualTo(1);
+                assertThat(up.operationId()).startsWith("op-");
+                SearchResult found = c.search("docs", SearchRequest.text("interest rates").mode(SearchRequest.Mode.BM25).topK(5));
+                assertThat(found.ids()).containsExactlyInAnyOrder("b", "d");
+                assertThat(found.matches().get(0).attributes().get("kind")).isEqualTo("finance");
+                SearchResult animals = c.search("docs", SearchRequest.text("fox").mode(SearchRequest.Mode.HYBRID).topK(3)
+                        .filter(Map.of("kind", "animal")).includeText(true));
+                assertThat(animals.ids()).containsExactlyInAnyOrder("a", "c");
+                assertThat(animals.matches().get(0).text()).containsIgnoringCase("fox");
+                // a typed error: status, code and the JSON path of API.md's error body
+                assertThatThrownBy(() -> c.upsert("docs", List.of(Row.of("e").vector(1, 2))))
+                        .isInstanceOfSatisfying(TamterException.class, e -> {
+                            assertThat(e.httpStatus()).isEqualTo(400);
+                            assertThat(e.code()).isEqualTo("invalid_vector_dimensions");
+                            assertThat(e.path()).isEqualTo("upsert_rows[0].vector");
+                        });
+                assertThatThrownBy(() -> c.namespace("nope")).isInstanceOfSatisfying(TamterException.class,
+                        e -> assertThat(e.httpStatus()).isEqualTo(404));
+                // patch (a missing id is listed, not created), get, delete, namespaces
+                WriteResult p = c.patch("docs", Patch.of("d").set("kind", "banking"), Patch.of("zz").set("kind", "x"));
+                assertThat(p.updated()).isEqualTo(1);
+                assertThat(p.errors()).extracting(WriteResult.RowError::id).containsExactly("zz");
+                Document d = c.getDocument("docs", "d").orElseThrow();
+                assertThat(d.attributes()).containsEntry("kind", "banking");
+                assertThat(d.text()).startsWith("Central banks");
+                assertThat(c.getDocument("docs", "zz")).isEmpty();
+                assertThat(c.namespaces()).contains("docs");
+                assertThat(c.namespace("docs").approxRowCount()).isEqualTo(4);
+                // the raw escape hatch: a number beyond a double is refused, not sent on as the string "Infinity"
+                Envelope.Response inf = c.call(Op.BATCH_DELETE, "docs", Envelope.JSON.readTree("{\"deletes\":[1e400]}"), Map.of());
                 assertThat(inf.httpStatus()).isEqualTo(400);
                 assertThat(inf.body().get("error").get("code").asText()).isEqualTo("invalid_number");
+                assertThatThrownBy(() -> c.upsert("docs", Row.of("f").vector(1, Float.NaN, 3)))
+                        .isInstanceOfSatisfying(TamterException.class, e -> assertThat(e.code()).isEqualTo("invalid_number"));
+                assertThat(c.delete("docs", "zz2").deleted()).isZero();
             }
             // what the thin client wrote is visible over HTTP
-            assertThat(s.ok("GET", ns + "/documents/d", null).get("document").get("metadata").get("kind").asText()).isEqualTo("finance");
+            assertThat(s.ok("GET", ns + "/documents/d", null).get("document").get("metadata").get("kind").asText()).isEqualTo("banking");
         }
     }
 }

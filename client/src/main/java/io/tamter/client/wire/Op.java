@@ -1,10 +1,10 @@
-package io.tamter.compute;
+package io.tamter.client.wire;
 
 import java.util.Locale;
 
 /**
  * Every operation of API.md that reaches the engine, by the name callers use ({@link #wire()}):
- * the HTTP routes map to these, and {@link TamterClient} sends them over the Ignite thin client.
+ * the HTTP routes map to these, and {@link io.tamter.client.TamterClient} sends them over the Ignite thin client.
  */
 public enum Op {
     UPSERT(Access.WRITE, true),

@@ -1,4 +1,4 @@
-package io.tamter.compute;
+package io.tamter.client.wire;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.ByteBuffer;
