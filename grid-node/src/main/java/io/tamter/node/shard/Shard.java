@@ -939,6 +939,11 @@ public final class Shard implements AutoCloseable {
                     if (!batch.isEmpty() && (!next.isDone() || next.isCompletedExceptionally())) break;
                     WalWriter.Appended first = next.join();
                     int from = batch.size();
+                    // a segment that became durable after the snapshot may hold batches queued after
+                    // it: they are all in the queue now (a batch joins the queue under the monitor
+                    // it was handed to the WAL under, before any segment can hold it), and the
+                    // snapshot's prefix is unchanged (only this lock's holder finishes batches)
+                    if (from + first.entries() > queued.size()) queued = inFlight.oldest(Integer.MAX_VALUE);
                     if (first.entry() != 0 || from + first.entries() > queued.size()) {
                         throw new IllegalStateException("WAL segment " + first.seq() + " of shard " + walShard + " has " + first.entries()
                                 + " entries, but " + (queued.size() - from) + " from entry " + first.entry() + " are in flight");
