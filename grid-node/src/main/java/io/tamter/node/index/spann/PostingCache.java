@@ -45,7 +45,7 @@ final class PostingCache {
      * kernels' float loads; measured on sift10k: 7,300–7,700 QPS against 4,400–5,000 scanning the
      * stored bytes, which the Vector API reads as bytes reinterpreted as floats).
      *
-     * @param vids       the entries' vids (the first {@code count}; an appended entry's arrays have room for more)
+     * @param vids       the entries' vids
      * @param versions   their 16-bit versions (compare as {@code & 0xFFFF})
      * @param vectors    their vectors, row after row ({@code dim} floats each)
      * @param count      the entry count (live and stale)
@@ -58,11 +58,8 @@ final class PostingCache {
      *                   {@link SpannSearcher#OUTLIER_RATIO} times the median entry: vectors that
      *                   LIRE has not yet moved to a head near them (ascending; often empty)
      * @param codes      the entries' 1-bit codes against the head ({@code index.code_min_dims}), or null
-     * @param centre     the head's centroid the bounds were taken against, or null without bounds
-     * @param outlierCut the distance from the centre beyond which an entry is an outlier (NaN without bounds)
      */
-    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers, ResidualCodes codes,
-                 float[] centre, float outlierCut) {
+    record Entry(long[] vids, short[] versions, float[] vectors, int count, float radius, float coreRadius, int[] outliers, ResidualCodes codes) {
         /** The entries of a stored posting ({@link PostingCodec}), without radius (NaN) and outliers. */
         static Entry decode(byte[] posting, int dim, int count) {
             long[] vids = new long[count];
@@ -73,82 +70,15 @@ final class PostingCache {
                 versions[i] = (short) PostingCodec.version(posting, dim, i);
                 PostingCodec.vector(posting, dim, i, vectors, i * dim);
             }
-            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS, null, null, Float.NaN);
+            return new Entry(vids, versions, vectors, count, Float.NaN, Float.NaN, NO_OUTLIERS, null);
         }
 
-        Entry withBounds(float radius, float coreRadius, int[] outliers, float[] centre, float outlierCut) {
-            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, codes, centre, outlierCut);
+        Entry withBounds(float radius, float coreRadius, int[] outliers) {
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, codes);
         }
 
         Entry withCodes(ResidualCodes c) {
-            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, c, centre, outlierCut);
-        }
-
-        /**
-         * This posting with {@code added} entries (appends' merge operands) after its own, as
-         * RocksDB's merge operator concatenates them: its bounds and codes extended to cover them
-         * (the radius grows to the farthest new entry; one past the outlier cut joins the outliers;
-         * codes are taken against the same centre). A new entry: searches holding this one go on
-         * reading it unchanged (the new one may share its arrays, writing only past its count). An added entry already here (same vid and version) is left out:
-         * a search may read the posting from RocksDB after the append's write and offer it before
-         * the append reaches the cache (appends to one posting run concurrently, under a shared
-         * lock), and then the entry it extends holds the new one already.
-         */
-        Entry appended(java.util.List<byte[]> added) {
-            int dim = PostingCodec.entryDim(added.get(0));
-            int need = count + added.size();
-            long[] v = vids;
-            short[] ver = versions;
-            float[] vec = vectors;
-            if (need > v.length) {
-                // room for half as many again: copying the whole posting per append was quadratic
-                // while LIRE lagged behind a burst of inserts into one region (a third of the
-                // server's CPU under single-row upserts, postings of thousands of entries)
-                int cap = Math.max(need, count + (count >> 1) + 8);
-                v = java.util.Arrays.copyOf(vids, cap);
-                ver = java.util.Arrays.copyOf(versions, cap);
-                vec = java.util.Arrays.copyOf(vectors, cap * dim);
-            }
-            // Writing past count into arrays this entry shares is safe: only the entry the cache
-            // maps is ever extended (inside the key's compute), every entry sharing its arrays is an
-            // older snapshot of it with a smaller count, and readers read below their entry's count.
-            int n = count;
-            for (byte[] b : added) {
-                long vid = PostingCodec.entryVid(b);
-                short version = (short) PostingCodec.entryVersion(b);
-                if (holds(v, ver, n, vid, version)) continue;
-                v[n] = vid;
-                ver[n] = version;
-                PostingCodec.entryVector(b, dim, vec, n * dim);
-                n++;
-            }
-            if (n == count) return this;
-            float r = radius, core = coreRadius;
-            int[] out = outliers;
-            if (centre != null && !Float.isNaN(radius)) {
-                for (int i = count; i < n; i++) {
-                    double sq = 0;
-                    for (int j = 0; j < dim; j++) {
-                        double d = (double) vec[i * dim + j] - centre[j];
-                        sq += d * d;
-                    }
-                    float d = (float) Math.sqrt(sq);
-                    r = Math.max(r, d);
-                    if (d > outlierCut) {
-                        out = java.util.Arrays.copyOf(out, out.length + 1);
-                        out[out.length - 1] = i;
-                    } else {
-                        core = Math.max(core, d);
-                    }
-                }
-            }
-            ResidualCodes c = codes == null ? null : codes.appended(vec, count, n, dim);
-            return new Entry(v, ver, vec, n, r, core, out, c, centre, outlierCut);
-        }
-
-        private static boolean holds(long[] vids, short[] versions, int n, long vid, short version) {
-            for (int i = 0; i < n; i++) if (vids[i] == vid && versions[i] == version) return true;
-            return false;
+            return new Entry(vids, versions, vectors, count, radius, coreRadius, outliers, c);
         }
 
         long bytes() {
@@ -168,8 +98,6 @@ final class PostingCache {
     private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
-    /** Cached postings extended by appends ({@link #append}) rather than dropped. */
-    private final LongAdder extended = new LongAdder();
 
     PostingCache(long maxBytes) {
         this.cache = Caffeine.newBuilder()
@@ -233,30 +161,6 @@ final class PostingCache {
     }
 
     /**
-     * Extends the cached posting of {@code head} by entries just appended to it in RocksDB
-     * ({@link Entry#appended}), instead of dropping it: under a stream of inserts every posting
-     * takes appends all the time, and dropping it sent each following search to BlobDB to read
-     * and decode it again. Called after the write, like {@link #invalidate}, and under the same
-     * protocol: the stripe is bumped inside the key's compute, so a reader that read RocksDB
-     * before the append cannot offer what it read; the entry is replaced, never changed in place.
-     * Without a cached entry this is an invalidation.
-     */
-    void append(int head, java.util.List<byte[]> added) {
-        int s = stripe(head);
-        cache.asMap().compute(head, (k, old) -> {
-            stripes.incrementAndGet(s);
-            if (old == null) {
-                setRadius(head, Float.NaN);
-                return null;
-            }
-            Entry e = old.appended(added);
-            setRadius(head, e.radius());
-            extended.increment();
-            return e;
-        });
-    }
-
-    /**
      * Caches {@code e} as the posting of {@code head} just written whole; called after the write,
      * under the same protocol as {@link #invalidate} (the stripe is bumped inside the key's
      * compute, so a reader that read the old posting cannot offer it afterwards).
@@ -270,7 +174,7 @@ final class PostingCache {
         });
     }
 
-    /** Drops the posting of {@code head}; called after every committed write to it but appends and whole writes. */
+    /** Drops the posting of {@code head}; called after every committed write to it but whole writes. */
     void invalidate(int head) {
         int s = stripe(head);
         cache.asMap().compute(head, (k, old) -> {
@@ -291,10 +195,6 @@ final class PostingCache {
 
     long misses() {
         return misses.sum();
-    }
-
-    long extended() {
-        return extended.sum();
     }
 
     private static int stripe(int head) {

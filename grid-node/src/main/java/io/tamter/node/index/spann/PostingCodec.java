@@ -88,26 +88,6 @@ public final class PostingCodec {
         for (int i = 0; i < dim; i++) F32.set(b, v + 4 * i, src[srcOffset + i]);
     }
 
-    /** The vid of a lone entry (an append's merge operand, {@link #entry}). */
-    static long entryVid(byte[] entry) {
-        return (long) I64.get(entry, 0);
-    }
-
-    /** The version of a lone entry. */
-    static int entryVersion(byte[] entry) {
-        return Short.toUnsignedInt((short) I16.get(entry, PostingLayout.VID_BYTES));
-    }
-
-    /** The vector of a lone entry into {@code dst[dstOffset .. dstOffset + dim)}. */
-    static void entryVector(byte[] entry, int dim, float[] dst, int dstOffset) {
-        for (int j = 0; j < dim; j++) dst[dstOffset + j] = (float) F32.get(entry, PostingLayout.ENTRY_HEADER_BYTES + 4 * j);
-    }
-
-    /** The dimension of a lone entry, from its length. */
-    static int entryDim(byte[] entry) {
-        return (entry.length - PostingLayout.ENTRY_HEADER_BYTES) / Float.BYTES;
-    }
-
     /** A whole posting (header + entries) from parallel arrays. */
     public static byte[] encode(int dim, int count, long[] vids, int[] versions, float[][] vectors) {
         int eb = entryBytes(dim);

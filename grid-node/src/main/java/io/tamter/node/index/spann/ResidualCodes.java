@@ -19,8 +19,9 @@ import io.tamter.kernels.VectorKernels;
  * {@code factor·(2·S_b(q) − S(q) − corr)}, where {@code factor = |r|²/Σ|r_j|} and
  * {@code corr = 2·S_b(c) − S(c)} are per entry. S_b(q) comes from the query quantized to
  * {@value #QUERY_BITS} bits per component ({@link Query}: {@code q̃_j = lo + Δ·k_j}):
- * {@code S_b(q̃) = lo·ones + Δ·Σ_p 2^p·popcount(b AND plane_p)}, with {@code ones} = popcount(b)
- * per entry and the popcounts from {@link VectorKernels#bitPlaneSums}. Then
+ * {@code S_b(q̃) = lo·ones + Δ·Σ_{j: b_j} k_j}, with {@code ones} = popcount(b) per entry and the
+ * sums of k over the set bits from {@link VectorKernels#byteTableSums} (a table per code byte,
+ * built once per query). Then
  * <ul>
  *   <li>squared L2: {@code |x − q|² = |r|² − 2<r, v> + |v|²} ({@code base} = |r|²);</li>
  *   <li>dot (kernel distance {@code −<x, q>}): {@code <x, q> = <c, q> + <r, c> + <r, v>}
@@ -30,8 +31,8 @@ import io.tamter.kernels.VectorKernels;
  * {@code ε0·|r|·|v|·√(1 − a²)/(a·√(d − 1))}, a = {@code <u, r/|r|>}, with high probability over
  * the rotation; {@code error} holds everything but {@code ε0·|v|}. {@code index.code_error_bound}
  * is ε0 (RaBitQ's 1.9), and the benchmarks measure recall with it (benchmarks/README.md). The query's rounding adds {@code Σ ±e_j} to
- * {@code 2·S_b(q) − S(q)} (e = q − q̃, the signs the code's), whose spread is {@code |e|}: the
- * bound adds {@code ε0·factor·|e|} for it.
+ * {@code 2·S_b(q) − S(q)} (e = q − q̃, the signs the code's), at most {@code |e|_1}: the bound adds
+ * {@code factor·|e|_1}, exactly, so that an entry equal to the query is never cut by rounding.
  *
  * <p>Codes are derived from the decoded vectors when a posting enters the {@link PostingCache},
  * never stored: the vectors stay the truth and the format on disk does not change.
@@ -176,25 +177,6 @@ public final class ResidualCodes {
         return new ResidualCodes(centre, metric, (float) cc, words, bits, ones, factor, corr, base, error);
     }
 
-    /** These codes and those of {@code vectors}' rows {@code [from, to)}, coded against the same centre. */
-    ResidualCodes appended(float[] vectors, int from, int to, int dim) {
-        ResidualCodes more = encode(centre, java.util.Arrays.copyOfRange(vectors, from * dim, to * dim), to - from, dim, metric);
-        return new ResidualCodes(centre, metric, centreNormSquared, words, concat(bits, more.bits), concat(ones, more.ones), concat(factor, more.factor),
-                concat(corr, more.corr), concat(base, more.base), concat(error, more.error));
-    }
-
-    private static float[] concat(float[] a, float[] b) {
-        float[] c = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
-    private static long[] concat(long[] a, long[] b) {
-        long[] c = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
     /** The number of coded entries. */
     public int count() {
         return ones.length;
@@ -223,7 +205,7 @@ public final class ResidualCodes {
      */
     public void lowerBounds(VectorKernels kernels, Query cq, float[] q, double qq, Metric metric, double eps, int[] popcounts, float[] out) {
         int count = ones.length, dim = centre.length;
-        kernels.bitPlaneSums(bits, words, count, cq.planes, QUERY_BITS, popcounts);
+        kernels.byteTableSums(bits, words, count, cq.table, popcounts);
         boolean l2 = metric == Metric.L2;
         double qc = kernels.dot(q, 0, centre, 0, dim);
         double vv = l2 ? kernels.squaredL2(q, 0, centre, 0, dim) : Math.max(0, qq - 2 * qc + centreNormSquared);
@@ -242,23 +224,26 @@ public final class ResidualCodes {
     }
 
     /**
-     * A query rotated ({@link #rotate}) and quantized for {@link VectorKernels#bitPlaneSums}:
-     * {@code q̃_j = lo + Δ·k_j}, k_j in [0, 2^{@value #QUERY_BITS}), rounded to nearest; plane p
-     * holds bit p of every k_j. Built once per search, reused for every coded posting it scans.
+     * A query rotated ({@link #rotate}) and quantized for {@link VectorKernels#byteTableSums}:
+     * {@code q̃_j = lo + Δ·k_j}, k_j in [0, 2^{@value #QUERY_BITS}), rounded to nearest; the table
+     * holds, per code byte and byte value, the sum of k over the value's set bits (256 shorts per
+     * 8 components: 16 KB at 512 padded dimensions). Built once per search, reused for every coded
+     * posting it scans.
      */
     public static final class Query {
-        long[] planes = new long[0];
+        short[] table = new short[0];
+        private int[] ks = new int[0];
         private float[] rotated = new float[0];
         float lo, step;
         /** S(q̃), and the L1 norm of the rounding Pq − q̃ (its exact bound, see the class comment). */
         double sum, roundingL1;
 
         public void quantize(float[] q) {
-            int dim = q.length, n = paddedDim(dim), words = n >>> 6;
+            int dim = q.length, n = paddedDim(dim);
             if (rotated.length < n) rotated = new float[n];
             rotate(q, 0, dim, rotated);
-            if (planes.length < QUERY_BITS * words) planes = new long[QUERY_BITS * words];
-            java.util.Arrays.fill(planes, 0, QUERY_BITS * words, 0L);
+            if (table.length < 32 * n) table = new short[32 * n];
+            if (ks.length < n) ks = new int[n];
             float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
                 min = Math.min(min, rotated[j]);
@@ -273,7 +258,12 @@ public final class ResidualCodes {
                 float qt = lo + step * k;
                 s += qt;
                 e1 += Math.abs((double) rotated[j] - qt);
-                for (int p = 0; p < QUERY_BITS; p++) if ((k >>> p & 1) != 0) planes[p * words + (j >>> 6)] |= 1L << j;
+                ks[j] = k;
+            }
+            // table[256·p + v]: k summed over v's set bits, component 8p + bit (8 · 255 fits a short)
+            for (int p = 0, t = 0; p < n >>> 3; p++, t += 256) {
+                table[t] = 0;
+                for (int v = 1; v < 256; v++) table[t + v] = (short) (table[t + (v & (v - 1))] + ks[8 * p + Integer.numberOfTrailingZeros(v)]);
             }
             sum = s;
             roundingL1 = e1;

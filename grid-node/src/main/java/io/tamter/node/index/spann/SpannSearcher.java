@@ -478,7 +478,7 @@ public final class SpannSearcher {
         }
         int[] outliers = n == 0 ? NO_OUTLIERS : new int[n];
         for (int i = 0, j = 0; i < count && n > 0; i++) if (d[i] > cut) outliers[j++] = i;
-        return e.withBounds(sorted[count - 1], coreMax, outliers, h.centroid, cut);
+        return e.withBounds(sorted[count - 1], coreMax, outliers);
     }
 
     /** Keeps the heads within (1+ε) of the nearest one, by the metric's ratio distance. */

@@ -308,8 +308,8 @@ public final class SpfreshIndex implements AutoCloseable {
     /** The posting cache's size in bytes and its hit and miss counts since the index opened. */
     public Map<String, Long> postingCacheStats() {
         PostingCache c = core.storage.cache();
-        if (c == null) return Map.of("bytes", 0L, "hits", 0L, "misses", 0L, "extended", 0L);
-        return Map.of("bytes", c.bytes(), "hits", c.hits(), "misses", c.misses(), "extended", c.extended());
+        if (c == null) return Map.of("bytes", 0L, "hits", 0L, "misses", 0L);
+        return Map.of("bytes", c.bytes(), "hits", c.hits(), "misses", c.misses());
     }
 
     @Override

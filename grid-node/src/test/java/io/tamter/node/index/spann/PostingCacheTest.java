@@ -95,29 +95,37 @@ class PostingCacheTest {
     }
 
     /**
-     * Postings written whole (by the build, splits, merges and rewrites) go into the cache as they
-     * are written (SpannStorage#commit): after the index settles, a search over every head reads
-     * none of them from RocksDB.
+     * Postings written whole (splits, merges, rewrites) go into the cache as they are written
+     * (SpannStorage#commit, the searcher's warmer) instead of being read back from RocksDB by the
+     * next search; appends drop a cached posting, so only the postings no insert touched since
+     * stay warm. One run: the first search over every head after a settled stream of inserts read
+     * 79 of 156 postings from RocksDB with the warmer.
      */
     @Test
     void postingsWrittenWholeAreCachedAsWritten(@TempDir Path dir) {
+        long warm = missesOfASearchOverEveryHead(dir.resolve("warm"), true);
+        long cold = missesOfASearchOverEveryHead(dir.resolve("cold"), false);
+        assertThat(warm).as("postings read from RocksDB with the warmer, against %d without", cold).isLessThan(cold * 3 / 4);
+    }
+
+    private static long missesOfASearchOverEveryHead(Path dir, boolean warmer) {
         float[][] data = clustered(3000, 30, 31);
         try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM, IndexBehaviourTest.small())) {
+            if (!warmer) index.core().storage.setWarmer(null);
             for (int i = 0; i < data.length; i++) index.insert(i, data[i]);
             index.awaitQuiescent();
             assertThat(index.rebalancerStats().get("splits")).as("splits").isPositive();
             long misses = index.postingCacheStats().get("misses");
             int heads = index.core().heads().size();
-            SpfreshIndex.SearchResult r = index.search(data[0], index.defaults(10).withNprobe(heads).withEpsilon(1e9));
-            assertThat(r.postingsScanned() + r.postingsSkipped()).isEqualTo(heads);
-            assertThat(index.postingCacheStats().get("misses") - misses).as("postings read from RocksDB, of %d", heads).isZero();
+            index.search(data[0], index.defaults(10).withNprobe(heads).withEpsilon(1e9));
+            return index.postingCacheStats().get("misses") - misses;
         }
     }
 
     /**
-     * Inserts are appends, which extend cached postings in place of dropping them
-     * ({@link PostingCache#append}); at 256 dimensions the cached postings carry codes, which the
-     * appends extend too.
+     * Searches that refill the cache against inserts and deletes that drop what they touch: a
+     * search right after a write sees it. At 256 dimensions the cached postings carry codes, and
+     * the search scans them first (the query equal to the vector is never cut by the bound).
      */
     @ParameterizedTest
     @ValueSource(ints = {DIM, 256})
@@ -172,7 +180,6 @@ class PostingCacheTest {
             }
             assertThat(failure.get()).isNull();
             assertThat(index.postingCacheStats().get("hits")).isPositive();
-            assertThat(index.postingCacheStats().get("extended")).as("cached postings extended by appends").isPositive();
         }
     }
 }
