@@ -40,25 +40,54 @@ public interface VectorKernels {
     void distances(Metric metric, float[] query, float[] matrix, int offset, int count, int dim, float[] out);
 
     /**
-     * Sums of a quantized query over the set bits of 1-bit codes, the scan of quantized postings
-     * (see {@code ResidualCodes}): {@code count} codes of {@code words} 64-bit words lie one after
-     * another in {@code codes}; bit j of a code stands for component j (bit {@code j % 64} of word
-     * {@code j / 64}). {@code table} holds, for every byte position p of a code (component
-     * {@code 8p} to {@code 8p + 7}) and every byte value v, the query's quantized components summed
-     * over v's set bits, at {@code table[256 * p + v]}. Then {@code out[i]} is the query summed over
-     * code i's set bits: one table load per code byte, where summing bit planes took a popcount per
-     * plane and word (eight planes for an 8-bit query: twice the time of the whole scan before).
-     * Integer arithmetic, so every implementation gives the same answer; they all share this one.
+     * Bit-plane dot products of 1-bit codes with a query quantized to {@code bits} bits per
+     * component, the scan of quantized postings: {@code count} codes of {@code words} 64-bit words
+     * lie one after another in {@code codes}; plane p of the query ({@code planes[p * words ..]})
+     * holds bit p of every component's quantized value. Then
+     * {@code out[i] = sum over p of 2^p * popcount(code i AND plane p)}, which is the sum of the
+     * quantized query over the code's set bits (see {@code ResidualCodes}). Integer arithmetic, so
+     * every implementation gives the same answer; plain Java compiles {@link Long#bitCount} to the
+     * CPU's popcount, so they all share this one.
      */
-    default void byteTableSums(long[] codes, int words, int count, short[] table, int[] out) {
+    default void bitPlaneSums(long[] codes, int words, int count, long[] planes, int bits, int[] out) {
+        if (bits == 4) {
+            for (int i = 0, base = 0; i < count; i++, base += words) {
+                int s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int w = 0; w < words; w++) {
+                    long c = codes[base + w];
+                    s0 += Long.bitCount(c & planes[w]);
+                    s1 += Long.bitCount(c & planes[words + w]);
+                    s2 += Long.bitCount(c & planes[2 * words + w]);
+                    s3 += Long.bitCount(c & planes[3 * words + w]);
+                }
+                out[i] = s0 + (s1 << 1) + (s2 << 2) + (s3 << 3);
+            }
+            return;
+        }
+        if (bits == 8) {
+            for (int i = 0, base = 0; i < count; i++, base += words) {
+                int s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+                for (int w = 0; w < words; w++) {
+                    long c = codes[base + w];
+                    s0 += Long.bitCount(c & planes[w]);
+                    s1 += Long.bitCount(c & planes[words + w]);
+                    s2 += Long.bitCount(c & planes[2 * words + w]);
+                    s3 += Long.bitCount(c & planes[3 * words + w]);
+                    s4 += Long.bitCount(c & planes[4 * words + w]);
+                    s5 += Long.bitCount(c & planes[5 * words + w]);
+                    s6 += Long.bitCount(c & planes[6 * words + w]);
+                    s7 += Long.bitCount(c & planes[7 * words + w]);
+                }
+                out[i] = s0 + (s1 << 1) + (s2 << 2) + (s3 << 3) + (s4 << 4) + (s5 << 5) + (s6 << 6) + (s7 << 7);
+            }
+            return;
+        }
         for (int i = 0, base = 0; i < count; i++, base += words) {
             int s = 0;
-            for (int w = 0, t = 0; w < words; w++, t += 2048) {
-                long c = codes[base + w];
-                s += table[t + (int) (c & 0xFF)] + table[t + 256 + (int) (c >>> 8 & 0xFF)]
-                        + table[t + 512 + (int) (c >>> 16 & 0xFF)] + table[t + 768 + (int) (c >>> 24 & 0xFF)]
-                        + table[t + 1024 + (int) (c >>> 32 & 0xFF)] + table[t + 1280 + (int) (c >>> 40 & 0xFF)]
-                        + table[t + 1536 + (int) (c >>> 48 & 0xFF)] + table[t + 1792 + (int) (c >>> 56)];
+            for (int p = 0; p < bits; p++) {
+                int n = 0;
+                for (int w = 0; w < words; w++) n += Long.bitCount(codes[base + w] & planes[p * words + w]);
+                s += n << p;
             }
             out[i] = s;
         }

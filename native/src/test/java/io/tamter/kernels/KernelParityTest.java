@@ -48,37 +48,34 @@ class KernelParityTest {
         assertThat(NativeKernels.variant()).isIn("avx512", "avx2", "portable");
     }
 
-    /** The code scan's table sums are the quantized query summed over each code's set bits. */
+    /** The code scan's bit-plane sums are the quantized query summed over each code's set bits. */
     @Test
-    void byteTableSumsAreTheQueryOverTheSetBits() {
+    void bitPlaneSumsAreTheQueryOverTheSetBits() {
         Random r = new Random(seed());
         List<VectorKernels> all = new ArrayList<>(fast());
         all.add(REF);
-        for (int dim : new int[] {64, 128, 256, 512, 1024}) {
-            int words = dim / 64;
-            int[] q = new int[dim];
-            for (int j = 0; j < dim; j++) q[j] = r.nextInt(256);
-            // the table as the kernel's doc defines it, summed bit by bit
-            short[] table = new short[32 * dim];
-            for (int p = 0; p < dim / 8; p++)
-                for (int v = 0; v < 256; v++) {
-                    int sum = 0;
-                    for (int t = 0; t < 8; t++) if ((v >>> t & 1) != 0) sum += q[8 * p + t];
-                    table[256 * p + v] = (short) sum;
+        for (int dim : DIMS) {
+            int words = (dim + 63) / 64;
+            for (int bits : new int[] {1, 4, 8}) {
+                int[] q = new int[dim];
+                long[] planes = new long[bits * words];
+                for (int j = 0; j < dim; j++) {
+                    q[j] = r.nextInt(1 << bits);
+                    for (int p = 0; p < bits; p++) if ((q[j] >>> p & 1) != 0) planes[p * words + j / 64] |= 1L << (j % 64);
                 }
-            int count = 1 + r.nextInt(40);
-            long[] codes = new long[count * words];
-            for (int i = 0; i < count; i++) {
-                for (int j = 0; j < dim; j++) if (r.nextBoolean()) codes[i * words + j / 64] |= 1L << (j % 64);
-            }
-            codes[0] = -1L; // every bit of a word, the sign bit's byte included
-            for (VectorKernels k : all) {
-                int[] out = new int[count];
-                k.byteTableSums(codes, words, count, table, out);
+                int count = 1 + r.nextInt(40);
+                long[] codes = new long[count * words];
                 for (int i = 0; i < count; i++) {
-                    int expected = 0;
-                    for (int j = 0; j < dim; j++) if ((codes[i * words + j / 64] >>> (j % 64) & 1) != 0) expected += q[j];
-                    assertThat(out[i]).as(k.name() + " table sums dim " + dim + " code " + i).isEqualTo(expected);
+                    for (int j = 0; j < dim; j++) if (r.nextBoolean()) codes[i * words + j / 64] |= 1L << (j % 64);
+                }
+                for (VectorKernels k : all) {
+                    int[] out = new int[count];
+                    k.bitPlaneSums(codes, words, count, planes, bits, out);
+                    for (int i = 0; i < count; i++) {
+                        int expected = 0;
+                        for (int j = 0; j < dim; j++) if ((codes[i * words + j / 64] >>> (j % 64) & 1) != 0) expected += q[j];
+                        assertThat(out[i]).as(k.name() + " bit-plane sums dim " + dim + " bits " + bits + " code " + i).isEqualTo(expected);
+                    }
                 }
             }
         }

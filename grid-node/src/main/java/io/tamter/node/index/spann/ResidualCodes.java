@@ -19,9 +19,8 @@ import io.tamter.kernels.VectorKernels;
  * {@code factor·(2·S_b(q) − S(q) − corr)}, where {@code factor = |r|²/Σ|r_j|} and
  * {@code corr = 2·S_b(c) − S(c)} are per entry. S_b(q) comes from the query quantized to
  * {@value #QUERY_BITS} bits per component ({@link Query}: {@code q̃_j = lo + Δ·k_j}):
- * {@code S_b(q̃) = lo·ones + Δ·Σ_{j: b_j} k_j}, with {@code ones} = popcount(b) per entry and the
- * sums of k over the set bits from {@link VectorKernels#byteTableSums} (a table per code byte,
- * built once per query). Then
+ * {@code S_b(q̃) = lo·ones + Δ·Σ_p 2^p·popcount(b AND plane_p)}, with {@code ones} = popcount(b)
+ * per entry and the popcounts from {@link VectorKernels#bitPlaneSums}. Then
  * <ul>
  *   <li>squared L2: {@code |x − q|² = |r|² − 2<r, v> + |v|²} ({@code base} = |r|²);</li>
  *   <li>dot (kernel distance {@code −<x, q>}): {@code <x, q> = <c, q> + <r, c> + <r, v>}
@@ -32,7 +31,10 @@ import io.tamter.kernels.VectorKernels;
  * the rotation; {@code error} holds everything but {@code ε0·|v|}. {@code index.code_error_bound}
  * is ε0 (RaBitQ's 1.9), and the benchmarks measure recall with it (benchmarks/README.md). The query's rounding adds {@code Σ ±e_j} to
  * {@code 2·S_b(q) − S(q)} (e = q − q̃, the signs the code's), at most {@code |e|_1}: the bound adds
- * {@code factor·|e|_1}, exactly, so that an entry equal to the query is never cut by rounding.
+ * {@code factor·|e|_1}, exactly, so that an entry equal to the query is never cut by rounding
+ * ({@link #QUERY_BITS} says why 4 bits; a table per code byte in place of the bit planes, one
+ * load per byte, was slower than 8 planes in PostingScanBench: 5.3 against 4.2 µs for 64 entries
+ * at 384 dimensions).
  *
  * <p>Codes are derived from the decoded vectors when a posting enters the {@link PostingCache},
  * never stored: the vectors stay the truth and the format on disk does not change.
@@ -57,12 +59,12 @@ public final class ResidualCodes {
     final float maxAbsBase, maxAbsCorrTerm;
 
     /**
-     * Bits per component of the quantized query. RaBitQ and Lucene's BBQ use 4; here the query's
-     * rounding is bounded exactly (see the class comment), and at 4 bits that bound made the
-     * search compute 963 exact distances per SciFact query against 177 at 8 bits, which cost the
-     * popcounts twice over and were still faster.
+     * Bits per component of the quantized query, as in RaBitQ and Lucene's BBQ. With the rounding
+     * bounded exactly (see the class comment) 8 bits computed 177 exact distances per SciFact
+     * query against 963 at 4, but the bit-plane popcounts, which are most of the scan, doubled:
+     * 1,674 against 3,372 QPS (benchmarks/README.md, 2026-12-07 session 3).
      */
-    static final int QUERY_BITS = 8;
+    static final int QUERY_BITS = 4;
 
     private ResidualCodes(float[] centre, Metric metric, float centreNormSquared, int words, long[] bits, float[] ones, float[] factor, float[] corr, float[] base, float[] error) {
         float mb = 0, mc = 0;
@@ -205,7 +207,7 @@ public final class ResidualCodes {
      */
     public void lowerBounds(VectorKernels kernels, Query cq, float[] q, double qq, Metric metric, double eps, int[] popcounts, float[] out) {
         int count = ones.length, dim = centre.length;
-        kernels.byteTableSums(bits, words, count, cq.table, popcounts);
+        kernels.bitPlaneSums(bits, words, count, cq.planes, QUERY_BITS, popcounts);
         boolean l2 = metric == Metric.L2;
         double qc = kernels.dot(q, 0, centre, 0, dim);
         double vv = l2 ? kernels.squaredL2(q, 0, centre, 0, dim) : Math.max(0, qq - 2 * qc + centreNormSquared);
@@ -224,26 +226,23 @@ public final class ResidualCodes {
     }
 
     /**
-     * A query rotated ({@link #rotate}) and quantized for {@link VectorKernels#byteTableSums}:
-     * {@code q̃_j = lo + Δ·k_j}, k_j in [0, 2^{@value #QUERY_BITS}), rounded to nearest; the table
-     * holds, per code byte and byte value, the sum of k over the value's set bits (256 shorts per
-     * 8 components: 16 KB at 512 padded dimensions). Built once per search, reused for every coded
-     * posting it scans.
+     * A query rotated ({@link #rotate}) and quantized for {@link VectorKernels#bitPlaneSums}:
+     * {@code q̃_j = lo + Δ·k_j}, k_j in [0, 2^{@value #QUERY_BITS}), rounded to nearest; plane p
+     * holds bit p of every k_j. Built once per search, reused for every coded posting it scans.
      */
     public static final class Query {
-        short[] table = new short[0];
-        private int[] ks = new int[0];
+        long[] planes = new long[0];
         private float[] rotated = new float[0];
         float lo, step;
         /** S(q̃), and the L1 norm of the rounding Pq − q̃ (its exact bound, see the class comment). */
         double sum, roundingL1;
 
         public void quantize(float[] q) {
-            int dim = q.length, n = paddedDim(dim);
+            int dim = q.length, n = paddedDim(dim), words = n >>> 6;
             if (rotated.length < n) rotated = new float[n];
             rotate(q, 0, dim, rotated);
-            if (table.length < 32 * n) table = new short[32 * n];
-            if (ks.length < n) ks = new int[n];
+            if (planes.length < QUERY_BITS * words) planes = new long[QUERY_BITS * words];
+            java.util.Arrays.fill(planes, 0, QUERY_BITS * words, 0L);
             float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < n; j++) {
                 min = Math.min(min, rotated[j]);
@@ -258,12 +257,7 @@ public final class ResidualCodes {
                 float qt = lo + step * k;
                 s += qt;
                 e1 += Math.abs((double) rotated[j] - qt);
-                ks[j] = k;
-            }
-            // table[256·p + v]: k summed over v's set bits, component 8p + bit (8 · 255 fits a short)
-            for (int p = 0, t = 0; p < n >>> 3; p++, t += 256) {
-                table[t] = 0;
-                for (int v = 1; v < 256; v++) table[t + v] = (short) (table[t + (v & (v - 1))] + ks[8 * p + Integer.numberOfTrailingZeros(v)]);
+                for (int p = 0; p < QUERY_BITS; p++) if ((k >>> p & 1) != 0) planes[p * words + (j >>> 6)] |= 1L << j;
             }
             sum = s;
             roundingL1 = e1;

@@ -71,6 +71,8 @@ class PostingCodesTest {
         // entries fall outside it), so a rare neighbour is missed: 24 seeds missed 0-5 of the 500,
         // one suite run on a loaded machine 7 (the rebalancer's timing also moves the postings)
         assertThat(same).as("neighbours found with codes that the full scan found, of %d", 10 * qs.length).isGreaterThanOrEqualTo(10 * qs.length - 10);
-        assertThat(rescored).as("entries computed exactly, of %d scanned", entries).isPositive().isLessThan(entries / 4);
+        // with the 4-bit query's rounding bounded exactly, about 31 % of these entries (14 % of
+        // SciFact's) cannot be ruled out by their code; 8 bits rescored 8 % but scanned slower
+        assertThat(rescored).as("entries computed exactly, of %d scanned", entries).isPositive().isLessThan(entries / 2);
     }
 }
