@@ -61,8 +61,8 @@ public final class ResidualCodes {
     /**
      * Bits per component of the quantized query, as in RaBitQ and Lucene's BBQ. With the rounding
      * bounded exactly (see the class comment) 8 bits computed 177 exact distances per SciFact
-     * query against 963 at 4, but the bit-plane popcounts, which are most of the scan, doubled:
-     * 1,674 against 3,372 QPS (benchmarks/README.md, 2026-12-07 session 3).
+     * query against 962 at 4, but the bit-plane popcounts, which are most of the scan, doubled:
+     * 1,674 against 2,229 QPS (benchmarks/README.md, 2026-12-07 session 3).
      */
     static final int QUERY_BITS = 4;
 
