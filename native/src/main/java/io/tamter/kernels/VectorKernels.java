@@ -64,24 +64,6 @@ public interface VectorKernels {
             }
             return;
         }
-        if (bits == 8) {
-            for (int i = 0, base = 0; i < count; i++, base += words) {
-                int s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-                for (int w = 0; w < words; w++) {
-                    long c = codes[base + w];
-                    s0 += Long.bitCount(c & planes[w]);
-                    s1 += Long.bitCount(c & planes[words + w]);
-                    s2 += Long.bitCount(c & planes[2 * words + w]);
-                    s3 += Long.bitCount(c & planes[3 * words + w]);
-                    s4 += Long.bitCount(c & planes[4 * words + w]);
-                    s5 += Long.bitCount(c & planes[5 * words + w]);
-                    s6 += Long.bitCount(c & planes[6 * words + w]);
-                    s7 += Long.bitCount(c & planes[7 * words + w]);
-                }
-                out[i] = s0 + (s1 << 1) + (s2 << 2) + (s3 << 3) + (s4 << 4) + (s5 << 5) + (s6 << 6) + (s7 << 7);
-            }
-            return;
-        }
         for (int i = 0, base = 0; i < count; i++, base += words) {
             int s = 0;
             for (int p = 0; p < bits; p++) {
