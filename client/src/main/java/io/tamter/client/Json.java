@@ -3,6 +3,7 @@ package io.tamter.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.client.wire.Envelope;
 import java.math.BigInteger;
 import java.util.LinkedHashMap;
@@ -49,6 +50,16 @@ final class Json {
 
     static JsonNode value(Object v) {
         return v instanceof JsonNode j ? j : Envelope.JSON.valueToTree(v);
+    }
+
+    /** Attributes as API.md's {@code metadata} object; a null value is JSON null (a patch's removal). */
+    static ObjectNode metadata(Map<String, Object> attributes) {
+        ObjectNode meta = F.objectNode();
+        attributes.forEach((k, v) -> {
+            if (v == null) meta.putNull(k);
+            else meta.set(k, value(v));
+        });
+        return meta;
     }
 
     /** A JSON object's fields as plain Java values (String, Integer/Long/Double, Boolean, List, Map, null). */

@@ -40,11 +40,7 @@ public final class Patch {
     ObjectNode toJson() {
         ObjectNode o = Json.F.objectNode();
         o.set("id", Json.id(id));
-        ObjectNode meta = o.putObject("metadata");
-        changes.forEach((k, v) -> {
-            if (v == null) meta.putNull(k);
-            else meta.set(k, Json.value(v));
-        });
+        o.set("metadata", Json.metadata(changes));
         return o;
     }
 }

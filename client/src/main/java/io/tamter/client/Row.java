@@ -50,10 +50,7 @@ public final class Row {
         o.set("id", Json.id(id));
         if (vector != null) o.set("vector", Json.vector(vector));
         if (text != null) o.put("text", text);
-        if (!attributes.isEmpty()) {
-            ObjectNode meta = o.putObject("metadata");
-            attributes.forEach((k, v) -> meta.set(k, Json.value(v)));
-        }
+        if (!attributes.isEmpty()) o.set("metadata", Json.metadata(attributes));
         return o;
     }
 }

@@ -57,10 +57,7 @@ public final class TamterClient implements AutoCloseable {
 
     /** Inserts or replaces whole documents. */
     public WriteResult upsert(String ns, List<Row> rows) {
-        ObjectNode body = Json.F.objectNode();
-        ArrayNode a = body.putArray("upsert_rows");
-        for (Row r : rows) a.add(r.toJson());
-        return WriteResult.fromJson(execute(Op.UPSERT, ns, body, Map.of()));
+        return WriteResult.fromJson(execute(Op.UPSERT, ns, listBody("upsert_rows", rows, Row::toJson), Map.of()));
     }
 
     public WriteResult upsert(String ns, Row... rows) {
@@ -69,10 +66,15 @@ public final class TamterClient implements AutoCloseable {
 
     /** Changes only the given attributes of existing documents; missing ids are listed in {@link WriteResult#errors()}. */
     public WriteResult patch(String ns, List<Patch> patches) {
+        return WriteResult.fromJson(execute(Op.UPDATE, ns, listBody("patch_rows", patches, Patch::toJson), Map.of()));
+    }
+
+    /** {@code {"<field>": [each item as JSON]}}, the body of a row-list write. */
+    private static <T> ObjectNode listBody(String field, List<T> items, java.util.function.Function<T, ObjectNode> toJson) {
         ObjectNode body = Json.F.objectNode();
-        ArrayNode a = body.putArray("patch_rows");
-        for (Patch p : patches) a.add(p.toJson());
-        return WriteResult.fromJson(execute(Op.UPDATE, ns, body, Map.of()));
+        ArrayNode a = body.putArray(field);
+        for (T item : items) a.add(toJson.apply(item));
+        return body;
     }
 
     public WriteResult patch(String ns, Patch... patches) {

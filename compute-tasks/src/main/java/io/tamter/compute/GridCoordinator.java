@@ -1,11 +1,10 @@
 package io.tamter.compute;
 
-import io.tamter.client.wire.Op;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tamter.client.wire.Op;
 import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;

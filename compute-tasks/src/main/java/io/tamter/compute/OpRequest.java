@@ -1,10 +1,10 @@
 package io.tamter.compute;
 
-import io.tamter.client.wire.Envelope;
-import io.tamter.client.wire.Op;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.tamter.client.wire.Envelope;
+import io.tamter.client.wire.Op;
 import java.util.Map;
 
 /**

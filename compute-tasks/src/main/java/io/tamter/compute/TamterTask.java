@@ -1,18 +1,17 @@
 package io.tamter.compute;
 
-import io.tamter.client.wire.Op;
-
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tamter.client.wire.Op;
 import io.tamter.config.Params;
+import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
+import io.tamter.node.namespace.NamespaceManager;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
 import io.tamter.node.namespace.ShardSearch;
 import java.io.IOException;
 import java.util.ArrayList;
-import io.tamter.node.cluster.GridNode;
-import io.tamter.node.namespace.NamespaceManager;
 import java.util.List;
 import java.util.Map;
 import org.apache.ignite.Ignite;

@@ -1,10 +1,9 @@
 package io.tamter.compute;
 
-import io.tamter.client.wire.Op;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.tamter.client.wire.Op;
 import io.tamter.node.namespace.WriteOutcomeUnknownException;
 import io.tamter.node.wal.WalUnavailableException;
 import io.tamter.node.wal.WalWriteException;

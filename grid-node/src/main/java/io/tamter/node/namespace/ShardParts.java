@@ -81,12 +81,20 @@ final class ShardParts {
                 p.submit();
                 submitted++;
             } catch (IOException | RuntimeException e) {
-                throw outcome(p.number, e, awaitQuietly(parts.subList(0, submitted)));
+                throw outcome(p.number, e, awaitEach(parts.subList(0, submitted)).written()); // that part stopped the request
             }
         }
+        Awaited a = awaitEach(parts);
+        if (a.firstFailure() != null) throw outcome(a.firstFailedShard(), a.firstFailure(), a.written());
+    }
+
+    /** How waiting for submitted parts went: how many were applied, and the first (in shard order) that failed, if any. */
+    private record Awaited(int written, Exception firstFailure, int firstFailedShard) {}
+
+    private static Awaited awaitEach(List<Part<?>> submitted) {
         Exception first = null;
         int firstShard = -1, written = 0;
-        for (Part<?> p : parts) {
+        for (Part<?> p : submitted) {
             try {
                 p.complete();
                 written++;
@@ -97,21 +105,7 @@ final class ShardParts {
                 }
             }
         }
-        if (first != null) throw outcome(firstShard, first, written);
-    }
-
-    /** Awaits parts already submitted when a later one could not be; returns how many were applied. */
-    private static int awaitQuietly(List<Part<?>> submitted) {
-        int written = 0;
-        for (Part<?> p : submitted) {
-            try {
-                p.complete();
-                written++;
-            } catch (IOException | RuntimeException ignored) {
-                // that part's own failure: the one reported is the part that stopped the request
-            }
-        }
-        return written;
+        return new Awaited(written, first, firstShard);
     }
 
     /** The failure to report: an IOException is returned for the caller to throw, anything else is thrown here. */

@@ -378,7 +378,7 @@ public final class Shard implements AutoCloseable {
         applyLock.lock();
         try {
             if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
-            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            requireNotFailed();
             if (m == metric) return;
             metric = m;
             if (vectors == null) return; // created with m on the first vector
@@ -653,7 +653,7 @@ public final class Shard implements AutoCloseable {
         text.commit();
         applyLock.lock();
         try {
-            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            requireNotFailed();
             Checkpointer.deleteTree(tmp);
             Files.createDirectories(tmp);
             Path rocks = tmp.resolve("rocksdb");
@@ -795,7 +795,7 @@ public final class Shard implements AutoCloseable {
         R result;
         writeLock.lock();
         try {
-            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            requireNotFailed();
             if (wal.landed() != null) applyLanded();
             long vidMark = nextVid;
             Resolution<R> r;
@@ -838,10 +838,16 @@ public final class Shard implements AutoCloseable {
      * no refusal: the next submit applies it first.)
      */
     public void checkAccepting() {
-        if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+        requireNotFailed();
         if (wal.landed() != null) return;
         WalException refused = wal.refusal(0);
         if (refused != null) throw refused;
+    }
+
+    /** Throws when an apply failed: the shard must be reopened (which replays the WAL) before it writes or checkpoints again. */
+    private void requireNotFailed() {
+        Throwable f = failed;
+        if (f != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + f, f);
     }
 
     /** The second half of {@link #write}: waits until the submitted batch is applied, and returns the resolver's result; throws what {@link #write} throws for a batch that failed. */
@@ -863,7 +869,7 @@ public final class Shard implements AutoCloseable {
         try {
             InFlight last = inFlight.tail();
             if (last != null) applyThrough(last);
-            if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+            requireNotFailed();
             List<ShardWrite> writes = new ArrayList<>();
             long bytes = 0;
             for (byte[] p : l.payloads()) {
@@ -984,7 +990,7 @@ public final class Shard implements AutoCloseable {
         } finally {
             applyLock.unlock();
         }
-        if (failed != null) throw new IllegalStateException("shard " + walShard + " failed and must be reopened: " + failed, failed);
+        requireNotFailed();
     }
 
     private IOException rethrow(Throwable t) throws IOException {

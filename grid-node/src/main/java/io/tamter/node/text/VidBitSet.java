@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * A set of vids as a bitset: bit {@code vid} of word {@code vid >>> 6} is set when the vid is in
  * the set. This is the form the SPFresh scan kernels take as a filter
- * ({@link #toByteBuffer()}: little-endian 64-bit words, direct, so the native kernels can read it;
+ * ({@link #toByteBuffer}: little-endian 64-bit words, direct, so the native kernels can read it;
  * vids at or past {@link #limitBits()} are outside the set).
  */
 public final class VidBitSet {
@@ -49,16 +49,12 @@ public final class VidBitSet {
         return vid >= 0 && vid < limitBits && (words[(int) (vid >>> 6)] & (1L << vid)) != 0;
     }
 
-    /** The words as a fresh direct little-endian buffer, positioned at 0, for the vector index's filter. */
-    public ByteBuffer toByteBuffer() {
-        return toByteBuffer(null);
-    }
-
     /**
-     * The words written into {@code reuse} when it is a direct little-endian buffer large enough
+     * The words as a direct little-endian buffer, positioned at 0, for the vector index's filter:
+     * written into {@code reuse} when it is a direct little-endian buffer large enough
      * (bytes past the words are left as they were: readers stop at {@link #limitBits()}), else
-     * into a new one (twice as large as needed, so that a caller keeping it for the next filter of
-     * a growing shard reallocates seldom). A filtered search reuses one per thread instead of
+     * into a new one (when it replaces one too small, twice the size needed, so that a caller
+     * keeping it for the next filter of a growing shard reallocates seldom). A filtered search reuses one per thread instead of
      * allocating direct memory per query.
      */
     public ByteBuffer toByteBuffer(ByteBuffer reuse) {

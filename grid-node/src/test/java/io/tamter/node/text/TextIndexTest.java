@@ -237,7 +237,7 @@ class TextIndexTest {
             assertThat(all.get(2)).isFalse();
             assertThat(all.get(70)).isTrue();
             assertThat(all.limitBits()).isEqualTo(71);
-            ByteBuffer bb = all.toByteBuffer();
+            ByteBuffer bb = all.toByteBuffer(null);
             assertThat(bb.isDirect()).isTrue();
             assertThat(bb.order()).isEqualTo(ByteOrder.LITTLE_ENDIAN);
             assertThat(bb.getLong(0)).isEqualTo(1L << 1);

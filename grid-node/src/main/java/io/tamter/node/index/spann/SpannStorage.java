@@ -79,46 +79,22 @@ public final class SpannStorage {
      * below take only this type, so no posting write can bypass the invalidation.
      */
     public static final class PostingBatch extends WriteBatch {
-        /** Postings rewritten, appended to or deleted by this batch. */
-        private int[] touched = new int[8];
-        private int n;
-        /** The last value each posting was put to by this batch (null until the first put); a later delete removes it. */
-        private java.util.Map<Integer, byte[]> puts;
-        void touch(int headId) {
-            if (n == touched.length) touched = java.util.Arrays.copyOf(touched, n * 2);
-            touched[n++] = headId;
-        }
-
-        /** An append: the posting is not the one last put any more (its cache entry is dropped, see {@link #commit}). */
-        void appended(int headId) {
-            touch(headId);
-            if (puts != null) puts.remove(headId);
-        }
-
-        /** Index of each head's last touch, for batches too large to search by a loop (a build touches every posting). */
-        private java.util.Map<Integer, Integer> lastTouch;
-
-        private boolean touchedLater(int headId, int i) {
-            if (n <= 16) {
-                for (int j = i + 1; j < n; j++) if (touched[j] == headId) return true;
-                return false;
-            }
-            if (lastTouch == null || i == 0) {
-                lastTouch = new java.util.HashMap<>(n * 2);
-                for (int j = 0; j < n; j++) lastTouch.put(touched[j], j);
-            }
-            return lastTouch.get(headId) > i;
-        }
+        /**
+         * Every posting this batch writes whole, appends to or deletes, with what it wrote when the
+         * last of those was a whole write, null otherwise (the final state is what the cache follows).
+         */
+        private final java.util.Map<Integer, byte[]> touched = new java.util.HashMap<>();
 
         void put(int headId, byte[] posting) {
-            touch(headId);
-            if (puts == null) puts = new java.util.HashMap<>();
-            puts.put(headId, posting);
+            touched.put(headId, posting);
+        }
+
+        void appended(int headId) {
+            touched.put(headId, null);
         }
 
         void deleted(int headId) {
-            touch(headId);
-            if (puts != null) puts.remove(headId);
+            touched.put(headId, null);
         }
     }
 
@@ -140,18 +116,13 @@ public final class SpannStorage {
         db.write(b);
         if (cache != null) {
             Warmer w = warmer;
-            for (int i = 0; i < b.n; i++) {
-                int head = b.touched[i];
-                if (b.touchedLater(head, i)) continue; // a head touched twice: its final state, once
-                byte[] written = b.puts == null ? null : b.puts.get(head);
-                PostingCache.Entry e = written == null || w == null ? null : w.entry(head, written);
-                if (e != null) cache.put(head, e);
-                else cache.invalidate(head);
+            for (java.util.Map.Entry<Integer, byte[]> t : b.touched.entrySet()) {
+                PostingCache.Entry e = t.getValue() == null || w == null ? null : w.entry(t.getKey(), t.getValue());
+                if (e != null) cache.put(t.getKey(), e);
+                else cache.invalidate(t.getKey());
             }
         }
-        b.n = 0;
-        b.lastTouch = null;
-        if (b.puts != null) b.puts.clear();
+        b.touched.clear();
     }
 
     public ShardDb db() {
