@@ -63,6 +63,13 @@ class NamespaceRoutesTest {
             assertThat(hit.get("dist").asDouble()).isEqualTo(0.0); // the row [13,7,3] exists: squared L2 0
             s.expect(400, "POST", ns + "/configure-metric", "{\"distance_metric\":\"manhattan\"}");
             assertThat(s.ok("GET", ns, null).get("index").get("status").asText()).isIn("up-to-date", "updating");
+            // the metric change rebuilds the index in the background; warm reports what the index holds,
+            // so it is read once the rebuild is done (the namespace says "up-to-date")
+            long until = System.currentTimeMillis() + 60_000;
+            while (!s.ok("GET", ns, null).get("index").get("status").asText().equals("up-to-date")) {
+                assertThat(System.currentTimeMillis()).as("index rebuild after configure-metric").isLessThan(until);
+                Thread.sleep(20);
+            }
 
             JsonNode warm = s.ok("POST", ns + "/warm", null);
             assertThat(warm.get("live_vectors").asLong()).isEqualTo(300);
