@@ -22,6 +22,8 @@ public final class SpfreshEngine implements AnnEngine {
     private double epsilon;
     private double radiusFactor;
     private int patience;
+    /** index.probe_target_recall: above 0, nprobe is a cap and the index probes as deep as its queries need (ProbeCalibrator). */
+    private double targetRecall;
     /** Postings scanned and skipped by the radius bound, and searches, since the last stats(): what the timed searches read. */
     private final java.util.concurrent.atomic.LongAdder scanned = new java.util.concurrent.atomic.LongAdder();
     private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
@@ -38,6 +40,7 @@ public final class SpfreshEngine implements AnnEngine {
         this.epsilon = settings.get(Params.SEARCH_EPSILON);
         this.radiusFactor = settings.get(Params.PROBE_RADIUS_FACTOR);
         this.patience = settings.get(Params.PROBE_PATIENCE);
+        this.targetRecall = settings.get(Params.PROBE_TARGET_RECALL);
         reopenEmpty();
     }
 
@@ -63,6 +66,7 @@ public final class SpfreshEngine implements AnnEngine {
         p.put("search_epsilon", epsilon);
         p.put("probe_radius_factor", radiusFactor);
         p.put("probe_patience", patience);
+        p.put("probe_target_recall", targetRecall);
         return p;
     }
 
@@ -84,7 +88,8 @@ public final class SpfreshEngine implements AnnEngine {
 
     @Override
     public int[] search(float[] query, int k) {
-        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withEpsilon(epsilon).withRadiusFactor(radiusFactor).withPatience(patience));
+        SpfreshIndex.SearchResult r = index.search(query, index.defaults(k).withNprobe(nprobe).withTargetRecall(targetRecall).withEpsilon(epsilon)
+                .withRadiusFactor(radiusFactor).withPatience(patience));
         scanned.add(r.postingsScanned());
         skipped.add(r.postingsSkipped());
         entries.add(r.entriesScanned());
@@ -127,23 +132,28 @@ public final class SpfreshEngine implements AnnEngine {
         // entries whose exact distance was computed after their code could not rule them out (0: codes off)
         m.put("entries_rescored_per_search", Math.round(rescored.sumThenReset() * 10.0 / n) / 10.0);
         m.put("posting_cache", new LinkedHashMap<>(index.postingCacheStats()));
+        m.put("probe_depth", index.probeDepth()); // the adaptive depth's current plan (0: none, every search at nprobe)
         return m;
     }
 
     @Override
     public List<Map<String, Object>> searchSweep() {
         List<Map<String, Object>> out = new ArrayList<>();
-        // nprobe alone (radius factor 1 is exact: it skips only what cannot matter), then the
-        // patience rule and the radius rule's factor, each alone at the configured nprobe
+        // nprobe alone (radius factor 1 is exact: it skips only what cannot matter; no adaptive
+        // depth), then the adaptive depth's target recall, the patience rule and the radius rule's
+        // factor, each alone at the configured nprobe
         for (int n : new int[] {4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256}) {
-            out.add(Map.of("nprobe", n, "probe_radius_factor", 1.0, "probe_patience", 0));
+            out.add(Map.of("nprobe", n, "probe_radius_factor", 1.0, "probe_patience", 0, "probe_target_recall", 0.0));
         }
         int configured = settings.get(Params.NPROBE);
+        for (double t : new double[] {0.95, 0.97, 0.98, 0.99, 0.995, 0.999}) {
+            out.add(Map.of("nprobe", configured, "probe_radius_factor", 1.0, "probe_patience", 0, "probe_target_recall", t));
+        }
         for (int pt : new int[] {2, 4, 6, 8, 12, 16, 24, 32}) {
-            out.add(Map.of("nprobe", configured, "probe_radius_factor", 1.0, "probe_patience", pt));
+            out.add(Map.of("nprobe", configured, "probe_radius_factor", 1.0, "probe_patience", pt, "probe_target_recall", 0.0));
         }
         for (double f : new double[] {0.05, 0.1, 0.15, 0.2, 0.3, 0.5}) {
-            out.add(Map.of("nprobe", configured, "probe_radius_factor", f, "probe_patience", 0));
+            out.add(Map.of("nprobe", configured, "probe_radius_factor", f, "probe_patience", 0, "probe_target_recall", 0.0));
         }
         return out;
     }
@@ -154,6 +164,7 @@ public final class SpfreshEngine implements AnnEngine {
         if (p.containsKey("search_epsilon")) epsilon = ((Number) p.get("search_epsilon")).doubleValue();
         if (p.containsKey("probe_radius_factor")) radiusFactor = ((Number) p.get("probe_radius_factor")).doubleValue();
         if (p.containsKey("probe_patience")) patience = ((Number) p.get("probe_patience")).intValue();
+        if (p.containsKey("probe_target_recall")) targetRecall = ((Number) p.get("probe_target_recall")).doubleValue();
     }
 
     @Override

@@ -156,6 +156,7 @@ final class LireOps {
             }
             heads.remove(headId);
             if (k > 1) splits.incrementAndGet();
+            core.noteMoved(live.count());
         }
         reassignAfterSplit(heads, oldCentroid, created, newCentroids, live, assignment);
         for (int id : created) splitCreated.accept(id);
@@ -487,6 +488,7 @@ final class LireOps {
             core.noteRewritten(g, merged.count());
             heads.remove(headId);
             merges.incrementAndGet();
+            core.noteMoved(moved.count());
         }
         HeadIndex.Head g = heads.get(target);
         if (g == null) return;

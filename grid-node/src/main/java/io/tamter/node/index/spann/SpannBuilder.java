@@ -112,6 +112,7 @@ final class SpannBuilder {
             core.storage.commit(b);
         }
         core.liveCount.set(n);
+        core.writes.addAndGet(n);
         core.heads = hs;
         core.state = State.BUILT;
     }

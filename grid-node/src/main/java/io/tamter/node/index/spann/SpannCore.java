@@ -51,6 +51,12 @@ public final class SpannCore {
     /** Count of version bumps of live vids (updates and deletes): each leaves stale entries behind. */
     final AtomicLong bumps = new AtomicLong();
     final AtomicLong liveCount = new AtomicLong();
+    /**
+     * Inserts, deletes and vectors the rebalancer moved (splits, merges, reassignments) since the
+     * index opened, bulk builds counting each vector: how much changed where searches find
+     * vectors, for {@link ProbeCalibrator}.
+     */
+    final AtomicLong writes = new AtomicLong();
     final AtomicInteger nextHeadId;
     /** Entries in the flat posting (live and stale) while the index is flat. */
     final AtomicInteger flatLength = new AtomicInteger();
@@ -109,6 +115,11 @@ public final class SpannCore {
     }
 
     /** Records that the posting of {@code h} was just rewritten with {@code count} live entries. */
+    /** The rebalancer moved {@code n} vectors to other postings (a split or merge; see {@link #writes}). */
+    public void noteMoved(int n) {
+        writes.addAndGet(n);
+    }
+
     public void noteRewritten(HeadIndex.Head h, int count) {
         h.length = count;
         h.liveLength = count;
@@ -153,6 +164,7 @@ public final class SpannCore {
             }
             if (wasLive) bumps.incrementAndGet();
             else liveCount.incrementAndGet();
+            writes.incrementAndGet();
             return state == State.FLAT && liveCount.get() >= params.buildThreshold();
         } finally {
             l.unlock();
@@ -174,6 +186,7 @@ public final class SpannCore {
             versions.set(vid, deleted);
             liveCount.decrementAndGet();
             bumps.incrementAndGet();
+            writes.incrementAndGet();
             return true;
         } finally {
             l.unlock();
@@ -212,6 +225,7 @@ public final class SpannCore {
                 stateLock.readLock().unlock();
             }
             bumps.incrementAndGet();
+            writes.incrementAndGet(); // a moved vector changes where searches find it, as a write does
             return true;
         } finally {
             l.unlock();

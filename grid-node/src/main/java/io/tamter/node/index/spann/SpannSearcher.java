@@ -82,6 +82,7 @@ public final class SpannSearcher {
     private static final int[] NO_OUTLIERS = new int[0];
 
     private final SpannCore core;
+    private final ProbeCalibrator calibrator = new ProbeCalibrator();
     private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
 
     public SpannSearcher(SpannCore core) {
@@ -98,15 +99,18 @@ public final class SpannSearcher {
     }
 
     /** Search-time parameters. */
-    public record SearchParams(int k, int nprobe, double epsilon, double radiusFactor, int patience, ByteBuffer filter, long filterLimitBits,
-                               float maxKernelDistance) {
+    /** The adaptive depth's current plan: postings a search probes (0: no plan, searches run at nprobe). */
+    public int probeDepth() {
+        ProbeCalibrator.Plan p = calibrator.current();
+        return p == null ? 0 : p.nprobe();
+    }
+
+    /** Search-time parameters; {@code targetRecall} above 0 makes {@code nprobe} a cap (see {@link ProbeCalibrator}). */
+    public record SearchParams(int k, int nprobe, double targetRecall, double epsilon, double radiusFactor, int patience, ByteBuffer filter,
+                               long filterLimitBits, float maxKernelDistance) {
         public SearchParams {
             if (k < 1) throw new IllegalArgumentException("k must be >= 1; k=" + k);
             if (nprobe < 1) throw new IllegalArgumentException("nprobe must be >= 1; nprobe=" + nprobe);
-        }
-
-        public SearchParams withNprobe(int n) {
-            return new SearchParams(k, n, epsilon, radiusFactor, patience, filter, filterLimitBits, maxKernelDistance);
         }
     }
 
@@ -128,6 +132,10 @@ public final class SpannSearcher {
         float[] ds = new float[0];
         final int[] miss = new int[MISS_BATCH];
         final long[] missStamps = new long[MISS_BATCH];
+        /** The rank (1 = nearest head) of each queued miss, for {@link TopK#tag}. */
+        final int[] missRanks = new int[MISS_BATCH];
+        /** Heads this search has taken in order so far (scanned or skipped). */
+        int visited;
         long[] outVids = new long[0];
         float[] outDists = new float[0];
         float[] dists = new float[128];
@@ -161,6 +169,7 @@ public final class SpannSearcher {
             lastBound = Float.POSITIVE_INFINITY;
             settled = false;
             postings = entries = skipped = rescored = 0;
+            visited = 0;
             quantized = false;
             ensure(nprobe, k);
         }
@@ -261,20 +270,36 @@ public final class SpannSearcher {
         PostingCache cache = core.storage.cache();
         QueryVector qv = new QueryVector(q);
         TopK top = new TopK(sp.k());
-        int nprobe = sp.nprobe();
+        // the adaptive depth (ProbeCalibrator): a plan, or this search runs at the cap and is measured
+        boolean adaptive = sp.targetRecall() > 0 && sp.filter() == null;
+        ProbeCalibrator.Plan plan = adaptive ? calibrator.plan(sp.targetRecall(), core.writes.get()) : null;
+        boolean sample = adaptive && plan == null;
+        int nprobe = plan == null ? sp.nprobe() : Math.min(sp.nprobe(), plan.nprobe());
+        float nearestHead = Float.NaN;
         double epsilon = sp.epsilon();
         int vanishedRounds = 0;
         int extended = 0;
-        s.begin(Math.max(nprobe, 1), sp.k(), sp.patience());
+        s.begin(Math.max(sp.nprobe(), 1), sp.k(), sp.patience());
         while (true) {
             s.ensure(nprobe, sp.k());
             int found = heads.nearest(q, nprobe, s.ids, s.ds);
+            if (s.visited == 0 && found > 0) {
+                nearestHead = s.ds[0];
+                // farther from every head than the measured queries were: their depth says nothing about it
+                if (plan != null && nearestHead > plan.headLimit() && nprobe < sp.nprobe()) {
+                    plan = null;
+                    nprobe = sp.nprobe();
+                    continue;
+                }
+            }
             int n = prune(s.ds, found, epsilon);
             boolean vanished = false;
             int m = 0;
             for (int i = 0; i < n && !s.settled; i++) {
                 int id = s.ids[i];
                 if (!s.mark(id)) continue;
+                // its rank for ProbeCalibrator: postings a delete emptied do not count, as they do not count against nprobe
+                int rank = ++s.visited - s.wasted;
                 HeadIndex.Head h = heads.get(id);
                 if (cache != null && cannotImprove(h, cache.radius(id), 1.0, s.ds[i], top, sp)) { // exact: nothing in it can enter
                     s.skipped++;
@@ -284,12 +309,14 @@ public final class SpannSearcher {
                 if (e == null) {
                     s.miss[m] = id;
                     s.missStamps[m] = cache == null ? 0 : cache.stamp(id);
+                    s.missRanks[m] = rank;
                     if (++m == MISS_BATCH) {
                         vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
                         m = 0;
                     }
                     continue;
                 }
+                top.tag = rank;
                 if (sp.radiusFactor() < 1.0 && cannotImprove(h, e.coreRadius(), sp.radiusFactor(), s.ds[i], top, sp)) {
                     s.skipped++;
                     scanOutliers(e, q, sp, top, s);
@@ -315,6 +342,7 @@ public final class SpannSearcher {
             if (n < found) epsilon = Double.POSITIVE_INFINITY;
             else nprobe = (int) Math.min((long) nprobe * 2, heads.size());
         }
+        if (sample && !Float.isNaN(nearestHead)) calibrator.record(top.keptTags(), nearestHead, sp.targetRecall(), sp.nprobe(), core.writes.get(), core.liveCount.get());
         return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped, s.rescored));
     }
 
@@ -334,6 +362,7 @@ public final class SpannSearcher {
             int id = s.miss[i];
             int count = PostingCodec.count(p, core.dim, id);
             HeadIndex.Head h = heads.get(id);
+            top.tag = s.missRanks[i];
             s.postings++;
             s.entries += count;
             if (cache == null) {

@@ -216,48 +216,55 @@ public final class SpfreshIndex implements AutoCloseable {
     /**
      * Search options; use {@link #defaults} and the withers. {@code radiusFactor} is the radius
      * rule's factor (see {@link SpannSearcher}): 1 skips only postings the triangle inequality
-     * proves useless, smaller values skip more.
+     * proves useless, smaller values skip more. {@code targetRecall} above 0 makes {@code nprobe}
+     * a cap and probes as deep as the index's own queries need ({@link ProbeCalibrator}); an
+     * explicit {@link #withNprobe} sets it to 0 (that many postings, always).
      */
-    public record SearchOptions(int k, int nprobe, double epsilon, double radiusFactor, int patience, ByteBuffer filter, long filterLimitBits,
-                                float maxDistance) {
+    public record SearchOptions(int k, int nprobe, double targetRecall, double epsilon, double radiusFactor, int patience, ByteBuffer filter,
+                                long filterLimitBits, float maxDistance) {
+        /** Probes {@code n} postings (fewer only by the radius, ε and patience rules): the adaptive depth is off. */
         public SearchOptions withNprobe(int n) {
-            return new SearchOptions(k, n, epsilon, radiusFactor, patience, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, n, 0, epsilon, radiusFactor, patience, filter, filterLimitBits, maxDistance);
+        }
+
+        /** Probes as deep as the index's queries need for this recall, {@code nprobe} the cap (0: always nprobe). */
+        public SearchOptions withTargetRecall(double r) {
+            return new SearchOptions(k, nprobe, r, epsilon, radiusFactor, patience, filter, filterLimitBits, maxDistance);
         }
 
         public SearchOptions withEpsilon(double e) {
-            return new SearchOptions(k, nprobe, e, radiusFactor, patience, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, nprobe, targetRecall, e, radiusFactor, patience, filter, filterLimitBits, maxDistance);
+        }
+
+        /** Stop after this many postings in a row left the top k unchanged (0: off); see {@link SpannSearcher}. */
+        public SearchOptions withPatience(int p) {
+            return new SearchOptions(k, nprobe, targetRecall, epsilon, radiusFactor, p, filter, filterLimitBits, maxDistance);
         }
 
         /** The radius rule's factor; 1 makes every skip exact (an exhaustive search then reads what can matter only). */
-        /** Stop after this many postings in a row left the top k unchanged (0: off); see {@link SpannSearcher}. */
-        public SearchOptions withPatience(int p) {
-            return new SearchOptions(k, nprobe, epsilon, radiusFactor, p, filter, filterLimitBits, maxDistance);
-        }
-
         public SearchOptions withRadiusFactor(double f) {
-            return new SearchOptions(k, nprobe, epsilon, f, patience, filter, filterLimitBits, maxDistance);
+            return new SearchOptions(k, nprobe, targetRecall, epsilon, f, patience, filter, filterLimitBits, maxDistance);
         }
 
         /** Only vids whose bit is set in {@code bits} (little-endian 64-bit words) are returned. */
         public SearchOptions withFilter(ByteBuffer bits, long limitBits) {
-            return new SearchOptions(k, nprobe, epsilon, radiusFactor, patience, bits, limitBits, maxDistance);
+            return new SearchOptions(k, nprobe, targetRecall, epsilon, radiusFactor, patience, bits, limitBits, maxDistance);
         }
 
         /** Only matches at most this far (in the metric's user-facing distance) are returned. */
         public SearchOptions withMaxDistance(float d) {
-            return new SearchOptions(k, nprobe, epsilon, radiusFactor, patience, filter, filterLimitBits, d);
+            return new SearchOptions(k, nprobe, targetRecall, epsilon, radiusFactor, patience, filter, filterLimitBits, d);
         }
     }
 
     public SearchOptions defaults(int k) {
-        return new SearchOptions(k, core.params.nprobe(), core.params.searchEpsilon(), core.params.probeRadiusFactor(), core.params.probePatience(),
-                null, 0, Float.NaN);
+        return new SearchOptions(k, core.params.nprobe(), core.params.probeTargetRecall(), core.params.searchEpsilon(), core.params.probeRadiusFactor(),
+                core.params.probePatience(), null, 0, Float.NaN);
     }
 
     /** A match: the vid, the user-facing distance and score (see {@link VectorMetric}). */
     public record Match(long vid, float distance, float score) {}
 
-    /** Matches, and what the search read: postings scanned, their entries, postings the radius bound skipped. */
     /**
      * A search's matches and what it did: postings scanned (and their entries), postings the
      * radius rule skipped, and entries whose exact distance was computed after their code could
@@ -273,8 +280,8 @@ public final class SpfreshIndex implements AutoCloseable {
         checkVector(query, "query vector");
         float maxKernel = Float.isNaN(o.maxDistance()) ? Float.POSITIVE_INFINITY : Math.nextUp(core.metric.kernelDistance(o.maxDistance()));
         SpannSearcher.Result r = searcher.search(core.metric.prepare(query),
-                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.epsilon(), o.radiusFactor(), o.patience(), o.filter(), o.filterLimitBits(),
-                        maxKernel));
+                new SpannSearcher.SearchParams(o.k(), o.nprobe(), o.targetRecall(), o.epsilon(), o.radiusFactor(), o.patience(), o.filter(),
+                        o.filterLimitBits(), maxKernel));
         TopK.Result m = r.matches();
         List<Match> out = new ArrayList<>(m.size());
         for (int i = 0; i < m.size(); i++) {
@@ -282,6 +289,11 @@ public final class SpfreshIndex implements AutoCloseable {
             out.add(new Match(m.vids()[i], core.metric.apiDistance(d), core.metric.score(d)));
         }
         return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped(), r.stats().entriesRescored());
+    }
+
+    /** Postings an adaptive search probes now ({@link ProbeCalibrator}); 0 while it has no plan (searches then run at nprobe). */
+    public int probeDepth() {
+        return searcher.probeDepth();
     }
 
     /** Waits for the rebalancer to drain (see {@link Rebalancer#awaitQuiescent()}). */

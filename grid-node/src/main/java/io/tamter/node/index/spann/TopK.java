@@ -5,27 +5,42 @@ import java.util.Arrays;
 /**
  * The k closest (vid, distance) pairs seen so far, without duplicates: a vector replicated
  * into several postings is reported by each of their scans with the same distance, and must
- * count once. A max-heap on distance plus an open-addressing set of the vids in the heap.
+ * count once. A max-heap on distance; duplicates are found by a scan of the k vids when k is
+ * small (at k = 10 that is faster than a hash set: its tombstones made probe chains long, and it
+ * showed in SciFact profiles), by an open-addressing set of the vids in the heap above
+ * {@value #LINEAR_MAX}.
+ *
+ * <p>Each kept pair also carries the {@linkplain #tag tag} that was current when it was first
+ * offered: the search sets it to the rank of the posting it scans, so that a search run for
+ * {@link ProbeCalibrator} knows where each of its final k was found.
  */
 public final class TopK {
     private final int k;
     private final long[] vids;
     private final float[] dists;
+    private final int[] tags;
     private int size;
+    /** The tag given to pairs offered from now on (see the class comment). */
+    int tag;
+    /** Null up to {@value #LINEAR_MAX} pairs: duplicates are found by a scan of {@link #vids}. */
     private long[] table;
     private int tableCount;
     private int tableTombs;
 
     private static final long EMPTY = -1L;
     private static final long TOMB = -2L;
+    static final int LINEAR_MAX = 64;
 
     public TopK(int k) {
         if (k < 1) throw new IllegalArgumentException("k must be >= 1; k=" + k);
         this.k = k;
         this.vids = new long[k];
         this.dists = new float[k];
-        this.table = new long[Integer.highestOneBit(Math.max(8, k * 4 - 1)) << 1];
-        Arrays.fill(table, EMPTY);
+        this.tags = new int[k];
+        if (k > LINEAR_MAX) {
+            this.table = new long[Integer.highestOneBit(Math.max(8, k * 4 - 1)) << 1];
+            Arrays.fill(table, EMPTY);
+        }
     }
 
     public int size() {
@@ -53,38 +68,49 @@ public final class TopK {
      */
     public boolean offer(long vid, float dist) {
         if (size == k && dist >= dists[0]) return false;
-        if (contains(vid)) {
-            for (int i = 0; i < size; i++) {
-                if (vids[i] != vid) continue;
-                if (dist >= dists[i]) return false;
-                siftDown(i, vid, dist); // a smaller key in a max-heap moves down
-                return true;
-            }
-            return false;
+        int at = indexOf(vid);
+        if (at >= 0) {
+            if (dist >= dists[at]) return false;
+            siftDown(at, vid, dist, tags[at]); // a smaller key in a max-heap moves down; the first tag stays
+            return true;
         }
         if (size < k) {
-            siftUp(size++, vid, dist);
+            siftUp(size++, vid, dist, tag);
         } else {
-            remove(vids[0]);
-            siftDown(0, vid, dist);
+            if (table != null) remove(vids[0]);
+            siftDown(0, vid, dist, tag);
         }
-        insert(vid);
+        if (table != null) insert(vid);
         return true;
     }
 
-    private void siftUp(int i, long vid, float dist) {
+    /** Where {@code vid} sits in the heap, or -1. */
+    private int indexOf(long vid) {
+        if (table != null && !contains(vid)) return -1;
+        for (int i = 0; i < size; i++) if (vids[i] == vid) return i;
+        return -1;
+    }
+
+    /** The tags of the pairs kept, in no particular order. */
+    int[] keptTags() {
+        return Arrays.copyOf(tags, size);
+    }
+
+    private void siftUp(int i, long vid, float dist, int t) {
         while (i > 0) {
             int p = (i - 1) >>> 1;
             if (dists[p] >= dist) break;
             dists[i] = dists[p];
             vids[i] = vids[p];
+            tags[i] = tags[p];
             i = p;
         }
         dists[i] = dist;
         vids[i] = vid;
+        tags[i] = t;
     }
 
-    private void siftDown(int i, long vid, float dist) {
+    private void siftDown(int i, long vid, float dist, int t) {
         while (true) {
             int l = 2 * i + 1;
             if (l >= size) break;
@@ -93,10 +119,12 @@ public final class TopK {
             if (dists[c] <= dist) break;
             dists[i] = dists[c];
             vids[i] = vids[c];
+            tags[i] = tags[c];
             i = c;
         }
         dists[i] = dist;
         vids[i] = vid;
+        tags[i] = t;
     }
 
     private int slot(long vid) {

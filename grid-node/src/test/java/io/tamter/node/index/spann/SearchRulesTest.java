@@ -8,9 +8,55 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The search's probe rules of {@link SpannSearcher}: patience, and postings a delete emptied. */
+/** The search's probe rules of {@link SpannSearcher}: patience, the adaptive depth, and postings a delete emptied. */
 class SearchRulesTest {
     private static final int DIM = 8;
+
+    /**
+     * The adaptive depth ({@link ProbeCalibrator}): once measured, searches read fewer postings
+     * than the cap and keep their recall against exhaustive search; a query far from every head
+     * runs at the cap.
+     */
+    @Test
+    void adaptiveDepthReadsLessAndKeepsRecallAndFarQueriesRunAtTheCap(@TempDir Path dir) {
+        float[][] data = TestData.gaussian(4000, DIM, 51);
+        int cap = 48;
+        try (SpfreshIndex index = SpfreshIndex.openStandalone(dir, VectorMetric.EUCLIDEAN_SQUARED, DIM,
+                IndexBehaviourTest.small().with(io.tamter.config.Params.NPROBE, cap))) {
+            for (int i = 0; i < data.length; i++) index.insert(i, data[i]);
+            index.awaitQuiescent();
+            assertThat(index.core().heads().size()).isGreaterThan(2 * cap);
+            boolean[] live = new boolean[data.length];
+            Arrays.fill(live, true);
+            SpfreshIndex.SearchOptions adaptive = index.defaults(10).withTargetRecall(0.95);
+            float[][] queries = TestData.gaussian(600, DIM, 52);
+            long postings = 0, hits = 0, asked = 0;
+            for (int i = 0; i < queries.length; i++) {
+                SpfreshIndex.SearchResult r = index.search(queries[i], adaptive);
+                if (i < 2 * ProbeCalibrator.WINDOW) continue; // measuring
+                postings += r.postingsScanned() + r.postingsSkipped();
+                long[] truth = IndexBehaviourTest.bruteForce(data, live, queries[i], 10);
+                for (long v : IndexBehaviourTest.vids(r)) if (Arrays.stream(truth).anyMatch(t -> t == v)) hits++;
+                asked += 10;
+            }
+            int n = queries.length - 2 * ProbeCalibrator.WINDOW;
+            assertThat(index.probeDepth()).as("the measured depth").isBetween(1, cap - 1);
+            assertThat(postings / (double) n).as("postings read per search").isLessThan(0.75 * cap);
+            // the target is recall against the cap's answer, measured on 64 samples: allow for both
+            assertThat(hits / (double) asked).as("recall against exhaustive search").isGreaterThan(0.9);
+            float[] far = new float[DIM];
+            Arrays.fill(far, 40f); // the data is N(0, 1): every head is far from it
+            int atCap = 0;
+            for (int i = 0; i < ProbeCalibrator.SAMPLE_EVERY; i++) {
+                SpfreshIndex.SearchResult r = index.search(far, adaptive);
+                if (r.postingsScanned() + r.postingsSkipped() >= cap) atCap++;
+            }
+            assertThat(atCap).as("a query farther from every head than the measured ones").isEqualTo(ProbeCalibrator.SAMPLE_EVERY);
+            // an explicit nprobe turns it off
+            assertThat(index.search(queries[0], index.defaults(10).withNprobe(cap)).postingsScanned()
+                    + index.search(queries[0], index.defaults(10).withNprobe(cap)).postingsSkipped()).isEqualTo(cap);
+        }
+    }
 
     @Test
     void patienceReadsFewerPostingsAndZeroIsOff(@TempDir Path dir) {
