@@ -10,6 +10,7 @@ import io.tamter.bench.data.Datasets;
 import io.tamter.bench.data.GroundTruth;
 import io.tamter.bench.data.Synthetic;
 import io.tamter.bench.engine.ExactEngine;
+import io.tamter.node.index.spann.TestData;
 import io.tamter.node.vector.VectorFiles;
 import io.tamter.node.vector.VectorMetric;
 import java.io.ByteArrayOutputStream;
@@ -19,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -112,7 +112,7 @@ class HarnessTest {
     @Test
     void exactEngineReproducesTheShippedGroundTruth() throws Exception {
         Path sift = Datasets.sharedData().resolve("sift10k");
-        Assumptions.assumeTrue(Files.isDirectory(sift), "SIFT10K not found at " + sift + "; skipping");
+        TestData.requireSharedData(sift, "SIFT10K");
         Dataset d = Datasets.load(sift.toString(), null, VectorMetric.EUCLIDEAN_SQUARED);
         int[][] computed = GroundTruth.compute(d.base(), d.queries(), 10, VectorMetric.EUCLIDEAN_SQUARED);
         assertThat(GroundTruth.recall(computed, d.groundTruth(), 10)).isEqualTo(1.0);
@@ -127,7 +127,7 @@ class HarnessTest {
     @Test
     void runbooksParse() throws Exception {
         Path dir = Datasets.sharedData().resolve("runbooks");
-        Assumptions.assumeTrue(Files.isDirectory(dir), "runbooks not found at " + dir + "; skipping");
+        TestData.requireSharedData(dir, "the runbooks");
         Runbook churn = Runbook.load(dir.resolve("sift10k-churn.yaml"));
         assertThat(churn.dataset()).isEqualTo("sift10k");
         assertThat(churn.steps()).hasSize(12);
