@@ -817,7 +817,8 @@ public final class Namespace {
         ObjectNode schema = s.schema().toJson();
         // a namespace of client vectors that no model can serve and no document with text: "text"
         // is only the reserved default there, and listing it (with a model) told users that text
-        // search would work; it shows up once a document has text or its options are set
+        // search would work; it shows up once a document has text there or its options differ from
+        // the defaults
         if (model == null && s.dimensions() != 0 && !text && Schema.empty().get(Schema.TEXT).equals(s.schema().get(Schema.TEXT)))
             schema.remove(Schema.TEXT);
         return new Info(name, n, s.dimensions(), s.metric().apiName(), schema, s.numShards(),
