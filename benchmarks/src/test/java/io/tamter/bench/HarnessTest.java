@@ -27,6 +27,20 @@ import org.junit.jupiter.api.io.TempDir;
 class HarnessTest {
 
     @Test
+    void argsHelpAndWrongOptions() {
+        // --help anywhere among a bench's arguments is a request for the usage, before any value is checked
+        assertThatThrownBy(() -> new Args(new String[] {"--k", "x", "--help"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
+        assertThatThrownBy(() -> new Args(new String[] {"-h"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
+        Args a = new Args(new String[] {"--k", "3", "--sweep", "--set", "a=1", "--set", "b=2"}, java.util.Set.of("sweep"));
+        assertThat(a.getInt("k", 10)).isEqualTo(3);
+        assertThat(a.flag("sweep")).isTrue();
+        assertThat(a.sets()).containsExactly("a=1", "b=2");
+        assertThatThrownBy(() -> new Args(new String[] {"--kk", "3"}, java.util.Set.of()).checkKnown(java.util.Set.of("k")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("unknown option --kk");
+        assertThatThrownBy(() -> new Args(new String[] {"--k"}, java.util.Set.of())).hasMessage("--k needs a value");
+    }
+
+    @Test
     void fvecsRoundTrip(@TempDir Path dir) throws Exception {
         float[][] v = {{1f, 2f, 3f}, {-1.5f, 0f, 1e-7f}};
         int[][] g = {{3, 1}, {0, 2}};
