@@ -171,6 +171,17 @@ class HttpApiTest {
         s.ok("POST", texts + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
         assertThat(s.ok("POST", texts + "/search", "{\"text\":\"zebra\",\"mode\":\"bm25\"}").get("matches")).isEmpty();
         assertThat(s.ok("POST", texts + "/search", "{\"text\":\"fox\",\"mode\":\"bm25\"}").get("matches")).hasSize(1);
+        // a namespace created without a model: semantic text search names that, on text; bm25 works
+        String bm25Only = "/v1/namespaces/bm25-only";
+        s.ok("PUT", bm25Only, "{\"embedding_model\":null}");
+        s.ok("POST", bm25Only + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
+        assertThat(s.ok("GET", bm25Only, null).get("embedding_model").isNull()).isTrue();
+        for (String mode : List.of("vector", "hybrid")) {
+            JsonNode m = s.expect(400, "POST", bm25Only + "/search", "{\"text\":\"fox\",\"mode\":\"" + mode + "\"}").get("error");
+            assertThat(m.get("path").asText()).as(mode).isEqualTo("text");
+            assertThat(m.get("message").asText()).as(mode).contains("has no embedding model", "mode bm25").doesNotContain("dimensions");
+        }
+        assertThat(s.ok("POST", bm25Only + "/search", "{\"text\":\"fox\",\"mode\":\"bm25\"}").get("matches")).hasSize(1);
     }
 
     @Test
