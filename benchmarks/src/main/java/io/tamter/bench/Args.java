@@ -10,7 +10,15 @@ final class Args {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final List<String> sets = new ArrayList<>();
 
+    /** {@code --help} or {@code -h} among a bench's arguments: BenchMain prints the usage, exit code 0. */
+    static final class HelpRequested extends RuntimeException {
+        HelpRequested() {
+            super(null, null, false, false);
+        }
+    }
+
     Args(String[] args, java.util.Set<String> flags) {
+        for (String a : args) if (a.equals("--help") || a.equals("-h")) throw new HelpRequested();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--")) throw new IllegalArgumentException("unexpected argument '" + a + "'");

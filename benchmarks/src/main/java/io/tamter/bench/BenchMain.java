@@ -21,6 +21,8 @@ public final class BenchMain {
                     usage(2);
                 }
             }
+        } catch (Args.HelpRequested e) {
+            usage(0);
         } catch (IllegalArgumentException e) {
             System.err.println("tamter bench " + args[0] + ": " + e.getMessage());
             System.exit(2);
@@ -28,8 +30,9 @@ public final class BenchMain {
         System.exit(0);
     }
 
+    /** The usage: asked for (exit code 0) on stdout, after a usage error (2) on stderr. */
     private static void usage(int code) {
-        System.err.println("""
+        (code == 0 ? System.out : System.err).println("""
                 usage: ./tamter bench <kind> ...
                   ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
                          [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
@@ -44,6 +47,7 @@ public final class BenchMain {
                          corpus and queries as base/query.fvecs for bench ann
                   http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
                          [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
+                --help after a kind (bench ann --help) prints this too.
                 results: one JSON object per line on stdout, the last a summary; progress on stderr""");
         System.exit(code);
     }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tamter.bench.data.Datasets;
+import io.tamter.node.index.spann.TestData;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +16,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -97,7 +97,7 @@ class BeirFilterBenchTest {
     @Test
     void beirBm25OnAScifactSubset(@TempDir Path tmp) throws Exception {
         Path src = Datasets.sharedData().resolve("scifact");
-        Assumptions.assumeTrue(Files.isDirectory(src), "needs ../shared/data/scifact (absent: " + src + ")");
+        TestData.requireSharedData(src, "SciFact");
         ObjectMapper m = new ObjectMapper();
         // the documents judged for the first test queries, then others up to 200
         List<String> qrels = Files.readAllLines(src.resolve("qrels/test.tsv"), StandardCharsets.UTF_8);

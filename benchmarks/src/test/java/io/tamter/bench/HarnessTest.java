@@ -10,6 +10,7 @@ import io.tamter.bench.data.Datasets;
 import io.tamter.bench.data.GroundTruth;
 import io.tamter.bench.data.Synthetic;
 import io.tamter.bench.engine.ExactEngine;
+import io.tamter.node.index.spann.TestData;
 import io.tamter.node.vector.VectorFiles;
 import io.tamter.node.vector.VectorMetric;
 import java.io.ByteArrayOutputStream;
@@ -19,12 +20,25 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The benchmark harness: data, ground truth, runbooks, and short real runs of both benches. */
 class HarnessTest {
+
+    @Test
+    void argsHelpAndWrongOptions() {
+        // --help anywhere among a bench's arguments is a request for the usage, before any value is checked
+        assertThatThrownBy(() -> new Args(new String[] {"--k", "x", "--help"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
+        assertThatThrownBy(() -> new Args(new String[] {"-h"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
+        Args a = new Args(new String[] {"--k", "3", "--sweep", "--set", "a=1", "--set", "b=2"}, java.util.Set.of("sweep"));
+        assertThat(a.getInt("k", 10)).isEqualTo(3);
+        assertThat(a.flag("sweep")).isTrue();
+        assertThat(a.sets()).containsExactly("a=1", "b=2");
+        assertThatThrownBy(() -> new Args(new String[] {"--kk", "3"}, java.util.Set.of()).checkKnown(java.util.Set.of("k")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("unknown option --kk");
+        assertThatThrownBy(() -> new Args(new String[] {"--k"}, java.util.Set.of())).hasMessage("--k needs a value");
+    }
 
     @Test
     void fvecsRoundTrip(@TempDir Path dir) throws Exception {
@@ -112,7 +126,7 @@ class HarnessTest {
     @Test
     void exactEngineReproducesTheShippedGroundTruth() throws Exception {
         Path sift = Datasets.sharedData().resolve("sift10k");
-        Assumptions.assumeTrue(Files.isDirectory(sift), "SIFT10K not found at " + sift + "; skipping");
+        TestData.requireSharedData(sift, "SIFT10K");
         Dataset d = Datasets.load(sift.toString(), null, VectorMetric.EUCLIDEAN_SQUARED);
         int[][] computed = GroundTruth.compute(d.base(), d.queries(), 10, VectorMetric.EUCLIDEAN_SQUARED);
         assertThat(GroundTruth.recall(computed, d.groundTruth(), 10)).isEqualTo(1.0);
@@ -127,7 +141,7 @@ class HarnessTest {
     @Test
     void runbooksParse() throws Exception {
         Path dir = Datasets.sharedData().resolve("runbooks");
-        Assumptions.assumeTrue(Files.isDirectory(dir), "runbooks not found at " + dir + "; skipping");
+        TestData.requireSharedData(dir, "the runbooks");
         Runbook churn = Runbook.load(dir.resolve("sift10k-churn.yaml"));
         assertThat(churn.dataset()).isEqualTo("sift10k");
         assertThat(churn.steps()).hasSize(12);

@@ -177,6 +177,9 @@ public final class Params {
     public static final Param<Integer> GRID_JOB_THREADS = Param.ofInt("grid.job_threads", 64, 1, 4096, "threads",
             "Threads running operations on a node (Ignite's public pool): writes wait there for the WAL, so with Ignite's default "
             + "of 8 at most 8 writes could share a group commit");
+    public static final Param<Integer> GRID_MESSAGE_QUEUE_LIMIT = Param.ofInt("grid.message_queue_limit", 4096, 0, 1 << 20, "messages",
+            "Messages a node queues per connection to another node before the sender waits (Ignite's communication "
+            + "message queue limit); bounds the heap a slow peer can fill. 0 = no limit (Ignite's default, which it warns about)");
     public static final Param<Integer> GRID_SHARD_BACKUPS = Param.ofInt("grid.shard_backups", 1, 0, 16, "nodes",
             "Backups of the shard-ownership cache: the warm standbys of each shard");
 

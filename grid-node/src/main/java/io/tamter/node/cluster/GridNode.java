@@ -191,6 +191,7 @@ public final class GridNode implements AutoCloseable {
         communication.setLocalAddress(host);
         communication.setLocalPort(settings.getInt(Params.GRID_COMMUNICATION_PORT));
         communication.setLocalPortRange(100);
+        communication.setMessageQueueLimit(settings.getInt(Params.GRID_MESSAGE_QUEUE_LIMIT));
 
         IgniteConfiguration c = new IgniteConfiguration();
         c.setIgniteInstanceName("tamter-" + consistentId + "-" + UUID.randomUUID().toString().substring(0, 8));

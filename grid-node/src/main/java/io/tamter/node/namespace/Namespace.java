@@ -781,6 +781,16 @@ public final class Namespace {
             String embeddingModel, JsonNode encryption, String indexStatus, long unindexedBytes, long pendingIndexTasks,
             long createdAt, long updatedAt) {}
 
+    /**
+     * The embedding model that can serve this namespace: the configured one, unless the namespace's
+     * dimensions were fixed by client vectors of another size (then no text is ever embedded here:
+     * text rows without a vector and semantic text search are 400s), so metadata reports none.
+     */
+    static EmbeddingModel usableModel(NamespaceSettings s) {
+        EmbeddingModel m = s.embeddingModel();
+        return m == null || s.dimensions() == 0 || m.dimensions() == s.dimensions() ? m : null;
+    }
+
     public Info info() throws IOException {
         return underSlots(this::infoServed);
     }
@@ -788,9 +798,10 @@ public final class Namespace {
     private Info infoServed() throws IOException {
         NamespaceSettings s = settings;
         long n = 0, unindexed = 0, pending = 0;
-        boolean rebuilding = false;
+        boolean rebuilding = false, text = false;
         for (Shard sh : local()) {
             n += sh.count();
+            text = text || sh.hasFullTextValues(Schema.TEXT);
             VectorIndexRebuild r = sh.rebuild();
             if (r != null) {
                 rebuilding = true;
@@ -802,8 +813,16 @@ public final class Namespace {
                 pending += st.getOrDefault("queued", 0L) + st.getOrDefault("running", 0L);
             }
         }
-        return new Info(name, n, s.dimensions(), s.metric().apiName(), s.schema().toJson(), s.numShards(),
-                s.embeddingModel() == null ? null : s.embeddingModel().settingName(), s.encryption().toJson(),
+        EmbeddingModel model = usableModel(s);
+        ObjectNode schema = s.schema().toJson();
+        // a namespace of client vectors that no model can serve and no document with text: "text"
+        // is only the reserved default there, and listing it (with a model) told users that text
+        // search would work; it shows up once a document has text there or its options differ from
+        // the defaults
+        if (model == null && s.dimensions() != 0 && !text && Schema.empty().get(Schema.TEXT).equals(s.schema().get(Schema.TEXT)))
+            schema.remove(Schema.TEXT);
+        return new Info(name, n, s.dimensions(), s.metric().apiName(), schema, s.numShards(),
+                model == null ? null : model.settingName(), s.encryption().toJson(),
                 rebuilding || pending > 0 ? "updating" : "up-to-date", unindexed, pending, s.createdAt(), s.updatedAt());
     }
 

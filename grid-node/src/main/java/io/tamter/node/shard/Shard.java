@@ -616,6 +616,11 @@ public final class Shard implements AutoCloseable {
         return text.hasFullTextValues();
     }
 
+    /** Whether any document of the shard has a value in the full-text attribute {@code attribute}. */
+    public boolean hasFullTextValues(String attribute) throws IOException {
+        return text.hasFullTextValues(attribute);
+    }
+
     /** BM25 over every full-text attribute. */
     public List<Hit> bm25(String query, int k, Query filter) throws IOException {
         return text.bm25((String) null, query, k, filter);

@@ -355,10 +355,16 @@ public final class TextIndex implements Closeable {
      * this may say true for deleted text, never false for live text.
      */
     public boolean hasFullTextValues() throws IOException {
+        return hasFullTextValues(null);
+    }
+
+    /** {@link #hasFullTextValues()} for one full-text attribute ({@code null}: any). */
+    public boolean hasFullTextValues(String attribute) throws IOException {
         IndexSearcher s = acquire();
         try {
             for (AttributeSpec a : schema.fullTextAttributes())
-                if (s.getIndexReader().getDocCount(IndexFields.text(a.name())) > 0) return true;
+                if ((attribute == null || a.name().equals(attribute)) && s.getIndexReader().getDocCount(IndexFields.text(a.name())) > 0)
+                    return true;
             return false;
         } finally {
             searchers.release(s);

@@ -26,7 +26,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
+import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * {@code tamter load [options] FILE}: bulk-loads a file over the REST API in batches, with a
@@ -44,72 +50,79 @@ public final class LoadCommand {
     static final Map<String, String> METRICS = Map.of("cosine_distance", "cosine_distance", "cosine", "cosine_distance",
             "euclidean_squared", "euclidean_squared", "dot_product", "dot_product");
 
-    static final String USAGE = """
-            usage: tamter load [options] FILE
-              Bulk-loads FILE into a namespace over the REST API, in batches.
-              FILE.fvecs                 row i is {"id": i, "vector": [...]}
-              FILE.jsonl | FILE.ndjson   one JSON object a line:
-                - with "id": an upsert row as API.md's upsert_rows takes it, sent as is
-                - with "_id" (BEIR corpus.jsonl): id = _id, text = title + " " + text,
-                  title and every other field kept as attributes
-                - anything else: name the id with --id-field and the text with --text-fields
-            options:
-              --url URL              server (default http://127.0.0.1:8080)
-              --namespace NS         target namespace (required; created by the first write)
-              --id-field NAME        JSONL field holding the id
-              --text-fields A,B      JSONL fields joined (with a space) into the document text;
-                                     they are not also kept as attributes; other fields are
-              --metric M             set the namespace's distance metric before loading:
-                                     cosine_distance (alias cosine), euclidean_squared, dot_product
-              --batch N              rows per request, at most (default 500); halved on 429
-                                     (rate limit, backpressure) or 413, grown back slowly
-              --api-key K            Authorization: Bearer K (default: $TAMTER_API_KEY)
-            exit code: 0 loaded, 1 the load failed (one line on stderr), 2 bad arguments""";
+    @Command(name = "load", synopsisHeading = "", customSynopsis = "usage: tamter load [options] FILE", separator = " ",
+            sortOptions = false, descriptionHeading = "%n", parameterListHeading = "%nparameters:%n", optionListHeading = "%noptions:%n", footerHeading = "%n",
+            description = {"Bulk-loads FILE into a namespace over the REST API, in batches.",
+                "  FILE.fvecs                 row i is {\"id\": i, \"vector\": [...]}",
+                "  FILE.jsonl | FILE.ndjson   one JSON object a line:",
+                "    - with \"id\": an upsert row as API.md's upsert_rows takes it, sent as is",
+                "    - with \"_id\" (BEIR corpus.jsonl): id = _id, text = title + \" \" + text,",
+                "      title and every other field kept as attributes",
+                "    - anything else: name the id with --id-field and the text with --text-fields"},
+            footer = "exit code: 0 loaded, 1 the load failed (one line on stderr), 2 bad arguments")
+    static final class Load implements Callable<Integer> {
+        @Mixin
+        TamterMain.HelpOption help;
+
+        @Option(names = "--url", paramLabel = "URL", description = "server (default http://127.0.0.1:8080)")
+        String url = "http://127.0.0.1:8080";
+
+        @Option(names = "--namespace", paramLabel = "NS", required = true, description = "target namespace (required; created by the first write)")
+        String namespace;
+
+        @Option(names = "--id-field", paramLabel = "NAME", description = "JSONL field holding the id")
+        String idField;
+
+        @Option(names = "--text-fields", paramLabel = "A,B", description = "JSONL fields joined (with a space) into the document text; "
+                + "they are not also kept as attributes; other fields are")
+        String textFields;
+
+        @Option(names = "--metric", paramLabel = "M", description = "set the namespace's distance metric before loading: "
+                + "cosine_distance (alias cosine), euclidean_squared, dot_product")
+        String metric;
+
+        @Option(names = "--batch", paramLabel = "N", description = "rows per request, at most (default 500); halved on 429 "
+                + "(rate limit, backpressure) or 413, grown back slowly")
+        int batch = 500;
+
+        @Option(names = "--api-key", paramLabel = "K", description = "Authorization: Bearer K (default: $TAMTER_API_KEY)")
+        String apiKey = System.getenv("TAMTER_API_KEY");
+
+        @Parameters(paramLabel = "FILE", description = ".fvecs, .jsonl or .ndjson file to load")
+        Path file;
+
+        @ParentCommand
+        TamterMain.Tamter top;
+
+        @Override
+        public Integer call() {
+            return run(this, top.out, top.err);
+        }
+    }
 
     private LoadCommand() {}
 
-    public static int run(String[] args) {
-        return run(args, System.out, System.err);
+    /** Runs {@code tamter load ARGS}; {@code out} gets the summary line and the help, {@code err} the progress bar and errors. */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        String[] all = new String[args.length + 1];
+        all[0] = "load";
+        System.arraycopy(args, 0, all, 1, args.length);
+        return TamterMain.run(all, out, err);
     }
 
-    /** Runs the command; {@code out} gets the summary line, {@code err} the progress bar and errors. */
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        String url = "http://127.0.0.1:8080";
-        String ns = null;
-        String key = System.getenv("TAMTER_API_KEY");
-        String idField = null;
-        List<String> textFields = null;
+    /** Runs the parsed command; {@code out} gets the summary line, {@code err} the progress bar and errors. */
+    static int run(Load o, PrintStream out, PrintStream err) {
+        String url = o.url, ns = o.namespace, key = o.apiKey, idField = o.idField;
+        int batch = o.batch;
+        Path file = o.file;
+        List<String> textFields = o.textFields == null ? null
+                : Arrays.stream(o.textFields.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
         String metric = null;
-        int batch = 500;
-        Path file = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--url" -> url = value(args, ++i, a);
-                case "--namespace" -> ns = value(args, ++i, a);
-                case "--batch" -> batch = intValue(args, ++i, a);
-                case "--api-key" -> key = value(args, ++i, a);
-                case "--id-field" -> idField = value(args, ++i, a);
-                case "--text-fields" -> textFields = Arrays.stream(value(args, ++i, a).split(",")).map(String::strip)
-                        .filter(s -> !s.isEmpty()).toList();
-                case "--metric" -> {
-                    String m = value(args, ++i, a);
-                    metric = METRICS.get(m.toLowerCase(Locale.ROOT));
-                    if (metric == null)
-                        throw new IllegalArgumentException("--metric " + m + ": not a metric; one of cosine_distance (cosine), euclidean_squared, dot_product");
-                }
-                case "-h", "--help" -> {
-                    out.println(USAGE);
-                    return 0;
-                }
-                default -> {
-                    if (a.startsWith("-") || file != null) throw new IllegalArgumentException("unexpected argument " + a + " (try --help)");
-                    file = Path.of(a);
-                }
-            }
+        if (o.metric != null) {
+            metric = METRICS.get(o.metric.toLowerCase(Locale.ROOT));
+            if (metric == null)
+                throw new IllegalArgumentException("--metric " + o.metric + ": not a metric; one of cosine_distance (cosine), euclidean_squared, dot_product");
         }
-        if (ns == null) throw new IllegalArgumentException("--namespace is required");
-        if (file == null) throw new IllegalArgumentException("give the FILE to load (.fvecs or .jsonl)");
         if (batch < 1 || batch > 100_000) throw new IllegalArgumentException("--batch must be in 1..100000; got " + batch);
         if (textFields != null && textFields.isEmpty()) throw new IllegalArgumentException("--text-fields names no field");
         String base = checkUrl(url);
@@ -142,20 +155,6 @@ public final class LoadCommand {
             l.endBar();
             err.println("tamter load: interrupted");
             return 1;
-        }
-    }
-
-    private static String value(String[] args, int i, String opt) {
-        if (i >= args.length) throw new IllegalArgumentException(opt + " needs a value");
-        return args[i];
-    }
-
-    private static int intValue(String[] args, int i, String opt) {
-        String v = value(args, i, opt);
-        try {
-            return Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(opt + " " + v + ": not an integer");
         }
     }
 

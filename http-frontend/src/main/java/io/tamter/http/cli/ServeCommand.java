@@ -14,7 +14,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--config FILE]}: one
@@ -30,8 +34,63 @@ import java.util.concurrent.CountDownLatch;
 public final class ServeCommand {
     private ServeCommand() {}
 
-    public static int run(String[] args) throws Exception {
-        return run(args, true);
+    /** serve's options, node's too (--port and --host have no effect there). */
+    static final class Options {
+        @Option(names = "--port", paramLabel = "N", description = "REST port (default 8080; 0 = any free port)")
+        String port;
+
+        @Option(names = "--host", paramLabel = "H", description = "REST address (default 127.0.0.1; another one needs http.api_keys)")
+        String host;
+
+        @Option(names = "--data", paramLabel = "DIR", description = "local state, and the object store unless --object-store (default ./tamter-data)")
+        Path data = Path.of("tamter-data");
+
+        @Option(names = "--object-store", paramLabel = "URI", description = "the source of truth (default DIR/objects): gs://bucket/prefix, file:///dir or a directory")
+        String objectStore;
+
+        @Option(names = "--grid-port", paramLabel = "N", description = "grid discovery port (default 47500, or a free one when that is taken)")
+        String gridPort;
+
+        @Option(names = "--join", paramLabel = "HOST:PORT,...", description = "discovery addresses of the grid to join (README: Grid)")
+        String join;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "settings file (key = value; docs/CONFIG.md)")
+        Path config;
+
+        @Option(names = "--set", paramLabel = "key=value", description = "one setting (docs/CONFIG.md); repeatable; the options above win over it")
+        List<String> sets = new ArrayList<>();
+    }
+
+    @Command(name = "serve", synopsisHeading = "usage: ", separator = " ", sortOptions = false,
+            description = "Starts the server: an Ignite grid node, the engine and the REST API (127.0.0.1:8080, data in ./tamter-data). "
+                    + "Ctrl-C (SIGTERM) drains requests, flushes and stops.", descriptionHeading = "%n", optionListHeading = "%noptions:%n")
+    static final class Serve implements Callable<Integer> {
+        @Mixin
+        TamterMain.HelpOption help;
+
+        @Mixin
+        Options options;
+
+        @Override
+        public Integer call() throws Exception {
+            return run(options, true);
+        }
+    }
+
+    @Command(name = "node", synopsisHeading = "usage: ", separator = " ", sortOptions = false,
+            description = "A grid node without REST: takes grid jobs and thin-client connections (serve's options; "
+                    + "--port and --host have no effect).", descriptionHeading = "%n", optionListHeading = "%noptions:%n")
+    static final class Node implements Callable<Integer> {
+        @Mixin
+        TamterMain.HelpOption help;
+
+        @Mixin
+        Options options;
+
+        @Override
+        public Integer call() throws Exception {
+            return run(options, false);
+        }
     }
 
     /**
@@ -39,38 +98,22 @@ public final class ServeCommand {
      * REST server (it takes grid jobs and thin-client connections; its options are serve's, --port
      * and --host have no effect).
      */
-    static int run(String[] args, boolean http) throws Exception {
+    static int run(Options o, boolean http) throws Exception {
         String cmd = http ? "serve" : "node";
-        Path data = Path.of("tamter-data");
-        Path config = null;
-        URI objectStore = null;
-        boolean gridPortGiven = false;
+        Path data = o.data;
+        Path config = o.config;
         java.util.Map<String, String> cli = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (a) {
-                case "--port" -> { cli.put(Params.HTTP_PORT.key(), need(a, v)); i++; }
-                case "--host" -> { cli.put(Params.HTTP_HOST.key(), need(a, v)); i++; }
-                case "--data" -> { data = Path.of(need(a, v)); i++; }
-                case "--object-store" -> { objectStore = objectStoreUri(need(a, v)); i++; }
-                case "--grid-port" -> { cli.put(Params.GRID_DISCOVERY_PORT.key(), port(a, need(a, v))); gridPortGiven = true; i++; }
-                case "--join" -> { cli.put(Params.GRID_DISCOVERY_ADDRESSES.key(), joinList(need(a, v))); i++; }
-                case "--config" -> { config = Path.of(need(a, v)); i++; }
-                case "--set" -> {
-                    String kv = need(a, v);
-                    int eq = kv.indexOf('=');
-                    if (eq <= 0) throw new IllegalArgumentException("--set takes key=value; got " + kv);
-                    cli.put(kv.substring(0, eq), kv.substring(eq + 1));
-                    i++;
-                }
-                case "-h", "--help" -> {
-                    System.out.println(USAGE);
-                    return 0;
-                }
-                default -> throw new IllegalArgumentException("unknown option " + a + " (try --help)");
-            }
+        for (String kv : o.sets) {
+            int eq = kv.indexOf('=');
+            if (eq <= 0) throw new IllegalArgumentException("--set takes key=value; got " + kv);
+            cli.put(kv.substring(0, eq), kv.substring(eq + 1));
         }
+        if (o.port != null) cli.put(Params.HTTP_PORT.key(), o.port);
+        if (o.host != null) cli.put(Params.HTTP_HOST.key(), o.host);
+        URI objectStore = o.objectStore == null ? null : objectStoreUri(o.objectStore);
+        boolean gridPortGiven = o.gridPort != null;
+        if (gridPortGiven) cli.put(Params.GRID_DISCOVERY_PORT.key(), port("--grid-port", o.gridPort));
+        if (o.join != null) cli.put(Params.GRID_DISCOVERY_ADDRESSES.key(), joinList(o.join));
         Settings settings = Settings.load(config, System.getenv(), System.getProperties()).withTexts(cli);
         try {
             DataDirLock.acquire(data).close(); // fail at once, before any port is looked at (the node takes the lock for good)
@@ -140,9 +183,6 @@ public final class ServeCommand {
         stopped.await();
         return 0;
     }
-
-    static final String USAGE = "usage: tamter serve [--port N] [--host H] [--data DIR] [--object-store URI] [--grid-port N] "
-            + "[--join HOST:PORT,...] [--config FILE] [--set key=value]...";
 
     /**
      * Without {@code --grid-port}: the default discovery port, or, when another process holds it
@@ -214,11 +254,6 @@ public final class ServeCommand {
     /** {@code gs://bucket/prefix} or {@code file:///dir} as given; a bare path is a local directory. */
     static URI objectStoreUri(String v) {
         return v.contains("://") ? URI.create(v) : Path.of(v).toAbsolutePath().normalize().toUri();
-    }
-
-    private static String need(String opt, String v) {
-        if (v == null) throw new IllegalArgumentException(opt + " needs a value");
-        return v;
     }
 
     /** The node's fixed consistent id, kept in the data directory across restarts. */

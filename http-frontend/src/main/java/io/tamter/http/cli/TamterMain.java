@@ -1,10 +1,26 @@
 package io.tamter.http.cli;
 
-import java.util.Arrays;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code tamter} command (the launcher script runs this class for everything but
- * {@code test}, {@code build}, {@code bench} and {@code jmh}).
+ * {@code test}, {@code build}, {@code bench} and {@code jmh}). Arguments are parsed by picocli: each
+ * command's options are declared once, with their help text; {@code --help} (or {@code -h}) prints
+ * them and exits 0; a wrong option or value is one line on stderr naming it, exit code 2; a
+ * command's own check of a value (an {@link IllegalArgumentException}) is the same one line.
  */
 public final class TamterMain {
     private TamterMain() {}
@@ -22,54 +38,175 @@ public final class TamterMain {
         System.exit(code);
     }
 
-    static final String USAGE = """
-            usage: ./tamter <command> [--help]
-              test                       run the test suite
-              serve [--port N] [--data DIR]  start the server (REST on 127.0.0.1:8080, data in ./tamter-data)
-                    [--object-store gs://bucket/prefix | file:///dir]  where the source of truth lives
-                    [--grid-port N] [--join HOST:PORT,...]  form a grid with other nodes (README: Grid)
-              node [serve's options]     a grid node without REST (takes grid jobs and thin clients)
-              load --namespace NS FILE   bulk-load .fvecs or .jsonl (BEIR too) over HTTP (load --help)
-              check --index DIR          integrity check of a vector index directory
-              bench <ann|stream> ...     benchmark harness (benchmarks/README.md)
-              jmh [regexp]               JMH micro-benchmarks""";
+    /** Exit code of a usage error (an unknown option, a missing or bad value). */
+    static final int USAGE_ERROR = 2;
 
-    /** Runs one command; returns the exit code. {@code help}, {@code -h}, {@code --help}: the usage on stdout, 0. */
+    /** Runs one command with System.out and System.err; returns the exit code. */
     static int run(String[] args) throws Exception {
-        String cmd = args.length == 0 ? "help" : args[0];
-        String[] rest = args.length == 0 ? args : Arrays.copyOfRange(args, 1, args.length);
-        switch (cmd) {
-            case "check" -> { return io.tamter.node.cli.CheckCommand.run(rest); }
-            case "serve" -> { return usageErrors("serve", () -> ServeCommand.run(rest)); }
-            case "load" -> { return usageErrors("load", () -> LoadCommand.run(rest)); }
-            case "node" -> { return usageErrors("node", () -> ServeCommand.run(rest, false)); }
-            case "frontend" -> {
-                System.err.println("tamter frontend: not yet: a REST frontend as an Ignite client node comes with the grid issue; use serve (or node without REST)");
-                return 2;
+        return run(args, System.out, System.err);
+    }
+
+    /**
+     * Runs one command; returns the exit code. {@code out} gets the command's output and help, {@code err}
+     * progress and errors. Failures other than usage errors are thrown.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Tamter top = new Tamter(out, err);
+        CommandLine cl = commandLine(top);
+        int code = cl.execute(args);
+        if (top.failure != null) throw top.failure;
+        return code;
+    }
+
+    /** The command tree with Tamter's error handling, writing to the streams of {@code top}. */
+    static CommandLine commandLine(Tamter top) {
+        CommandLine cl = new CommandLine(top);
+        cl.setOut(new PrintWriter(top.out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(top.err, true, StandardCharsets.UTF_8));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            PrintWriter w = c.getErr();
+            if (c.getCommandSpec().parent() == null && ex instanceof CommandLine.UnmatchedArgumentException u
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                // an unknown command: say so, then list the commands
+                w.println("tamter: unknown command " + u.getUnmatched().get(0));
+                c.usage(w);
+            } else {
+                w.println(c.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (try --help)");
             }
-            case "help", "-h", "--help" -> {
-                System.out.println(USAGE);
-                return 0;
+            w.flush();
+            return USAGE_ERROR;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof IllegalArgumentException) { // a command's check of a value: a usage error too
+                c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+                c.getErr().flush();
+                return USAGE_ERROR;
             }
-            default -> {
-                System.err.println("tamter: unknown command " + cmd);
-                System.err.println(USAGE);
-                return 2;
-            }
+            top.failure = ex; // anything else is main's to report (a stack trace, exit code 1)
+            return 1;
+        });
+        return cl;
+    }
+
+    /** picocli's message for a bad argument, in Tamter's words where they differ. */
+    private static String oneLine(CommandLine.ParameterException ex) {
+        // an unknown option first: picocli checks required options before it reports one, and
+        // "--namespace is missing" would hide that --namspace was misspelt
+        List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
+                : ex.getCommandLine().getUnmatchedArguments();
+        if (!unmatched.isEmpty()) {
+            String a = unmatched.get(0);
+            return (a.startsWith("-") ? "unknown option " : "unexpected argument ") + a;
+        }
+        String m = ex.getMessage();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    /** {@code -h}/{@code --help} of every command. */
+    static final class HelpOption {
+        @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
+        boolean help;
+    }
+
+    @Command(name = "tamter", synopsisHeading = "", customSynopsis = "usage: ./tamter <command> [--help]%n",
+            commandListHeading = "%ncommands (./tamter <command> --help for each one's options):%n",
+            subcommands = {ServeCommand.Serve.class, ServeCommand.Node.class, LoadCommand.Load.class, Check.class, Frontend.class,
+                Help.class},
+            footerHeading = "%nrun by the launcher itself:%n",
+            footer = {"  test [maven args]       run the test suite (mvn verify)",
+                "  build                   compile and package every module (skipping tests)",
+                "  bench <kind> ...        benchmark harness (benchmarks/README.md; bench --help)",
+                "  jmh [jmh args]          JMH micro-benchmarks (jmh -h)"})
+    static final class Tamter implements Callable<Integer> {
+        final PrintStream out;
+        final PrintStream err;
+        Exception failure;
+
+        @Mixin
+        HelpOption help;
+
+        @Spec
+        CommandSpec spec;
+
+        Tamter(PrintStream out, PrintStream err) {
+            this.out = out;
+            this.err = err;
+        }
+
+        /** No command: the usage, exit code 0. */
+        @Override
+        public Integer call() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return 0;
         }
     }
 
-    interface Command {
-        int run() throws Exception;
+    @Command(name = "check", synopsisHeading = "usage: ", separator = " ", sortOptions = false,
+            description = {"Integrity check of a vector index: DIR is a shard's data directory (RocksDB) or a standalone index. "
+                    + "Reads one snapshot; checks every head's and posting's codec, that every posting has a head and every head "
+                    + "a posting, and that every live vector is in at least one posting with a head. Prints one JSON line."},
+            descriptionHeading = "%n", optionListHeading = "%noptions:%n",
+            footerHeading = "%n", footer = "exit code: 0 sound, 1 problems found, 2 bad usage or not an index directory")
+    static final class Check implements Callable<Integer> {
+        @Mixin
+        HelpOption help;
+
+        @Option(names = "--index", paramLabel = "DIR", required = true, description = "the index directory")
+        Path index;
+
+        @ParentCommand
+        Tamter top;
+
+        @Override
+        public Integer call() {
+            return io.tamter.node.cli.CheckCommand.check(index, top.out, top.err);
+        }
     }
 
-    /** Runs a command; a bad argument (IllegalArgumentException) is one line on stderr and exit code 2. */
-    private static int usageErrors(String name, Command c) throws Exception {
-        try {
-            return c.run();
-        } catch (IllegalArgumentException e) {
-            System.err.println("tamter " + name + ": " + e.getMessage());
-            return 2;
+    @Command(name = "frontend", synopsisHeading = "usage: ", sortOptions = false,
+            description = "A REST frontend as an Ignite client node: not there yet (it comes with the grid issue); "
+                    + "use serve, or node for a grid node without REST.", descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n")
+    static final class Frontend implements Callable<Integer> {
+        @Mixin
+        HelpOption help;
+
+        @ParentCommand
+        Tamter top;
+
+        @Override
+        public Integer call() {
+            top.err.println("tamter frontend: not yet: a REST frontend as an Ignite client node comes with the grid issue; use serve (or node without REST)");
+            return USAGE_ERROR;
+        }
+    }
+
+    @Command(name = "help", synopsisHeading = "usage: ", sortOptions = false, descriptionHeading = "%n",
+            description = "The commands, or one command's options (the same as ./tamter <command> --help).",
+            optionListHeading = "%noptions:%n")
+    static final class Help implements Callable<Integer> {
+        @Mixin
+        HelpOption help;
+
+        @Parameters(paramLabel = "COMMAND", arity = "0..1", description = "the command to describe")
+        String command;
+
+        @ParentCommand
+        Tamter top;
+
+        @Override
+        public Integer call() {
+            CommandLine root = top.spec.commandLine();
+            if (command == null) {
+                root.usage(root.getOut());
+                return 0;
+            }
+            CommandLine c = root.getSubcommands().get(command);
+            if (c == null) throw new IllegalArgumentException("unknown command " + command);
+            c.usage(root.getOut());
+            return 0;
         }
     }
 }

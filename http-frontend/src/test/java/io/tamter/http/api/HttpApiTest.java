@@ -171,6 +171,74 @@ class HttpApiTest {
         s.ok("POST", texts + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
         assertThat(s.ok("POST", texts + "/search", "{\"text\":\"zebra\",\"mode\":\"bm25\"}").get("matches")).isEmpty();
         assertThat(s.ok("POST", texts + "/search", "{\"text\":\"fox\",\"mode\":\"bm25\"}").get("matches")).hasSize(1);
+        // a namespace created without a model: semantic text search names that, on text; bm25 works
+        String bm25Only = "/v1/namespaces/bm25-only";
+        s.ok("PUT", bm25Only, "{\"embedding_model\":null}");
+        s.ok("POST", bm25Only + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
+        assertThat(s.ok("GET", bm25Only, null).get("embedding_model").isNull()).isTrue();
+        for (String mode : List.of("vector", "hybrid")) {
+            JsonNode m = s.expect(400, "POST", bm25Only + "/search", "{\"text\":\"fox\",\"mode\":\"" + mode + "\"}").get("error");
+            assertThat(m.get("path").asText()).as(mode).isEqualTo("text");
+            assertThat(m.get("message").asText()).as(mode).contains("has no embedding model", "mode bm25").doesNotContain("dimensions");
+        }
+        assertThat(s.ok("POST", bm25Only + "/search", "{\"text\":\"fox\",\"mode\":\"bm25\"}").get("matches")).hasSize(1);
+    }
+
+    @Test
+    void controlCharactersInIdsAreRefusedOnEveryRouteNamingTheIdPath() {
+        String ns = "/v1/namespaces/control-ids";
+        s.ok("POST", ns + "/upsert", rows(0, 3));
+        String cond = ",\"condition\":{\"n\":{\"$gte\":0}}";
+        record Case(String method, String route, String body, String path) {}
+        List<Case> cases = List.of(
+                new Case("POST", "/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2,3,4]},{\"id\":\"a\\u0000b\",\"vector\":[1,2,3,4]}]}",
+                        "upsert_rows[1].id"),
+                new Case("POST", "/upsert-columns", "{\"upsert_columns\":{\"id\":[\"ok\",\"x\\u001f\"],\"vector\":[[1,2,3,4],[1,2,3,4]]}}",
+                        "upsert_columns.id[1]"),
+                new Case("PATCH", "/update", "{\"patch_rows\":[{\"id\":\"\\u0000\",\"n\":1}]}", "patch_rows[0].id"),
+                new Case("PATCH", "/update-columns", "{\"patch_columns\":{\"id\":[0,\"y\\u007f\"],\"n\":[1,2]}}", "patch_columns.id[1]"),
+                new Case("DELETE", "/batch-delete", "{\"deletes\":[0,\"z\\n\"]}", "deletes[1]"),
+                new Case("POST", "/conditional-upsert", "{\"upsert_rows\":[{\"id\":\"c\\u0001\",\"vector\":[1,2,3,4]}]" + cond + "}",
+                        "upsert_rows[0].id"),
+                new Case("PATCH", "/conditional-update", "{\"patch_rows\":[{\"id\":\"c\\t\",\"n\":5}]" + cond + "}", "patch_rows[0].id"),
+                new Case("DELETE", "/conditional-delete", "{\"deletes\":[\"\\u001b[31m\"]" + cond + "}", "deletes[0]"));
+        for (Case c : cases) {
+            JsonNode e = s.expect(400, c.method(), ns + c.route(), c.body()).get("error");
+            assertThat(e.get("code").asText()).as(c.route()).isEqualTo("invalid_id");
+            assertThat(e.get("path").asText()).as(c.route()).isEqualTo(c.path());
+            assertThat(e.get("message").asText()).as(c.route()).contains("control characters");
+        }
+        JsonNode e = s.expect(400, "GET", ns + "/documents/a%01b", null).get("error");
+        assertThat(e.get("code").asText()).isEqualTo("invalid_id");
+        assertThat(e.get("path").asText()).isEqualTo("id");
+        // an encoded NUL never reaches the route: Jetty refuses that URI itself, also with a 400
+        assertThat(s.expect(400, "GET", ns + "/documents/a%00b", null).get("error").get("code").asText()).isEqualTo("bad_http_request");
+        // nothing changed: the three documents, untouched
+        assertThat(s.ok("GET", ns, null).get("approx_row_count").asLong()).isEqualTo(3);
+        for (int i = 0; i < 3; i++)
+            assertThat(s.ok("GET", ns + "/documents/" + i, null).get("document").get("metadata").get("n").asInt()).isEqualTo(i);
+    }
+
+    @Test
+    void rawVectorNamespacesReportNoModelAndNoTextSchema() {
+        String ns = "/v1/namespaces/raw-vectors";
+        s.ok("POST", ns + "/upsert", rows(0, 5)); // 4-d client vectors: the 384-d default model can never serve them
+        JsonNode info = s.ok("GET", ns, null);
+        assertThat(info.get("embedding_model").isNull()).as(info.toString()).isTrue();
+        assertThat(info.get("schema").has("text")).as(info.toString()).isFalse();
+        assertThat(info.get("schema").fieldNames()).toIterable().contains("group", "n");
+        // text given with vectors is BM25-indexed there: then the text attribute is real and listed
+        s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":100,\"vector\":[1,1,1,1],\"text\":\"red fox\"}]}");
+        info = s.ok("GET", ns, null);
+        assertThat(info.get("embedding_model").isNull()).isTrue();
+        assertThat(info.get("schema").get("text").get("type").asText()).as(info.toString()).isEqualTo("string");
+        // a namespace whose vectors come from text keeps its model and text schema
+        String texts = "/v1/namespaces/text-vectors";
+        s.ok("POST", texts + "/upsert", "{\"upsert_rows\":[{\"id\":1,\"text\":\"the quick red fox\"}]}");
+        info = s.ok("GET", texts, null);
+        assertThat(info.get("embedding_model").asText()).isEqualTo("all-minilm-l6-v2");
+        assertThat(info.get("dimensions").asInt()).isEqualTo(384);
+        assertThat(info.get("schema").has("text")).isTrue();
     }
 
     @Test

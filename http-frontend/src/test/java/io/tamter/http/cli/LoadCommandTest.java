@@ -58,6 +58,8 @@ class LoadCommandTest {
         int code;
         try (PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8); PrintStream e = new PrintStream(err, true, StandardCharsets.UTF_8)) {
             code = LoadCommand.run(args, o, e);
+        } catch (Exception x) {
+            throw new AssertionError(x);
         }
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
@@ -174,12 +176,12 @@ class LoadCommandTest {
         Run h = load("--help");
         assertThat(h.code()).isZero();
         assertThat(h.out()).startsWith("usage: tamter load").contains("--id-field", "--text-fields", "--metric", "_id");
-        try {
-            load("--namespace", "x", "--metric", "manhattan", "f.fvecs");
-            throw new AssertionError("expected a usage error");
-        } catch (IllegalArgumentException e) {
-            assertThat(e.getMessage()).contains("manhattan", "euclidean_squared");
-        }
+        Run bad = load("--namespace", "x", "--metric", "manhattan", "f.fvecs");
+        assertThat(bad.code()).isEqualTo(2);
+        assertThat(bad.err().strip()).startsWith("tamter load: --metric manhattan").contains("euclidean_squared").doesNotContain("\n");
+        Run noNamespace = load("f.fvecs");
+        assertThat(noNamespace.code()).isEqualTo(2);
+        assertThat(noNamespace.err().strip()).startsWith("tamter load: ").contains("--namespace").doesNotContain("\n");
     }
 
     /**

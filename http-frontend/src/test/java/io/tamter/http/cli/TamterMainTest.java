@@ -5,9 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
-/** {@code --help} of every command the tamter main class runs: usage on stdout, exit code 0. */
+/**
+ * {@code --help} of every command the tamter main class runs: usage on stdout listing every option,
+ * exit code 0; a wrong option or value: one line on stderr naming it, exit code 2.
+ */
 class TamterMainTest {
     record Run(int code, String out, String err) {}
 
@@ -53,10 +59,57 @@ class TamterMainTest {
 
         Run check = run("check", "--bogus");
         assertThat(check.code()).isEqualTo(2);
-        assertThat(check.err()).startsWith("tamter check: unknown argument '--bogus'");
+        assertThat(check.err().strip()).isEqualTo("tamter check: unknown option --bogus (try --help)");
 
         Run serve = run("serve", "--bogus");
         assertThat(serve.code()).isEqualTo(2);
         assertThat(serve.err().strip()).isEqualTo("tamter serve: unknown option --bogus (try --help)");
+    }
+
+    /** The commands picocli knows, from the command tree itself (a new command is covered without editing this test). */
+    static Map<String, CommandLine> commands() {
+        PrintStream sink = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        return TamterMain.commandLine(new TamterMain.Tamter(sink, sink)).getSubcommands();
+    }
+
+    @Test
+    void everyCommandsHelpListsItsOptions() throws Exception {
+        assertThat(commands().keySet()).contains("serve", "node", "load", "check", "frontend", "help");
+        for (Map.Entry<String, CommandLine> c : commands().entrySet()) {
+            for (String flag : new String[] {"--help", "-h"}) {
+                Run r = run(c.getKey(), flag);
+                assertThat(r.code()).as(c.getKey() + " " + flag + ": " + r.err()).isZero();
+                assertThat(r.err()).as(c.getKey() + " " + flag).isEmpty();
+                assertThat(r.out()).as(c.getKey() + " " + flag).containsIgnoringCase("usage: tamter " + c.getKey());
+                for (OptionSpec o : c.getValue().getCommandSpec().options())
+                    assertThat(r.out()).as(c.getKey() + " " + flag + " lists " + o.longestName()).contains(o.longestName());
+            }
+        }
+        assertThat(run("serve", "--help").out()).contains("--port N", "--data DIR", "--object-store URI", "--join", "--set key=value");
+        assertThat(run("load", "--help").out()).contains("--namespace NS", "--batch N", "FILE");
+        assertThat(run("help", "serve").out()).startsWith("usage: tamter serve");
+    }
+
+    @Test
+    void aWrongOptionIsOneLineNamingItAndExitCodeTwo() throws Exception {
+        for (String cmd : commands().keySet()) {
+            Run r = run(cmd, "--no-such-option");
+            assertThat(r.code()).as(cmd + ": " + r.err()).isEqualTo(2);
+            assertThat(r.err().strip()).as(cmd).doesNotContain("\n").contains("--no-such-option").startsWith("tamter " + cmd + ": ");
+            assertThat(r.out()).as(cmd).isEmpty();
+        }
+        // a value of the wrong type, a missing value, a value the command refuses: one line naming the option
+        for (String[] args : new String[][] {{"load", "--namespace", "x", "--batch", "many", "f.fvecs"}, {"serve", "--port"},
+                {"serve", "--set", "novalue"}, {"serve", "--grid-port", "70000"}, {"check"}, {"load", "--namespace", "x", "a.fvecs", "b.fvecs"}}) {
+            Run r = run(args);
+            String what = String.join(" ", args);
+            assertThat(r.code()).as(what + ": " + r.err()).isEqualTo(2);
+            assertThat(r.err().strip()).as(what).startsWith("tamter " + args[0] + ": ").doesNotContain("\n");
+        }
+        assertThat(run("load", "--namespace", "x", "--batch", "many", "f.fvecs").err()).contains("--batch", "many");
+        assertThat(run("serve", "--port").err()).contains("--port");
+        assertThat(run("serve", "--grid-port", "70000").err()).contains("--grid-port", "70000");
+        assertThat(run("check").err()).contains("--index");
+        assertThat(run("load", "--namespace", "x", "a.fvecs", "b.fvecs").err()).contains("unexpected argument b.fvecs");
     }
 }
