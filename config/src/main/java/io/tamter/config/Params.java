@@ -153,8 +153,8 @@ public final class Params {
             "Address the node's discovery, communication and thin-client ports bind to (loopback by default: "
             + "an embedded server never talks to the network unless told to)");
     public static final Param<String> GRID_DISCOVERY_ADDRESSES = Param.ofString("grid.discovery_addresses", "",
-            "Static IP finder: comma-separated host:port[..port] of the grid's nodes; empty = grid.host with the "
-            + "discovery port range (nodes on one machine find each other)");
+            "Static IP finder, used unless grid.discovery selects the object store (setting it makes auto static): comma-separated host:port[..port] of the grid's nodes; "
+            + "empty = grid.host with the discovery port range (nodes on one machine find each other)");
     public static final Param<String> GRID_DISCOVERY = Param.ofString("grid.discovery", "auto",
             "How a server node finds the grid: static (the addresses of grid.discovery_addresses), object_store (nodes "
             + "register host:port under ~grid/discovery/ in the object store and read each other's registrations; for GCE), "
