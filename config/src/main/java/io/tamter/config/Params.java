@@ -157,8 +157,17 @@ public final class Params {
             "Address the node's discovery, communication and thin-client ports bind to (loopback by default: "
             + "an embedded server never talks to the network unless told to)");
     public static final Param<String> GRID_DISCOVERY_ADDRESSES = Param.ofString("grid.discovery_addresses", "",
-            "Static IP finder: comma-separated host:port[..port] of the grid's nodes; empty = grid.host with the "
-            + "discovery port range (nodes on one machine find each other)");
+            "Static IP finder, used unless grid.discovery selects the object store (setting it makes auto static): comma-separated host:port[..port] of the grid's nodes; "
+            + "empty = grid.host with the discovery port range (nodes on one machine find each other)");
+    public static final Param<String> GRID_DISCOVERY = Param.ofString("grid.discovery", "auto",
+            "How a server node finds the grid: static (the addresses of grid.discovery_addresses), object_store (nodes "
+            + "register host:port under ~grid/discovery/ in the object store and read each other's registrations; for GCE), "
+            + "or auto: object_store when the node was given --object-store and grid.discovery_addresses (--join) is empty, else static");
+    public static final Param<Long> GRID_DISCOVERY_REFRESH_MS = Param.ofLong("grid.discovery_refresh_ms", 10_000, 100, 3_600_000L, "ms",
+            "object_store discovery: how often a node rewrites its own registration (with the time of writing)");
+    public static final Param<Long> GRID_DISCOVERY_EXPIRY_MS = Param.ofLong("grid.discovery_expiry_ms", 60_000, 1000, 86_400_000L, "ms",
+            "object_store discovery: a registration older than this (its node was killed, not stopped) is ignored by joining "
+            + "nodes and deleted; must exceed grid.discovery_refresh_ms, and the nodes' clocks must agree to well within it");
     public static final Param<Integer> GRID_DISCOVERY_PORT = Param.ofInt("grid.discovery_port", 47500, 1, 65535, "port",
             "First discovery port of this node");
     public static final Param<Integer> GRID_DISCOVERY_PORT_RANGE = Param.ofInt("grid.discovery_port_range", 0, 0, 1000, "ports",

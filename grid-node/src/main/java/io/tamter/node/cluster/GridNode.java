@@ -25,6 +25,7 @@ import org.apache.ignite.configuration.ThinClientConfiguration;
 import org.apache.ignite.logger.slf4j.Slf4jLogger;
 import org.apache.ignite.spi.communication.tcp.TcpCommunicationSpi;
 import org.apache.ignite.spi.discovery.tcp.TcpDiscoverySpi;
+import org.apache.ignite.spi.discovery.tcp.ipfinder.TcpDiscoveryIpFinder;
 import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * they still run on it before touching the engine. {@link ShardOwnership} opens the shards this
  * node owns and closes the ones it lost; the engine serves only its own ({@link
  * NamespaceManager#useGrid}). Every node of a grid must be given the same object store.
+ *
+ * <p>Discovery: a static address list ({@code --join}), or registrations in that shared object
+ * store ({@link ObjectStoreIpFinder}), as {@link #ipFinder} decides from {@code grid.discovery}.
  *
  * <p>Layout under the data directory: {@code objects/} (the local-directory object store, the
  * source of truth, unless the node was started on another store such as GCS), {@code local/} (the shards' RocksDB and Lucene state: a cache of the object
@@ -87,7 +91,7 @@ public final class GridNode implements AutoCloseable {
      */
     public static GridNode start(Path dataDir, String consistentId, Settings settings) throws IOException {
         Files.createDirectories(dataDir);
-        return start(dataDir, consistentId, settings, new LocalDirectoryObjectStore(dataDir.toAbsolutePath().normalize().resolve("objects")));
+        return start(dataDir, consistentId, settings, new LocalDirectoryObjectStore(dataDir.toAbsolutePath().normalize().resolve("objects")), false);
     }
 
     /** What a start that failed had opened, in reverse order (engine, then store, then the data dir's lock). */
@@ -109,6 +113,18 @@ public final class GridNode implements AutoCloseable {
      * {@code dataDir}. The node owns the store from here on and closes it last.
      */
     public static GridNode start(Path dataDir, String consistentId, Settings settings, ObjectStore store) throws IOException {
+        return start(dataDir, consistentId, settings, store, true);
+    }
+
+    /** @param storeGiven whether {@code store} was chosen by the caller ({@code --object-store}), not the default under {@code dataDir} */
+    private static GridNode start(Path dataDir, String consistentId, Settings settings, ObjectStore store, boolean storeGiven) throws IOException {
+        TcpDiscoveryIpFinder finder;
+        try {
+            finder = ipFinder(settings, store, storeGiven);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
         Path absolute = dataDir.toAbsolutePath().normalize();
         DataDirLock lock;
         try {
@@ -131,8 +147,9 @@ public final class GridNode implements AutoCloseable {
         System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
         Ignite ignite;
         try {
-            ignite = Ignition.start(configuration(absolute, consistentId, settings, false));
+            ignite = Ignition.start(configuration(absolute, consistentId, settings, false, finder));
         } catch (RuntimeException e) {
+            finder.close(); // a registration it wrote must not outlive the failed start (Ignite may not have closed it)
             closeAfterFailedStart(engine, store, lock);
             throw e;
         }
@@ -148,8 +165,9 @@ public final class GridNode implements AutoCloseable {
         }
         ignite.cluster().nodeLocalMap().put(ENGINE_KEY, engine);
         ownership.start(settings);
-        LOG.info("grid node {} started: data {}, object store {}, discovery {}:{}, {} server node(s) in the grid", consistentId, absolute,
-                store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), ignite.cluster().forServers().nodes().size());
+        LOG.info("grid node {} started: data {}, object store {}, discovery {}:{} ({}), {} server node(s) in the grid", consistentId, absolute,
+                store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), finder,
+                ignite.cluster().forServers().nodes().size());
         return new GridNode(ignite, engine, store, absolute, lock, ownership);
     }
 
@@ -166,20 +184,57 @@ public final class GridNode implements AutoCloseable {
         return c;
     }
 
-    /** The Ignite configuration of a Tamter node (server, or client for an HTTP-only frontend). */
-    public static IgniteConfiguration configuration(Path dataDir, String consistentId, Settings settings, boolean client) {
+    /** The values of {@link Params#GRID_DISCOVERY}. */
+    static final List<String> DISCOVERY_MODES = List.of("auto", "static", "object_store");
+
+    /**
+     * The IP finder {@link Params#GRID_DISCOVERY} selects for a server node on {@code store}:
+     * {@code static} the list of {@link #staticIpFinder}; {@code object_store} an {@link
+     * ObjectStoreIpFinder} on {@code store}; {@code auto} the object store when the caller chose the
+     * store ({@code storeGiven}: {@code --object-store}, which every node of a grid is given) and no
+     * static addresses ({@code --join}) were given, else static. A node on its private default store
+     * ({@code DATA/objects}) could find only itself there, hence static for it under auto.
+     */
+    static TcpDiscoveryIpFinder ipFinder(Settings settings, ObjectStore store, boolean storeGiven) {
+        if (!usesObjectStoreDiscovery(settings, storeGiven)) return staticIpFinder(settings);
+        return new ObjectStoreIpFinder(store, settings.getLong(Params.GRID_DISCOVERY_REFRESH_MS), settings.getLong(Params.GRID_DISCOVERY_EXPIRY_MS));
+    }
+
+    /** Whether {@link #ipFinder} selects object-store discovery (see there); fails naming a bad {@code grid.discovery}. */
+    public static boolean usesObjectStoreDiscovery(Settings settings, boolean storeGiven) {
+        String mode = settings.get(Params.GRID_DISCOVERY);
+        if (!DISCOVERY_MODES.contains(mode))
+            throw new IllegalArgumentException(Params.GRID_DISCOVERY.key() + " must be one of " + DISCOVERY_MODES + "; got '" + mode + "'");
+        return mode.equals("object_store") || mode.equals("auto") && storeGiven && settings.get(Params.GRID_DISCOVERY_ADDRESSES).isBlank();
+    }
+
+    /**
+     * The static IP finder: {@link Params#GRID_DISCOVERY_ADDRESSES} plus the node's own address,
+     * always: a node whose join addresses all fail to answer starts a grid of its own instead of
+     * waiting for them forever (never hang).
+     */
+    public static TcpDiscoveryVmIpFinder staticIpFinder(Settings settings) {
         String host = settings.get(Params.GRID_HOST);
         int discoveryPort = settings.getInt(Params.GRID_DISCOVERY_PORT);
         int range = settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE);
         List<String> addresses = new ArrayList<>();
-        String configured = settings.get(Params.GRID_DISCOVERY_ADDRESSES);
-        // the node's own address is always in the list: a node whose join addresses all fail to answer
-        // starts a grid of its own instead of waiting for them forever (never hang)
         addresses.add(host + ":" + discoveryPort + (range > 0 ? ".." + (discoveryPort + range) : ""));
-        for (String a : configured.split(",")) if (!a.isBlank()) addresses.add(a.trim());
-
+        for (String a : settings.get(Params.GRID_DISCOVERY_ADDRESSES).split(",")) if (!a.isBlank()) addresses.add(a.trim());
         TcpDiscoveryVmIpFinder finder = new TcpDiscoveryVmIpFinder();
         finder.setAddresses(addresses);
+        return finder;
+    }
+
+    /** The Ignite configuration of a Tamter node (server, or client for an HTTP-only frontend), with the static IP finder. */
+    public static IgniteConfiguration configuration(Path dataDir, String consistentId, Settings settings, boolean client) {
+        return configuration(dataDir, consistentId, settings, client, staticIpFinder(settings));
+    }
+
+    /** The Ignite configuration of a Tamter node that finds the grid through {@code finder}. */
+    public static IgniteConfiguration configuration(Path dataDir, String consistentId, Settings settings, boolean client, TcpDiscoveryIpFinder finder) {
+        String host = settings.get(Params.GRID_HOST);
+        int discoveryPort = settings.getInt(Params.GRID_DISCOVERY_PORT);
+        int range = settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE);
         TcpDiscoverySpi discovery = new TcpDiscoverySpi();
         discovery.setIpFinder(finder);
         discovery.setLocalAddress(host);
@@ -230,6 +285,12 @@ public final class GridNode implements AutoCloseable {
 
     public Ignite ignite() {
         return ignite;
+    }
+
+    /** How this node finds the grid, for the start line: its IP finder described. */
+    public String discovery() {
+        TcpDiscoveryIpFinder f = ((TcpDiscoverySpi) ignite.configuration().getDiscoverySpi()).getIpFinder();
+        return f instanceof TcpDiscoveryVmIpFinder vm ? "static addresses " + vm.getRegisteredAddresses() : f.toString();
     }
 
     /** The ports this node bound: discovery, communication, thin client (0: none). */

@@ -121,7 +121,8 @@ public final class ServeCommand {
             System.err.println("tamter " + cmd + ": --data " + data + ": " + e.getMessage());
             return 1;
         }
-        if (!gridPortGiven && !cli.containsKey(Params.GRID_DISCOVERY_PORT.key())) settings = freeDiscoveryPort(settings);
+        boolean storeDiscovery = GridNode.usesObjectStoreDiscovery(settings, objectStore != null);
+        if (!gridPortGiven && !cli.containsKey(Params.GRID_DISCOVERY_PORT.key())) settings = freeDiscoveryPort(settings, storeDiscovery);
         Files.createDirectories(data);
         String nodeId = nodeId(data);
         long t0 = System.nanoTime();
@@ -169,8 +170,8 @@ public final class ServeCommand {
         GridNode.Ports ports = node.ports();
         // the grid line first: "listening" is the line scripts and tests wait for, so it comes last
         // (ServeTwiceTest read the log between the two lines and found no ports)
-        System.out.printf("tamter: grid: discovery %s:%d, communication %d, thin client %d, object store %s, %d server node(s)%n",
-                settings.get(Params.GRID_HOST), ports.discovery(), ports.communication(), ports.thinClient(),
+        System.out.printf("tamter: grid: discovery %s:%d (%s), communication %d, thin client %d, object store %s, %d server node(s)%n",
+                settings.get(Params.GRID_HOST), ports.discovery(), node.discovery(), ports.communication(), ports.thinClient(),
                 node.store(), node.ignite().cluster().forServers().nodes().size());
         if (server != null)
             System.out.printf("tamter: listening on http://%s:%d (data %s, node %s, thin client %s:%d, started in %d ms)%n",
@@ -187,18 +188,24 @@ public final class ServeCommand {
     /**
      * Without {@code --grid-port}: the default discovery port, or, when another process holds it
      * (typically a second {@code tamter serve} on this machine), a free one, so that the second
-     * server starts as a grid of its own instead of failing (it never joins the first: its IP
-     * finder holds only its own address unless {@code --join} says otherwise).
+     * server starts instead of failing. With static discovery it is a grid of its own (it never
+     * joins the first: its IP finder holds only its own address unless {@code --join} says
+     * otherwise); with object-store discovery it registers the free port and joins the nodes of its
+     * object store.
      */
-    static Settings freeDiscoveryPort(Settings settings) throws IOException {
+    static Settings freeDiscoveryPort(Settings settings, boolean storeDiscovery) throws IOException {
         int want = settings.getInt(Params.GRID_DISCOVERY_PORT);
         if (settings.getInt(Params.GRID_DISCOVERY_PORT_RANGE) > 0 || portFree(settings.get(Params.GRID_HOST), want)) return settings;
         int free;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName(settings.get(Params.GRID_HOST)))) {
             free = s.getLocalPort();
         }
-        System.err.printf("tamter serve: discovery port %d is in use (another tamter serve on this machine?); using free port %d: "
-                + "this server is a grid of its own (give --grid-port N and --join HOST:PORT to form one grid)%n", want, free);
+        if (storeDiscovery)
+            System.err.printf("tamter serve: discovery port %d is in use (another node on this machine?); using free port %d, "
+                    + "registered in the object store for the grid to find%n", want, free);
+        else
+            System.err.printf("tamter serve: discovery port %d is in use (another tamter serve on this machine?); using free port %d: "
+                    + "this server is a grid of its own (give --grid-port N and --join HOST:PORT to form one grid)%n", want, free);
         return settings.with(Params.GRID_DISCOVERY_PORT, free);
     }
 
@@ -219,6 +226,10 @@ public final class ServeCommand {
             if (m.contains("Failed to bind TCP server socket") || (m.contains("Failed to bind") && m.contains("port")))
                 return "grid discovery port " + settings.getInt(Params.GRID_DISCOVERY_PORT) + " on " + settings.get(Params.GRID_HOST)
                         + " is in use (another tamter serve or tamter node?); give another --grid-port N";
+            if (m.startsWith("object store discovery:")) return m + " (check --object-store and its credentials)";
+            if (m.contains("Failed to register local addresses with IP finder within join timeout")) // Ignite retried our store errors
+                return "could not register this node in the object store within grid.join_timeout_ms=" + settings.getLong(Params.GRID_JOIN_TIMEOUT_MS)
+                        + " (object-store discovery); check --object-store and its credentials (the log has the store's errors)";
             if (m.contains("Failed to connect to any address from IP finder") || m.contains("Join process timed out"))
                 return "could not join the grid at " + settings.get(Params.GRID_DISCOVERY_ADDRESSES) + " within grid.join_timeout_ms="
                         + settings.getLong(Params.GRID_JOIN_TIMEOUT_MS) + "; check --join";

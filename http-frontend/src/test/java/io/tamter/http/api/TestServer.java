@@ -57,6 +57,8 @@ public final class TestServer implements AutoCloseable {
         s.put(Params.GRID_CLIENT_PORT.key(), Integer.toString(clientPort));
         s.put(Params.HTTP_PORT.key(), "0");
         s.put(Params.HTTP_DRAIN_MS.key(), "5000");
+        // test servers given a store join only what their grid.discovery_addresses name (ObjectStoreDiscoveryTest covers the other way)
+        s.put(Params.GRID_DISCOVERY.key(), "static");
         s.putAll(overrides);
         Settings settings = Settings.defaults().withTexts(s);
         String nodeId = "test-" + dir.getFileName();
