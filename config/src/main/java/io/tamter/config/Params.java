@@ -43,7 +43,7 @@ public final class Params {
             + "below 1 a heuristic that pays on SIFT and text embeddings and fails on low-dimensional clusters (see SpannSearcher, benchmarks/README.md)");
     public static final Param<Integer> PROBE_PATIENCE = Param.ofInt("index.probe_patience", 0, 0, 100_000, "postings",
             "A search stops once this many postings in a row left its k-th distance unchanged (0: off; index.nprobe stays the cap)");
-    public static final Param<Double> PROBE_TARGET_RECALL = Param.ofDouble("index.probe_target_recall", 0.98, 0.0, 1.0, "ratio",
+    public static final Param<Double> PROBE_TARGET_RECALL = Param.ofDouble("index.probe_target_recall", 0.99, 0.0, 1.0, "ratio",
             "Searches probe as many postings (nearest head first; index.nprobe stays the cap) as the index's own recent queries needed to find this share "
             + "of their top k at the cap: one search in 32 runs at the cap and is the measure, and a query farther from every head than the measured ones "
             + "runs at the cap (ProbeCalibrator); 0: every search probes index.nprobe");

@@ -23,8 +23,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * but one of the sampled queries' nearest heads (out of distribution: its own cluster is missing)
  * runs at the cap, whatever the plan says, so a workload of familiar queries does not cost a rare
  * strange one its recall (the second largest, so that one strange sample does not open the door to
- * all strange queries). Such queries enter the window at the same sampling rate as any other, so
- * a workload that becomes strange is measured as such.
+ * all strange queries). So does a query whose k-th distance, once it has probed the plan's depth,
+ * is still farther than all but one of the samples' final k-th distances: its neighbours are
+ * farther than the measured queries' were (a query about a cluster just deleted, whose emptied
+ * heads are still the nearest ones, or whose neighbours are spread over many postings). Such
+ * queries enter the window at the same sampling rate as any other, so a workload that becomes
+ * strange is measured as such.
  *
  * <p><b>Changes to the data.</b> A sample is dropped once the index has taken more writes (inserts,
  * deletes, and vectors the rebalancer moved) than
@@ -41,7 +45,7 @@ final class ProbeCalibrator {
     /** One search in this many runs at the cap and becomes a sample. */
     static final int SAMPLE_EVERY = 32;
     /** A sample is dropped after this many writes per live vector since it was taken. */
-    static final double STALE_CHANGE = 0.05;
+    static final double STALE_CHANGE = 0.02;
     static final long MIN_STALE_WRITES = 256;
 
     /**
@@ -50,11 +54,13 @@ final class ProbeCalibrator {
      * @param target     the recall it was computed for
      * @param nprobe     postings to probe, nearest head first
      * @param headLimit  the second largest nearest-head kernel distance among the samples: a query beyond it runs at the cap
+     * @param kthLimit   the second largest final k-th kernel distance among the samples: a query whose k-th is beyond it
+     *                   after the plan's depth goes on to the cap
      * @param validUntil the index's write count past which the oldest sample is stale
      */
-    record Plan(double target, int nprobe, float headLimit, long validUntil) {}
+    record Plan(double target, int nprobe, float headLimit, float kthLimit, long validUntil) {}
 
-    private record Sample(int[] ranks, float nearestHead, long writes) {}
+    private record Sample(int[] ranks, float nearestHead, float kth, long writes) {}
 
     private final ArrayDeque<Sample> window = new ArrayDeque<>();
     private final AtomicLong searches = new AtomicLong();
@@ -75,14 +81,15 @@ final class ProbeCalibrator {
     /**
      * Records a search run at the cap: {@code ranks} are the ranks (1 = nearest head) of the
      * postings where its final matches were first seen, {@code nearestHead} its nearest head's
-     * kernel distance, {@code writes} and {@code live} the index's write count and live vectors now.
+     * kernel distance, {@code kth} its final k-th kernel distance (+∞ when it found fewer than k),
+     * {@code writes} and {@code live} the index's write count and live vectors now.
      */
-    synchronized void record(int[] ranks, float nearestHead, double target, int cap, long writes, long live) {
+    synchronized void record(int[] ranks, float nearestHead, float kth, double target, int cap, long writes, long live) {
         long allowance = Math.max(MIN_STALE_WRITES, (long) (STALE_CHANGE * live));
         while (!window.isEmpty() && writes - window.peekFirst().writes > allowance) window.pollFirst();
         if (ranks.length > 0) {
             if (window.size() == WINDOW) window.pollFirst();
-            window.addLast(new Sample(ranks, nearestHead, writes));
+            window.addLast(new Sample(ranks, nearestHead, kth, writes));
         }
         plan = window.size() < WINDOW ? null : compute(target, cap, window.peekFirst().writes + allowance);
     }
@@ -90,14 +97,11 @@ final class ProbeCalibrator {
     /** The smallest depth at which the window's mean recall reaches {@code target}, and the nearest-head limit. */
     private Plan compute(double target, int cap, long validUntil) {
         int maxRank = 1;
-        float first = Float.NEGATIVE_INFINITY, headLimit = Float.NEGATIVE_INFINITY;
+        float[] heads = new float[window.size()], kths = new float[window.size()];
+        int i = 0;
         for (Sample s : window) {
-            if (s.nearestHead > first) {
-                headLimit = first;
-                first = s.nearestHead;
-            } else if (s.nearestHead > headLimit) {
-                headLimit = s.nearestHead;
-            }
+            heads[i] = s.nearestHead;
+            kths[i++] = s.kth;
             for (int r : s.ranks) maxRank = Math.max(maxRank, r);
         }
         // each sample's recall at depth d is the share of its ranks <= d; the window's is their mean
@@ -112,7 +116,21 @@ final class ProbeCalibrator {
                 break;
             }
         }
-        return new Plan(target, Math.max(1, Math.min(cap, depth)), headLimit, validUntil);
+        return new Plan(target, Math.max(1, Math.min(cap, depth)), secondLargest(heads), secondLargest(kths), validUntil);
+    }
+
+    /** The second largest value (one outlier sample must not set a limit). */
+    static float secondLargest(float[] xs) {
+        float first = Float.NEGATIVE_INFINITY, second = Float.NEGATIVE_INFINITY;
+        for (float x : xs) {
+            if (x > first) {
+                second = first;
+                first = x;
+            } else if (x > second) {
+                second = x;
+            }
+        }
+        return second;
     }
 
     /** The current plan, for stats and tests (null: every search runs at the cap). */

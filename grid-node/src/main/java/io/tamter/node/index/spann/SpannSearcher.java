@@ -336,13 +336,21 @@ public final class SpannSearcher {
                 extended = s.wasted;
                 continue;
             }
+            // the plan's depth is done, but the k-th is still farther than the measured queries' were (or fewer
+            // than k were found): its neighbours lie elsewhere, so it goes on to the cap (ProbeCalibrator)
+            if (plan != null && nprobe < sp.nprobe() && (!top.full() || top.bound() > plan.kthLimit())) {
+                plan = null;
+                nprobe = sp.nprobe();
+                continue;
+            }
             // a filter that leaves fewer than k: first the heads the pruning skipped, then twice as many heads
             boolean widen = sp.filter() != null && !top.full() && (n < found || (found == nprobe && nprobe < heads.size()));
             if (!widen) break;
             if (n < found) epsilon = Double.POSITIVE_INFINITY;
             else nprobe = (int) Math.min((long) nprobe * 2, heads.size());
         }
-        if (sample && !Float.isNaN(nearestHead)) calibrator.record(top.keptTags(), nearestHead, sp.targetRecall(), sp.nprobe(), core.writes.get(), core.liveCount.get());
+        if (sample && !Float.isNaN(nearestHead))
+            calibrator.record(top.keptTags(), nearestHead, top.bound(), sp.targetRecall(), sp.nprobe(), core.writes.get(), core.liveCount.get());
         return new Result(top.sorted(), new Stats(s.postings, s.entries, s.skipped, s.rescored));
     }
 

@@ -13,7 +13,7 @@ class ProbeCalibratorTest {
         ProbeCalibrator c = new ProbeCalibrator();
         for (int i = 0; i < ProbeCalibrator.WINDOW; i++) {
             int[] ranks = {1, 1, 2, 2, 3, 3, 4, 4, 5, i < deep ? 50 : 5};
-            c.record(ranks, i == 7 ? 3.5f : i == 9 ? 2.5f : 1f + i / 100f, 0.99, CAP, writes, 100_000);
+            c.record(ranks, i == 7 ? 3.5f : i == 9 ? 2.5f : 1f + i / 100f, i == 3 ? 9f : i == 4 ? 8f : 5f, 0.99, CAP, writes, 100_000);
         }
         return c;
     }
@@ -23,10 +23,10 @@ class ProbeCalibratorTest {
         ProbeCalibrator c = new ProbeCalibrator();
         for (int i = 0; i < ProbeCalibrator.WINDOW - 1; i++) {
             assertThat(c.plan(0.99, 0)).isNull();
-            c.record(new int[] {1, 2, 3}, 1f, 0.99, CAP, 0, 100_000);
+            c.record(new int[] {1, 2, 3}, 1f, 1f, 0.99, CAP, 0, 100_000);
         }
         assertThat(c.current()).as("one sample short").isNull();
-        c.record(new int[] {1, 2, 3}, 1f, 0.99, CAP, 0, 100_000);
+        c.record(new int[] {1, 2, 3}, 1f, 1f, 0.99, CAP, 0, 100_000);
         assertThat(c.current()).isNotNull();
         assertThat(c.current().nprobe()).isEqualTo(3);
     }
@@ -37,12 +37,13 @@ class ProbeCalibratorTest {
         ProbeCalibrator c = filled(4, 0);
         assertThat(c.current().nprobe()).isEqualTo(5);
         assertThat(c.current().headLimit()).as("the second farthest nearest head of the samples").isEqualTo(2.5f);
-        c.record(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1f, 0.995, CAP, 0, 100_000);
+        assertThat(c.current().kthLimit()).as("the second farthest k-th of the samples").isEqualTo(8f);
+        c.record(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1f, 1f, 0.995, CAP, 0, 100_000);
         // the oldest sample (one at rank 50) left; 3 remain: 1 - 3/640 = 0.9953 >= 0.995 at rank 5
         assertThat(c.current().nprobe()).isEqualTo(5);
-        c.record(new int[] {60}, 1f, 0.999, CAP, 0, 100_000);
+        c.record(new int[] {60}, 1f, 1f, 0.999, CAP, 0, 100_000);
         assertThat(c.current().nprobe()).as("a target only the deep ranks reach").isEqualTo(60);
-        c.record(new int[] {500}, 1f, 0.999, CAP, 0, 100_000);
+        c.record(new int[] {500}, 1f, 1f, 0.999, CAP, 0, 100_000);
         assertThat(c.current().nprobe()).as("never past the cap").isEqualTo(CAP);
     }
 
@@ -65,7 +66,7 @@ class ProbeCalibratorTest {
         assertThat(plans).as("within the allowance").isPositive();
         for (int i = 0; i < 2 * ProbeCalibrator.SAMPLE_EVERY; i++) assertThat(c.plan(0.99, 1_001 + allowance)).isNull();
         // a sample taken after that many writes drops every older one: no plan until the window is full again
-        c.record(new int[] {1}, 1f, 0.99, CAP, 1_001 + allowance, 100_000);
+        c.record(new int[] {1}, 1f, 1f, 0.99, CAP, 1_001 + allowance, 100_000);
         assertThat(c.current()).isNull();
     }
 }
