@@ -284,6 +284,18 @@ public final class SpfreshIndex implements AutoCloseable {
         return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped(), r.stats().entriesRescored());
     }
 
+    /**
+     * {@code vector} (of {@code vid}) as a match of {@code query}, its distance computed as this
+     * index's searches compute it (the same preparation and kernel), so that a caller merging exact
+     * results with this index's (the shard's unindexed tail) ranks and scores them alike.
+     */
+    public Match exactMatch(long vid, float[] query, float[] vector) {
+        float[] q = core.metric.prepare(query);
+        float[] v = core.metric.prepare(vector);
+        float d = core.kernels.distance(core.metric.kernelMetric(), q, 0, v, 0, core.dim);
+        return new Match(vid, core.metric.apiDistance(d), core.metric.score(d));
+    }
+
     /** Waits for the rebalancer to drain (see {@link Rebalancer#awaitQuiescent()}). */
     public void awaitQuiescent() {
         rebalancer.awaitQuiescent();
