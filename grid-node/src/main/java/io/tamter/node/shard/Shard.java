@@ -133,6 +133,8 @@ public final class Shard implements AutoCloseable {
     private final AtomicBoolean indexScheduled = new AtomicBoolean();
     /** Set once the shard is open: replay only queues, the worker starts after it. */
     private volatile boolean indexingStarted;
+    /** Tail entries the open's replay queued (WAL segments the vector index did not hold). */
+    private int queuedAtOpen;
     /** A hold on the index worker ({@link #holdIndexing}), for tests and operators. */
     private volatile boolean indexingHeld;
     private static final ExecutorService INDEXERS = Executors.newCachedThreadPool(r -> {
@@ -333,11 +335,12 @@ public final class Shard implements AutoCloseable {
             s.wal = WalWriter.start(store, walShard, next, WalWriter.Config.from(settings));
             s.startCheckpointTicker();
             if (s.rebuild != null) s.rebuild.start();
+            s.queuedAtOpen = s.tail.size();
             s.indexingStarted = true;
             s.scheduleIndexing();
             LOG.info("opened shard {}: applied seq {} (text {}, vectors {}), checkpoint seq {}{}, replayed {} entries from {} to {}, {} "
                     + "queued for the vector index", walShard, docsSeq, textSeq, indexedSeq, checkpointSeq, restored ? " (restored)" : "",
-                    replayed[0], from, last, s.tail.size());
+                    replayed[0], from, last, s.queuedAtOpen);
             return s;
         } catch (IOException | RuntimeException e) {
             if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
@@ -416,6 +419,11 @@ public final class Shard implements AutoCloseable {
     /** WAL payload bytes applied to the documents and not yet to the vector index (the tail searches scan exactly). */
     public long unindexedBytes() {
         return tail.bytes();
+    }
+
+    /** How many applies (WAL segments, or groups of them) the open's replay queued for the vector index again. */
+    public int queuedAtOpen() {
+        return queuedAtOpen;
     }
 
     /**
@@ -679,12 +687,12 @@ public final class Shard implements AutoCloseable {
             if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
             List<SpfreshIndex.Match> ms = idx.search(query, o).matches();
             List<VectorHit> out = new ArrayList<>(Math.min(k, ms.size()));
+            int kept = 0;
             for (SpfreshIndex.Match m : ms) {
-                if (!hidden.isEmpty() && hidden.containsKey(m.vid())) continue;
+                if (hidden.containsKey(m.vid())) continue;
+                kept++;
                 if (out.size() < k) out.add(new VectorHit(m.vid(), m.distance(), m.score()));
             }
-            int kept = 0;
-            for (SpfreshIndex.Match m : ms) if (hidden.isEmpty() || !hidden.containsKey(m.vid())) kept++;
             if (kept >= k || ms.size() < want || want >= cap) return out;
             want = (int) Math.min(cap, (long) k + (ms.size() - kept)); // > want: kept < k and ms.size() == want
         }
@@ -698,13 +706,14 @@ public final class Shard implements AutoCloseable {
     private static List<VectorHit> tailHits(SpfreshIndex idx, float[] query, int k, Map<Long, Document> pending, VidBitSet bits,
             float maxDistance) {
         PriorityQueue<VectorHit> top = new PriorityQueue<>((a, b) -> Float.compare(b.distance(), a.distance()));
+        float[] q = idx.prepareQuery(query);
         for (Map.Entry<Long, Document> e : pending.entrySet()) {
             Document d = e.getValue();
             if (d == null || (bits != null && !bits.get(e.getKey()))) continue;
             float[] v = d.vector();
             if (v == null || v.length != idx.dim()) continue;
             if (idx.metric() == VectorMetric.COSINE_DISTANCE && isZero(v)) continue; // stored under another metric
-            SpfreshIndex.Match m = idx.exactMatch(e.getKey(), query, v);
+            SpfreshIndex.Match m = idx.exactMatch(e.getKey(), q, v);
             if (!Float.isNaN(maxDistance) && m.distance() > maxDistance) continue;
             top.add(new VectorHit(m.vid(), m.distance(), m.score()));
             if (top.size() > k) top.poll();

@@ -254,6 +254,7 @@ class UnindexedTailTest {
         engine = new NamespaceManager(tmp.resolve("data"), store, SETTINGS, null);
         Namespace again = engine.get("ns1");
         Shard s2 = again.shard(0);
+        assertThat(s2.queuedAtOpen()).as("the held tail is queued for the index again").isPositive();
         // searches are right before and after the worker caught up
         for (int i = 0; i < tail.size(); i += 7) assertThat(top1(again, tail.get(i))).isEqualTo("t" + i);
         assertThat(s2.awaitIndexed(120_000)).isTrue();

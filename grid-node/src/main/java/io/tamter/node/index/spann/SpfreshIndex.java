@@ -284,15 +284,21 @@ public final class SpfreshIndex implements AutoCloseable {
         return new SearchResult(out, r.stats().postingsScanned(), r.stats().entriesScanned(), r.stats().postingsSkipped(), r.stats().entriesRescored());
     }
 
+    /** {@code query} as this index's searches use it (normalized under cosine), for {@link #exactMatch}. */
+    public float[] prepareQuery(float[] query) {
+        checkVector(query, "query vector");
+        return core.metric.prepare(query);
+    }
+
     /**
-     * {@code vector} (of {@code vid}) as a match of {@code query}, its distance computed as this
-     * index's searches compute it (the same preparation and kernel), so that a caller merging exact
-     * results with this index's (the shard's unindexed tail) ranks and scores them alike.
+     * {@code vector} (of {@code vid}) as a match of a {@link #prepareQuery prepared} query, its
+     * distance computed as this index's searches compute it (the same preparation and kernel), so
+     * that a caller merging exact results with this index's (the shard's unindexed tail) ranks and
+     * scores them alike.
      */
-    public Match exactMatch(long vid, float[] query, float[] vector) {
-        float[] q = core.metric.prepare(query);
+    public Match exactMatch(long vid, float[] preparedQuery, float[] vector) {
         float[] v = core.metric.prepare(vector);
-        float d = core.kernels.distance(core.metric.kernelMetric(), q, 0, v, 0, core.dim);
+        float d = core.kernels.distance(core.metric.kernelMetric(), preparedQuery, 0, v, 0, core.dim);
         return new Match(vid, core.metric.apiDistance(d), core.metric.score(d));
     }
 
