@@ -797,9 +797,14 @@ public final class Shard implements AutoCloseable {
      * then the manifest (compare-and-set), WAL truncation and deletion of objects no longer
      * referenced. Checkpoints of one shard run one at a time.
      *
+     * <p>The writes applied before the call are indexed first (here, unless the index worker is
+     * held), so that the checkpoint covers them all; the background trigger does not wait, and its
+     * checkpoint covers the older of the applied and the indexed seq.
+     *
      * @throws CheckpointFencedException if another owner wrote the manifest; every later call fails the same way
      */
     public Checkpointer.Result checkpoint() throws IOException {
+        indexThrough(appliedSeq);
         ckptLock.lock();
         try {
             if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
@@ -994,6 +999,21 @@ public final class Shard implements AutoCloseable {
             indexWriteLock.unlock();
         }
         return true;
+    }
+
+    /**
+     * Indexes, on the calling thread, the tail entries up to WAL seq {@code seq} (alongside the
+     * worker: each entry is written once), unless the worker is held or the shard closed or failed.
+     */
+    private void indexThrough(long seq) {
+        try {
+            for (IndexTail.Entry e = tail.head(); e != null && e.seq() <= seq && !indexingHeld && failed == null; e = tail.head())
+                if (!indexEntry(e, false)) return;
+        } catch (RuntimeException e) {
+            LOG.error("indexing WAL segment(s) up to {} of shard {} failed; the shard fails until reopened", seq, walShard, e);
+            if (failed == null) failed = e;
+            throw e;
+        }
     }
 
     /** The refusal of a write while the tail is past {@code index.max_unindexed_bytes}, or null. */
