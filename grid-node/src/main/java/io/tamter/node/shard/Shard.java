@@ -1033,8 +1033,10 @@ public final class Shard implements AutoCloseable {
      * appended to the WAL as one entry; the lock is then released, so the next batch is resolved
      * while this one waits for the WAL, and batches written concurrently share WAL segments (group
      * commit). Once durable, batches are applied in WAL order, the entries of one segment together
-     * (vector index, text index, then documents and the applied seq in one RocksDB batch), and only
-     * then is the resolver's result returned: an acked write is durable and visible to every read,
+     * (text index, then documents and the applied seq in one RocksDB batch, then the unindexed tail
+     * that the index worker writes into the vector index later), and only then is the resolver's
+     * result returned: an acked write is durable and visible to every read (vector searches scan
+     * the tail),
      * and no read sees a write that is not durable yet (reads see applied state only).
      *
      * <p>A resolver that throws, or resolves to no effects, changes nothing. A batch the WAL
