@@ -110,8 +110,10 @@ interface BeirTarget extends AutoCloseable {
                 if (server != null) {
                     var n = server.node().engine().find(ns);
                     if (n.isPresent())
-                        for (int i = 0; i < n.get().settings().numShards(); i++)
+                        for (int i = 0; i < n.get().settings().numShards(); i++) {
+                            EngineNamespace.awaitIndexed(n.get().shard(i)); // the index worker first: its inserts feed the rebalancer
                             if (n.get().shard(i).vectorIndex() != null) n.get().shard(i).vectorIndex().awaitQuiescent();
+                        }
                 }
                 JsonNode info = call("GET", "/v1/namespaces/" + ns, null);
                 if (info.path("approx_row_count").asLong() != written)

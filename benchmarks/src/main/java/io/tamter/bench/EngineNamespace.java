@@ -28,11 +28,22 @@ final class EngineNamespace implements AutoCloseable {
         ns = manager.create("bench", options);
     }
 
-    /** Waits until the vector index of every shard has no background work left. */
+    /** Waits until the vector index of every shard holds every acked write and has no background work left. */
     void awaitQuiescent() {
         for (int i = 0; i < ns.settings().numShards(); i++) {
+            awaitIndexed(ns.shard(i));
             SpfreshIndex idx = ns.shard(i).vectorIndex();
             if (idx != null) idx.awaitQuiescent();
+        }
+    }
+
+    /** Waits until the shard's index worker has caught up (the unindexed tail is empty). */
+    static void awaitIndexed(io.tamter.node.shard.Shard sh) {
+        try {
+            if (!sh.awaitIndexed(java.util.concurrent.TimeUnit.HOURS.toMillis(24))) throw new IllegalStateException("shard " + sh.id() + " did not finish indexing");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for shard " + sh.id() + " to finish indexing", e);
         }
     }
 

@@ -80,6 +80,9 @@ public final class Params {
             "Balance penalty of the k-means assignment (0 = plain k-means)");
     public static final Param<Double> FILTER_EXACT_FRACTION = Param.ofDouble("index.filter_exact_fraction", 0.02, 0.0, 1.0, "fraction",
             "A filter matching at most this fraction of a shard's vectors is answered by exact search over the matches");
+    public static final Param<Long> MAX_UNINDEXED_BYTES = Param.ofLong("index.max_unindexed_bytes", 64L << 20, 1024, 1L << 40, "bytes",
+            "WAL payload bytes of one shard that are applied to the documents but not yet to the vector index (the tail that "
+            + "searches scan exactly); while a shard's tail is past this, writes to it get 429 backpressure with Retry-After");
 
     // ---- storage (RocksDB) ----
 

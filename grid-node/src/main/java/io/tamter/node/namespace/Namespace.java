@@ -802,6 +802,11 @@ public final class Namespace {
         for (Shard sh : local()) {
             n += sh.count();
             text = text || sh.hasFullTextValues(Schema.TEXT);
+            long tail = sh.unindexedBytes(); // applied (searchable by the exact tail scan), not yet in the vector index
+            if (tail > 0) {
+                rebuilding = true;
+                unindexed += tail;
+            }
             VectorIndexRebuild r = sh.rebuild();
             if (r != null) {
                 rebuilding = true;

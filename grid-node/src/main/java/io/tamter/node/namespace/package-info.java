@@ -21,7 +21,8 @@
  *
  * <h2>Search</h2>
  * Vector search asks each shard for its top k (a selective filter is answered exactly from the stored
- * vectors of its matches: {@code index.filter_exact_fraction}); BM25 asks each shard's text index;
+ * vectors of its matches: {@code index.filter_exact_fraction}; writes not yet in the vector index
+ * are scanned exactly and merged, see the shard package); BM25 asks each shard's text index;
  * shard lists are merged by distance or score. Hybrid fuses the vector and BM25 lists (each
  * {@code max(2·top_k, 20)} long) by reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009):
  * {@code score = Σ 1/(60 + rank)}. BM25 scores of different shards are merged as they are (each

@@ -14,6 +14,7 @@ import io.tamter.node.text.IndexFields;
 import io.tamter.node.text.TextIndex;
 import io.tamter.node.text.VidBitSet;
 import io.tamter.node.vector.VectorMetric;
+import io.tamter.node.wal.WalBackpressureException;
 import io.tamter.node.wal.WalException;
 import io.tamter.node.wal.WalReader;
 import io.tamter.node.wal.WalShard;
@@ -32,10 +33,12 @@ import java.util.PriorityQueue;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -61,12 +64,21 @@ import org.slf4j.LoggerFactory;
  * <p>{@code docs} column family keys: {@code 'i' + DocId.key()} → vid (int64 big-endian);
  * {@code 'v' + vid (int64 big-endian)} → {@link DocumentCodec} bytes. {@code meta} column family:
  * {@code engine.applied_seq} (the last WAL segment whose entries were applied, int64 LE) and
- * {@code engine.next_vid} (int64 LE), written in the same RocksDB batch as the documents.
+ * {@code engine.next_vid} (int64 LE), written in the same RocksDB batch as the documents;
+ * {@code engine.indexed_seq} (int64 LE), written by the index worker.
+ *
+ * <p>Lock order: {@code ckptLock} → {@code writeLock} → {@code applyLock} → {@code indexWriteLock}
+ * → {@code indexLock}; the index worker takes {@code indexWriteLock} alone.
  */
 public final class Shard implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Shard.class);
     static final byte[] APPLIED_KEY = "engine.applied_seq".getBytes(StandardCharsets.UTF_8);
     static final byte[] NEXT_VID_KEY = "engine.next_vid".getBytes(StandardCharsets.UTF_8);
+    /**
+     * The last WAL segment whose effects the vector index holds (int64 LE), written by the index
+     * worker after the index writes of each apply; replay queues the later segments for it again.
+     */
+    static final byte[] INDEXED_KEY = "engine.indexed_seq".getBytes(StandardCharsets.UTF_8);
     /** Lucene user-data key of the last applied WAL segment covered by a text-index commit. */
     static final String TEXT_APPLIED = "applied_seq";
     /** The text index is committed every this many applied batches (and at close). */
@@ -105,6 +117,31 @@ public final class Shard implements AutoCloseable {
     private volatile long appliedSeq;
     private int uncommittedText;
     private volatile Throwable failed;
+
+    // the vector index off the write path (see IndexTail and the package comment)
+    /** Applied effects the vector index does not hold yet, in WAL order. */
+    private final IndexTail tail = new IndexTail();
+    /**
+     * Held by the index worker while it writes one tail entry into {@link #vectors}, and by
+     * whatever must not interleave with that (index swaps, rebuild steps, close). Taken after
+     * {@link #applyLock}, never before it; the worker takes no other lock of the shard.
+     */
+    private final ReentrantLock indexWriteLock = new ReentrantLock();
+    /** The last WAL segment the vector index holds whole (persisted as {@link #INDEXED_KEY}). */
+    private volatile long indexedSeq;
+    /** Whether a worker task of this shard is queued or running (at most one: WAL order). */
+    private final AtomicBoolean indexScheduled = new AtomicBoolean();
+    /** Set once the shard is open: replay only queues, the worker starts after it. */
+    private volatile boolean indexingStarted;
+    /** Tail entries the open's replay queued (WAL segments the vector index did not hold). */
+    private int queuedAtOpen;
+    /** A hold on the index worker ({@link #holdIndexing}), for tests and operators. */
+    private volatile boolean indexingHeld;
+    private static final ExecutorService INDEXERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "tamter-index");
+        t.setDaemon(true);
+        return t;
+    });
 
     // checkpoints (see Checkpointer): ckptLock is taken before writeLock, never after it
     private final ObjectStore store;
@@ -223,16 +260,18 @@ public final class Shard implements AutoCloseable {
             text = TextIndex.open(dir.resolve("text"), schema, settings);
             long docsSeq = getLong(db, APPLIED_KEY);
             long textSeq = textSeq(text);
+            long indexedSeq = indexedSeq(db, docsSeq);
             WalReader reader = new WalReader(store, walShard);
             long checkpointSeq = manifest == null ? 0 : manifest.walSeq();
-            // Replaying is idempotent, so start at the older of the two states, one segment early:
+            // Replaying is idempotent, so start at the oldest of the three states, one segment early:
             // a segment of several entries may have been applied in part.
-            long from = Math.max(0, Math.min(docsSeq, textSeq) - 1);
+            long from = Math.max(0, Math.min(Math.min(docsSeq, textSeq), indexedSeq) - 1);
             if (from < checkpointSeq && walGap(reader, from)) {
-                if (Math.min(docsSeq, textSeq) >= checkpointSeq) {
+                if (Math.min(Math.min(docsSeq, textSeq), indexedSeq) >= checkpointSeq) {
                     // At the checkpoint (typically: checkpointed, closed, reopened). Segments below it are
-                    // gone; the segment at it was applied whole: a checkpoint covers the applied seq,
-                    // and the entries of one segment are applied together (one RocksDB batch).
+                    // gone; the segment at it was applied and indexed whole: a checkpoint covers the
+                    // older of the applied and the indexed seq, and the entries of one segment are
+                    // applied together (one RocksDB batch) and indexed together (one tail entry).
                     from = checkpointSeq;
                 } else {
                     LOG.info("local state of shard {} is at WAL seq {} (text {}), before checkpoint {} at {} whose WAL is truncated: "
@@ -246,7 +285,8 @@ public final class Shard implements AutoCloseable {
                     text = TextIndex.open(dir.resolve("text"), schema, settings);
                     docsSeq = getLong(db, APPLIED_KEY);
                     textSeq = textSeq(text);
-                    from = Math.max(checkpointSeq, Math.min(docsSeq, textSeq));
+                    indexedSeq = indexedSeq(db, docsSeq);
+                    from = Math.max(checkpointSeq, Math.min(Math.min(docsSeq, textSeq), indexedSeq));
                 }
             }
             // an index of another metric, or a rebuild that a restart interrupted: start it over
@@ -256,12 +296,14 @@ public final class Shard implements AutoCloseable {
             long nextVid = getLong(db, NEXT_VID_KEY);
             s = new Shard(store, walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
             if (rebuildIndex) s.rebuild = new VectorIndexRebuild(s);
+            s.indexedSeq = indexedSeq;
             s.lastCheckpointSeq = checkpointSeq;
             if (restored) s.checkpointer.seed(manifest);
             long[] replayed = {0};
             Shard target = s;
             WalReader.EntryConsumer replay = (seq, index, payload) -> {
-                target.apply(seq, ShardWriteCodec.decode(payload));
+                // segments the vector index does not hold whole go to the tail again (re-indexing is idempotent)
+                target.apply(seq, ShardWriteCodec.decode(payload), payload.length, seq > target.indexedSeq);
                 target.walBytesSinceCheckpoint.addAndGet(payload.length);
                 replayed[0]++;
             };
@@ -293,8 +335,12 @@ public final class Shard implements AutoCloseable {
             s.wal = WalWriter.start(store, walShard, next, WalWriter.Config.from(settings));
             s.startCheckpointTicker();
             if (s.rebuild != null) s.rebuild.start();
-            LOG.info("opened shard {}: applied seq {} (text {}), checkpoint seq {}{}, replayed {} entries from {} to {}", walShard, docsSeq,
-                    textSeq, checkpointSeq, restored ? " (restored)" : "", replayed[0], from, last);
+            s.queuedAtOpen = s.tail.size();
+            s.indexingStarted = true;
+            s.scheduleIndexing();
+            LOG.info("opened shard {}: applied seq {} (text {}, vectors {}), checkpoint seq {}{}, replayed {} entries from {} to {}, {} "
+                    + "queued for the vector index", walShard, docsSeq, textSeq, indexedSeq, checkpointSeq, restored ? " (restored)" : "",
+                    replayed[0], from, last, s.queuedAtOpen);
             return s;
         } catch (IOException | RuntimeException e) {
             if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
@@ -311,6 +357,21 @@ public final class Shard implements AutoCloseable {
     /** Whether {@code dir} holds a shard's local state (a RocksDB database). */
     static boolean hasLocalState(Path dir) {
         return Files.exists(ShardDb.rocksDir(dir.resolve("db")).resolve("CURRENT"));
+    }
+
+    /**
+     * The indexed seq stored in {@code db}. A database without one was written when the vector index
+     * was updated in the apply itself, so it holds everything applied: the key is written now, with
+     * the applied seq, so that from here on it is always present (a tail left by a crash is never
+     * taken for indexed).
+     */
+    private static long indexedSeq(ShardDb db, long docsSeq) {
+        try {
+            if (db.db().get(db.meta(), INDEXED_KEY) == null) db.db().put(db.meta(), db.writeOptions(), INDEXED_KEY, le(docsSeq));
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("cannot read the indexed seq in " + db.dir() + ": " + e.getMessage(), e);
+        }
+        return getLong(db, INDEXED_KEY);
     }
 
     private static long textSeq(TextIndex text) throws IOException {
@@ -350,6 +411,41 @@ public final class Shard implements AutoCloseable {
         return appliedSeq;
     }
 
+    /** The last WAL segment the vector index holds whole; at most {@link #appliedSeq}. */
+    public long indexedSeq() {
+        return indexedSeq;
+    }
+
+    /** WAL payload bytes applied to the documents and not yet to the vector index (the tail searches scan exactly). */
+    public long unindexedBytes() {
+        return tail.bytes();
+    }
+
+    /** How many applies (WAL segments, or groups of them) the open's replay queued for the vector index again. */
+    public int queuedAtOpen() {
+        return queuedAtOpen;
+    }
+
+    /**
+     * Holds ({@code true}) or releases the index worker. While held, applied writes stay in the
+     * tail (searches still see them, by the exact scan) and the tail grows until writes get 429.
+     * An entry the worker is writing when the hold begins is finished. For tests and operators.
+     */
+    public void holdIndexing(boolean hold) {
+        indexingHeld = hold;
+        if (!hold) scheduleIndexing();
+    }
+
+    /**
+     * Waits until the vector index holds every write applied so far (the tail is empty), up to
+     * {@code timeoutMs}.
+     *
+     * @return whether it does
+     */
+    public boolean awaitIndexed(long timeoutMs) throws InterruptedException {
+        return tail.awaitEmpty(timeoutMs);
+    }
+
     /** Uses {@code schema} for indexing and queries from now on (it must extend the current one). */
     public void setSchema(Schema schema) {
         text.setSchema(schema);
@@ -385,6 +481,7 @@ public final class Shard implements AutoCloseable {
             VectorIndexRebuild previous = rebuild;
             if (previous != null) previous.cancel();
             rebuild = new VectorIndexRebuild(this); // searches are exact from here on
+            indexWriteLock.lock();
             indexLock.writeLock().lock();
             try {
                 int dims = vectors.dim();
@@ -396,6 +493,7 @@ public final class Shard implements AutoCloseable {
                 throw e;
             } finally {
                 indexLock.writeLock().unlock();
+                indexWriteLock.unlock();
             }
             rebuild.start();
         } finally {
@@ -434,6 +532,7 @@ public final class Shard implements AutoCloseable {
      */
     long rebuildStep(VectorIndexRebuild r, long fromVid, int batch) throws IOException {
         applyLock.lock();
+        indexWriteLock.lock(); // the worker writes the same index
         try {
             if (rebuild != r || closed || failed != null) return -2;
             SpfreshIndex idx = vectors;
@@ -468,6 +567,7 @@ public final class Shard implements AutoCloseable {
             }
             return next;
         } finally {
+            indexWriteLock.unlock();
             applyLock.unlock();
         }
     }
@@ -552,25 +652,90 @@ public final class Shard implements AutoCloseable {
     /** Each searching thread's direct buffer for the vector index's filter bits (grown as shards grow). */
     private static final ThreadLocal<ByteBuffer> FILTER_SCRATCH = new ThreadLocal<>();
 
+    /**
+     * The index's answer merged with an exact scan of the unindexed tail: the tail's latest state of
+     * each vid it touches is scored exactly, and the index's entries of those vids (stale: deleted,
+     * overwritten, or about to be) are left out. The tail is read before the index (see {@link IndexTail}).
+     * Filters see the tail as they are: the text index is written in the apply itself.
+     */
     private List<VectorHit> searchIndex(SpfreshIndex idx, float[] query, int k, Query filter, float maxDistance) throws IOException {
+        Map<Long, Document> pending = tail.snapshot();
         if (filter != null) {
             VidBitSet bits = text.matchingVids(filter);
             double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);
             if (bits.cardinality() <= Math.max(k, fraction * idx.liveCount())) return exact(query, k, bits, maxDistance);
             ByteBuffer scratch = bits.toByteBuffer(FILTER_SCRATCH.get());
             FILTER_SCRATCH.set(scratch); // read by this search only, on this thread, and free again when it returns
-            SpfreshIndex.SearchOptions o = idx.defaults(k).withFilter(scratch, bits.limitBits());
-            if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
-            return toHits(idx.search(query, o));
+            List<VectorHit> fromIndex = indexHits(idx, query, k, maxDistance, scratch, bits.limitBits(), pending);
+            return pending.isEmpty() ? fromIndex : merge(fromIndex, tailHits(idx, query, k, pending, bits, maxDistance), k);
         }
-        SpfreshIndex.SearchOptions o = idx.defaults(k);
-        if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
-        return toHits(idx.search(query, o));
+        List<VectorHit> fromIndex = indexHits(idx, query, k, maxDistance, null, 0, pending);
+        return pending.isEmpty() ? fromIndex : merge(fromIndex, tailHits(idx, query, k, pending, null, maxDistance), k);
     }
 
-    private static List<VectorHit> toHits(SpfreshIndex.SearchResult r) {
-        List<VectorHit> out = new ArrayList<>(r.matches().size());
-        for (SpfreshIndex.Match m : r.matches()) out.add(new VectorHit(m.vid(), m.distance(), m.score()));
+    /**
+     * The index's {@code k} nearest among the vids not in {@code hidden}: asks for more while
+     * hidden vids took places and the index may have more to give.
+     */
+    private static List<VectorHit> indexHits(SpfreshIndex idx, float[] query, int k, float maxDistance, ByteBuffer filter, long filterBits,
+            Map<Long, Document> hidden) {
+        long cap = Math.min(Integer.MAX_VALUE - 1L, (long) k + hidden.size());
+        int want = k;
+        for (;;) {
+            SpfreshIndex.SearchOptions o = idx.defaults(want);
+            if (filter != null) o = o.withFilter(filter, filterBits);
+            if (!Float.isNaN(maxDistance)) o = o.withMaxDistance(maxDistance);
+            List<SpfreshIndex.Match> ms = idx.search(query, o).matches();
+            List<VectorHit> out = new ArrayList<>(Math.min(k, ms.size()));
+            int kept = 0;
+            for (SpfreshIndex.Match m : ms) {
+                if (hidden.containsKey(m.vid())) continue;
+                kept++;
+                if (out.size() < k) out.add(new VectorHit(m.vid(), m.distance(), m.score()));
+            }
+            if (kept >= k || ms.size() < want || want >= cap) return out;
+            want = (int) Math.min(cap, (long) k + (ms.size() - kept)); // > want: kept < k and ms.size() == want
+        }
+    }
+
+    /**
+     * The {@code k} nearest of the tail's documents (those in {@code bits}, when given), exactly,
+     * scored by {@code idx}'s kernel so that a document ranks and scores the same before and after
+     * it is indexed.
+     */
+    private static List<VectorHit> tailHits(SpfreshIndex idx, float[] query, int k, Map<Long, Document> pending, VidBitSet bits,
+            float maxDistance) {
+        PriorityQueue<VectorHit> top = new PriorityQueue<>((a, b) -> Float.compare(b.distance(), a.distance()));
+        float[] q = idx.prepareQuery(query);
+        for (Map.Entry<Long, Document> e : pending.entrySet()) {
+            Document d = e.getValue();
+            if (d == null || (bits != null && !bits.get(e.getKey()))) continue;
+            float[] v = d.vector();
+            if (v == null || v.length != idx.dim()) continue;
+            if (idx.metric() == VectorMetric.COSINE_DISTANCE && isZero(v)) continue; // stored under another metric
+            SpfreshIndex.Match m = idx.exactMatch(e.getKey(), q, v);
+            if (!Float.isNaN(maxDistance) && m.distance() > maxDistance) continue;
+            top.add(new VectorHit(m.vid(), m.distance(), m.score()));
+            if (top.size() > k) top.poll();
+        }
+        return sorted(top);
+    }
+
+    /** The {@code k} nearest of two disjoint hit lists. */
+    private static List<VectorHit> merge(List<VectorHit> a, List<VectorHit> b, int k) {
+        List<VectorHit> all = new ArrayList<>(a.size() + b.size());
+        all.addAll(a);
+        all.addAll(b);
+        all.sort(HIT_ORDER);
+        return all.size() > k ? new ArrayList<>(all.subList(0, k)) : all;
+    }
+
+    private static final java.util.Comparator<VectorHit> HIT_ORDER =
+            (a, b) -> a.distance() != b.distance() ? Float.compare(a.distance(), b.distance()) : Long.compare(a.vid(), b.vid());
+
+    private static List<VectorHit> sorted(PriorityQueue<VectorHit> top) {
+        List<VectorHit> out = new ArrayList<>(top);
+        out.sort(HIT_ORDER);
         return out;
     }
 
@@ -578,7 +743,6 @@ public final class Shard implements AutoCloseable {
     List<VectorHit> exact(float[] query, int k, VidBitSet bits, float maxDistance) {
         VectorMetric metric = this.metric;
         float[] q = metric.prepare(query);
-        boolean l2 = metric.kernelMetric() == Metric.L2;
         PriorityQueue<VectorHit> top = new PriorityQueue<>((a, b) -> Float.compare(b.distance(), a.distance()));
         long[] words = bits.words();
         for (int w = 0; w < words.length; w++) {
@@ -587,28 +751,32 @@ public final class Shard implements AutoCloseable {
                 long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
                 word &= word - 1;
                 Document d = byVid(vid);
-                if (d == null || d.vector() == null || d.vector().length != q.length) continue;
-                if (metric == VectorMetric.COSINE_DISTANCE && isZero(d.vector())) continue; // stored under another metric
-                float[] v = metric.prepare(d.vector());
-                double acc = 0;
-                for (int i = 0; i < q.length; i++) {
-                    if (l2) {
-                        double x = q[i] - v[i];
-                        acc += x * x;
-                    } else {
-                        acc -= (double) q[i] * v[i];
-                    }
-                }
-                float kd = (float) acc;
-                float dist = metric.apiDistance(kd);
-                if (!Float.isNaN(maxDistance) && dist > maxDistance) continue;
-                top.add(new VectorHit(vid, dist, metric.score(kd)));
-                if (top.size() > k) top.poll();
+                if (d != null) score(metric, q, vid, d, maxDistance, k, top);
             }
         }
-        List<VectorHit> out = new ArrayList<>(top);
-        out.sort((a, b) -> a.distance() != b.distance() ? Float.compare(a.distance(), b.distance()) : Long.compare(a.vid(), b.vid()));
-        return out;
+        return sorted(top);
+    }
+
+    /** Adds {@code d} (vid {@code vid}) to {@code top} (the {@code k} nearest so far to the prepared query {@code q}) when it belongs there. */
+    private static void score(VectorMetric metric, float[] q, long vid, Document d, float maxDistance, int k, PriorityQueue<VectorHit> top) {
+        if (d.vector() == null || d.vector().length != q.length) return;
+        if (metric == VectorMetric.COSINE_DISTANCE && isZero(d.vector())) return; // stored under another metric
+        boolean l2 = metric.kernelMetric() == Metric.L2;
+        float[] v = metric.prepare(d.vector());
+        double acc = 0;
+        for (int i = 0; i < q.length; i++) {
+            if (l2) {
+                double x = q[i] - v[i];
+                acc += x * x;
+            } else {
+                acc -= (double) q[i] * v[i];
+            }
+        }
+        float kd = (float) acc;
+        float dist = metric.apiDistance(kd);
+        if (!Float.isNaN(maxDistance) && dist > maxDistance) return;
+        top.add(new VectorHit(vid, dist, metric.score(kd)));
+        if (top.size() > k) top.poll();
     }
 
     /** Whether any document of the shard has a full-text value ({@link TextIndex#hasFullTextValues}). */
@@ -634,9 +802,14 @@ public final class Shard implements AutoCloseable {
      * then the manifest (compare-and-set), WAL truncation and deletion of objects no longer
      * referenced. Checkpoints of one shard run one at a time.
      *
+     * <p>The writes applied before the call are indexed first (here, unless the index worker is
+     * held), so that the checkpoint covers them all; the background trigger does not wait, and its
+     * checkpoint covers the older of the applied and the indexed seq.
+     *
      * @throws CheckpointFencedException if another owner wrote the manifest; every later call fails the same way
      */
     public Checkpointer.Result checkpoint() throws IOException {
+        indexThrough(appliedSeq);
         ckptLock.lock();
         try {
             if (closed) throw new IllegalStateException("shard " + walShard + " is closed");
@@ -662,11 +835,16 @@ public final class Shard implements AutoCloseable {
             Checkpointer.deleteTree(tmp);
             Files.createDirectories(tmp);
             Path rocks = tmp.resolve("rocksdb");
+            // The checkpoint covers the documents and text at the applied seq but the vector index only at
+            // the indexed seq, read before the copy (the worker records it after the index writes, so the
+            // copy holds at least that much). The manifest names the older one, so the WAL after it, which
+            // a restore re-queues for the index, is not truncated.
+            long covered = Math.min(appliedSeq, indexedSeq);
             db.createCheckpoint(rocks);
             walBytes = walBytesSinceCheckpoint.get();
             IndexCommit commit = text.commitAndSnapshot(Map.of(TEXT_APPLIED, Long.toString(appliedSeq)));
             uncommittedText = 0;
-            snap = new Checkpointer.LocalSnapshot(appliedSeq, rocks, text.luceneDir(), List.copyOf(commit.getFileNames()),
+            snap = new Checkpointer.LocalSnapshot(covered, rocks, text.luceneDir(), List.copyOf(commit.getFileNames()),
                     () -> text.releaseSnapshot(commit));
         } finally {
             applyLock.unlock();
@@ -746,6 +924,112 @@ public final class Shard implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ the index worker
+
+    /** Starts this shard's worker task unless one is queued or running (one at a time keeps WAL order). */
+    private void scheduleIndexing() {
+        if (!indexingStarted || indexingHeld || closed || failed != null) return;
+        if (indexScheduled.compareAndSet(false, true)) {
+            try {
+                INDEXERS.execute(this::drainIndex);
+            } catch (RuntimeException e) {
+                indexScheduled.set(false);
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * The worker task: writes tail entries into the vector index, oldest first, until the tail is
+     * empty, the worker is held, or the shard closes or fails. A failure to index fails the shard
+     * like a failed apply (writes are refused until it is reopened, and reopening re-queues the tail);
+     * searches stay correct meanwhile, as the tail is still scanned.
+     */
+    private void drainIndex() {
+        try {
+            for (;;) {
+                IndexTail.Entry e = tail.head();
+                if (e == null || indexingHeld || closed || failed != null) break;
+                if (!indexEntry(e, false)) break;
+            }
+        } catch (Throwable t) {
+            LOG.error("indexing WAL segment(s) up to {} of shard {} failed; the shard fails until reopened", indexedSeq + 1, walShard, t);
+            if (failed == null) failed = t;
+        } finally {
+            indexScheduled.set(false);
+            tail.wake();
+        }
+        // an entry added after the loop found none, or a release of the hold that found the task still running
+        if (!tail.isEmpty()) scheduleIndexing();
+    }
+
+    /**
+     * Writes one tail entry into the vector index, records its seq and drops it from the tail;
+     * false when the shard closed meanwhile (unless {@code closing}: the close's own drain). An
+     * entry another indexer finished meanwhile is skipped.
+     */
+    private boolean indexEntry(IndexTail.Entry e, boolean closing) {
+        indexWriteLock.lock();
+        try {
+            if (closed && !closing) return false;
+            if (tail.head() != e) return true;
+            SpfreshIndex idx = vectors;
+            for (ShardWrite w : e.writes()) {
+                switch (w) {
+                    case ShardWrite.Put p -> {
+                        float[] v = p.doc().vector();
+                        if (v != null) {
+                            if (idx == null) throw new IllegalStateException("shard " + walShard + " has a vector to index but no vector index");
+                            // written under another metric before a change to cosine: no cosine distance (as in a rebuild)
+                            if (idx.metric() == VectorMetric.COSINE_DISTANCE && isZero(v)) idx.delete(p.vid());
+                            else idx.insert(p.vid(), v);
+                        } else if (idx != null) {
+                            idx.delete(p.vid());
+                        }
+                    }
+                    case ShardWrite.Delete d -> {
+                        if (idx != null) idx.delete(d.vid());
+                    }
+                }
+            }
+            long s = Math.max(indexedSeq, e.seq());
+            try {
+                db.db().put(db.meta(), db.writeOptions(), INDEXED_KEY, le(s));
+            } catch (RocksDBException ex) {
+                throw new IllegalStateException("cannot record the indexed seq of shard " + walShard + ": " + ex.getMessage(), ex);
+            }
+            indexedSeq = s;
+            tail.indexed(e); // only now: a search that misses it in the tail finds it in the index
+        } finally {
+            indexWriteLock.unlock();
+        }
+        return true;
+    }
+
+    /**
+     * Indexes, on the calling thread, the tail entries up to WAL seq {@code seq} (alongside the
+     * worker: each entry is written once), unless the worker is held or the shard closed or failed.
+     */
+    private void indexThrough(long seq) {
+        try {
+            for (IndexTail.Entry e = tail.head(); e != null && e.seq() <= seq && !indexingHeld && failed == null; e = tail.head())
+                if (!indexEntry(e, false)) return;
+        } catch (RuntimeException e) {
+            LOG.error("indexing WAL segment(s) up to {} of shard {} failed; the shard fails until reopened", seq, walShard, e);
+            if (failed == null) failed = e;
+            throw e;
+        }
+    }
+
+    /** The refusal of a write while the tail is past {@code index.max_unindexed_bytes}, or null. */
+    private WalBackpressureException indexRefusal() {
+        long bytes = tail.bytes();
+        long max = settings.getLong(Params.MAX_UNINDEXED_BYTES);
+        if (bytes <= max) return null;
+        return new IndexBackpressureException("shard " + walShard + " has " + bytes + " bytes of writes not yet in its vector index, "
+                + "more than index.max_unindexed_bytes (" + max + ")");
+    }
+
     // ------------------------------------------------------------------ writes
 
     /**
@@ -754,8 +1038,10 @@ public final class Shard implements AutoCloseable {
      * appended to the WAL as one entry; the lock is then released, so the next batch is resolved
      * while this one waits for the WAL, and batches written concurrently share WAL segments (group
      * commit). Once durable, batches are applied in WAL order, the entries of one segment together
-     * (vector index, text index, then documents and the applied seq in one RocksDB batch), and only
-     * then is the resolver's result returned: an acked write is durable and visible to every read,
+     * (text index, then documents and the applied seq in one RocksDB batch, then the unindexed tail
+     * that the index worker writes into the vector index later), and only then is the resolver's
+     * result returned: an acked write is durable and visible to every read (vector searches scan
+     * the tail),
      * and no read sees a write that is not durable yet (reads see applied state only).
      *
      * <p>A resolver that throws, or resolves to no effects, changes nothing. A batch the WAL
@@ -801,6 +1087,8 @@ public final class Shard implements AutoCloseable {
         writeLock.lock();
         try {
             requireNotFailed();
+            WalBackpressureException behind = indexRefusal(); // before anything is resolved or logged
+            if (behind != null) throw behind;
             if (wal.landed() != null) applyLanded();
             long vidMark = nextVid;
             Resolution<R> r;
@@ -844,6 +1132,8 @@ public final class Shard implements AutoCloseable {
      */
     public void checkAccepting() {
         requireNotFailed();
+        WalBackpressureException behind = indexRefusal();
+        if (behind != null) throw behind;
         if (wal.landed() != null) return;
         WalException refused = wal.refusal(0);
         if (refused != null) throw refused;
@@ -882,7 +1172,7 @@ public final class Shard implements AutoCloseable {
                 bytes += p.length;
             }
             try {
-                apply(l.seq(), writes);
+                apply(l.seq(), writes, bytes, true);
             } catch (IOException | RuntimeException e) {
                 LOG.error("applying WAL segment {} of shard {} (written late) failed; the shard fails until reopened", l.seq(), walShard, e);
                 failed = e;
@@ -970,7 +1260,7 @@ public final class Shard implements AutoCloseable {
                     }
                     seq = first.seq();
                 }
-                apply(seq, writes);
+                apply(seq, writes, bytes, true);
                 walBytesSinceCheckpoint.addAndGet(bytes);
                 for (InFlight g : batch) inFlight.finish(g, null);
             } catch (IOException | RuntimeException e) {
@@ -1039,26 +1329,23 @@ public final class Shard implements AutoCloseable {
         };
     }
 
-    /** Applies logged effects; idempotent. Order: vector index, text index, then documents + applied seq in one batch. */
-    private void apply(long seq, List<ShardWrite> writes) throws IOException {
+    /**
+     * Under the apply lock: applies logged effects; idempotent. Order: text index, then documents +
+     * applied seq in one batch; then, with {@code queue}, the effects join the {@link #tail} for the
+     * index worker, which writes them into the vector index later (in WAL order). Replay passes
+     * {@code queue=false} for segments the vector index already holds.
+     */
+    private void apply(long seq, List<ShardWrite> writes, long payloadBytes, boolean queue) throws IOException {
         long maxVid = appliedNextVid - 1;
         for (ShardWrite w : writes) {
             maxVid = Math.max(maxVid, w.vid());
             switch (w) {
                 case ShardWrite.Put p -> {
                     float[] v = p.doc().vector();
-                    if (v != null) {
-                        ensureVectorIndex(v.length);
-                        vectors.insert(p.vid(), v);
-                    } else if (vectors != null) {
-                        vectors.delete(p.vid());
-                    }
+                    if (v != null) ensureVectorIndex(v.length); // opened here, so that searches know it before the worker runs
                     text.upsert(p.vid(), p.doc().indexedAttributes());
                 }
-                case ShardWrite.Delete d -> {
-                    if (vectors != null) vectors.delete(d.vid());
-                    text.delete(d.vid());
-                }
+                case ShardWrite.Delete d -> text.delete(d.vid());
             }
         }
         try (WriteBatch b = new WriteBatch()) {
@@ -1082,6 +1369,10 @@ public final class Shard implements AutoCloseable {
             appliedNextVid = maxVid + 1;
         } catch (RocksDBException e) {
             throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
+        }
+        if (queue) {
+            tail.add(seq, writes, payloadBytes);
+            scheduleIndexing();
         }
         // no text.refresh() here: the next read of the text index refreshes it (TextIndex#acquire)
         if (++uncommittedText >= TEXT_COMMIT_EVERY) commitText();
@@ -1155,22 +1446,40 @@ public final class Shard implements AutoCloseable {
             if (wal != null) wal.close(); // writes every batch appended so far
             InFlight last = inFlight.tail();
             if (last != null) applyThrough(last);
-            if (finalCheckpoint && failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED) && settings.get(Params.CHECKPOINT_ON_CLOSE)
-                    && dirty()) {
+            boolean takeCheckpoint = finalCheckpoint && failed == null && !fenced && settings.get(Params.CHECKPOINT_ENABLED)
+                    && settings.get(Params.CHECKPOINT_ON_CLOSE);
+            if (takeCheckpoint && !indexingHeld) {
+                // index the tail here (the worker stops: closed is set), so that the final checkpoint covers
+                // every write and a reopen has nothing to re-index; a held worker keeps its tail for the reopen
+                try {
+                    for (IndexTail.Entry e = tail.head(); e != null && failed == null; e = tail.head()) indexEntry(e, true);
+                } catch (RuntimeException e) {
+                    LOG.warn("indexing the tail of shard {} at close failed (its WAL is kept; a reopen re-indexes it): {}", walShard, e.toString());
+                    failed = e;
+                }
+            }
+            if (takeCheckpoint && failed == null && dirty()) {
                 try {
                     checkpointLocked();
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("final checkpoint of shard {} failed (its WAL is kept): {}", walShard, e.toString());
                 }
             }
+            // the worker stops at its next entry (closed is set); this waits for the one it is writing
+            indexWriteLock.lock();
             try {
                 if (failed == null) commitText();
             } finally {
                 try {
                     text.close();
                 } finally {
-                    if (vectors != null) vectors.close();
-                    db.close();
+                    try {
+                        if (vectors != null) vectors.close();
+                    } finally {
+                        db.close();
+                        indexWriteLock.unlock();
+                        tail.wake();
+                    }
                 }
             }
         } finally {

@@ -11,16 +11,31 @@
  * payload ({@link io.tamter.node.shard.ShardWriteCodec}), appended to the WAL writer; the lock is
  * released. The next batch is resolved while this one waits to be durable, so the WAL's group
  * commit puts the batches of concurrent writers into one segment. Durable batches are applied in
- * WAL order, under the apply lock, whole segments at a time (all those durable, together): vector index, text index (refreshed,
- * so searches see it), and the documents plus the applied WAL sequence number in one RocksDB write
- * batch; then the writes are acked. Reads see applied state only, so nothing that is not durable.
+ * WAL order, under the apply lock, whole segments at a time (all those durable, together): text
+ * index (refreshed lazily by the next read), and the documents plus the applied WAL sequence number
+ * in one RocksDB write batch; the effects join the shard's unindexed tail; then the writes are
+ * acked. Reads see applied state only, so nothing that is not durable.
+ *
+ * <h2>The vector index off the write path</h2>
+ * {@link io.tamter.node.shard.IndexTail} (ARCHITECTURE.md's write buffer) holds the applies the
+ * vector index does not hold yet. One worker task per shard (on a shared pool) writes them into
+ * the index oldest first, then records {@code engine.indexed_seq} in the {@code meta} column
+ * family, then drops them from the tail. A vector search reads the tail's latest state of each vid
+ * it touches <em>before</em> it asks the index, scores those documents exactly, leaves the
+ * index's entries of those vids out (deleted, overwritten or not there yet) and merges: so every
+ * acked write is found at once (a vid leaves the tail only once the index holds it). Filters and
+ * BM25 need no scan: the text index is still written in the apply (its refresh is what costs, and
+ * that is lazy), so a filter's matches include the tail's documents. The tail is bounded: past
+ * {@code index.max_unindexed_bytes} of WAL payload, the shard refuses writes with
+ * {@link io.tamter.node.shard.IndexBackpressureException} (HTTP 429) before resolving them.
+ * {@link io.tamter.node.shard.Shard#holdIndexing} holds the worker (tests).
  * A resolution that touches a batch still in flight (the same id or vid, or a query over all
  * documents such as a filter delete) first waits for the batches in flight to be applied; see
  * {@link io.tamter.node.shard.Shard.View} for why this rather than an overlay of pending effects.
  * Because the log holds effects, not requests, replay needs no evaluation and is idempotent.
  *
- * <p><b>Not there yet:</b> the write buffer of ARCHITECTURE.md. Indexes are updated synchronously on
- * the apply path, so a segment's apply costs its index updates.
+ * <p><b>Not there yet:</b> the text index in the worker too (it is written in the apply, so each
+ * apply still pays Lucene's analysis and buffering of its documents).
  *
  * <h2>Checkpoints</h2>
  * {@link io.tamter.node.shard.Checkpointer}: under the write lock (briefly: a RocksDB flush and
@@ -38,12 +53,16 @@
  * each file checked against its size and CRC32C, then moved into place). Open local state; the
  * documents' applied seq is in the {@code meta} column family, the text index's in its last
  * commit's user data (committed every {@code TEXT_COMMIT_EVERY} batches, at checkpoints and at
- * close). Replay starts one segment before the older of the two (a segment of several entries may
- * have been applied in part by an earlier replay) and re-applies every later entry. When the segments replay needs
+ * close), the vector index's in {@code engine.indexed_seq}. Replay starts one segment before the
+ * oldest of the three (a segment of several entries may have been applied in part by an earlier
+ * replay), re-applies every later entry, and queues those after the indexed seq for the index
+ * worker again. A checkpoint covers the older of the applied and the indexed seq, so the WAL it
+ * truncates never holds writes the index still needs. When the segments replay needs
  * were deleted by a checkpoint: local state at or past the checkpoint's seq replays from the
  * checkpoint's seq; local state older than it is replaced by the checkpoint (a replay gap otherwise).
  * Local state newer than the checkpoint is kept. The vector index lives in the same RocksDB as the
- * documents and is written before them, so it is never behind the applied seq. An empty local
- * directory and no checkpoint rebuilds the whole shard from the WAL.
+ * documents; it may be behind the applied seq, never ahead of what {@code engine.indexed_seq}
+ * claims (the seq is written after the index writes). An empty local directory and no checkpoint
+ * rebuilds the whole shard from the WAL.
  */
 package io.tamter.node.shard;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.tamter.node.doc.Document;
 import io.tamter.node.index.spann.TestData;
 import io.tamter.node.objectstore.LocalDirectoryObjectStore;
+import io.tamter.node.shard.Shard;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,24 +32,34 @@ import org.junit.jupiter.api.io.TempDir;
  * or exactly the state the write in flight at the kill would have produced (never a mix of two
  * writes; a patch is the previous full state plus the patch), and that vector search and a
  * filtered search agree with that. Then a new child continues from the recovered state, so later
- * rounds test recovery after recovery.
+ * rounds test recovery after recovery. The second test holds the child's index worker, so each
+ * kill leaves a tail of acked writes that only the WAL and the document store hold: the reopened
+ * engine must serve them (searches scan the tail) and index them all.
  */
 class NamespaceCrashTest {
 
     @Test
     void survivesSigkillAtRandomMoments(@TempDir Path dir) throws Exception {
-        int kills = Boolean.getBoolean("tamter.long") ? 20 : 3;
+        run(dir, Boolean.getBoolean("tamter.long") ? 20 : 3, false);
+    }
+
+    @Test
+    void survivesSigkillWithALargeUnindexedTail(@TempDir Path dir) throws Exception {
+        run(dir, Boolean.getBoolean("tamter.long") ? 10 : 2, true);
+    }
+
+    private void run(Path dir, int kills, boolean holdIndexing) throws Exception {
         long seed = TestData.seed("NamespaceCrashTest");
         Random rnd = new Random(seed);
         Path data = dir.resolve("data"), storeDir = dir.resolve("store");
         Files.createDirectories(storeDir);
         Map<Integer, String> acked = new HashMap<>(); // id -> canon of the last acked (or recovered) state
         Map<Integer, List<String>> history = new HashMap<>();
-        long totalAcked = 0, inFlightApplied = 0, inFlightNot = 0, conditionalSkipped = 0;
+        long totalAcked = 0, inFlightApplied = 0, inFlightNot = 0, conditionalSkipped = 0, requeued = 0;
         for (int round = 0; round < kills; round++) {
             Path ackLog = dir.resolve("ack-" + round + ".log");
             Path out = dir.resolve("worker-" + round + ".out");
-            Process p = startWorker(data, storeDir, rnd.nextLong(), (round + 1) * 1_000_000_000L, ackLog, out);
+            Process p = startWorker(data, storeDir, rnd.nextLong(), (round + 1) * 1_000_000_000L, ackLog, out, holdIndexing);
             waitForOpen(ackLog, out, p);
             Thread.sleep(1000 + rnd.nextInt(2000));
             p.destroyForcibly(); // SIGKILL
@@ -101,6 +112,15 @@ class NamespaceCrashTest {
                         if (d != null) live.put(id, d);
                     }
                     checkSearch(ns, live, seed, round);
+                    if (holdIndexing) {
+                        // the tail the kill left is indexed again, and the index alone then answers the same
+                        Shard sh = ns.shard(0);
+                        requeued += sh.queuedAtOpen();
+                        assertThat(sh.awaitIndexed(120_000)).as("tail indexed after kill %d (seed %d)", round, seed).isTrue();
+                        assertThat(sh.indexedSeq()).isEqualTo(sh.appliedSeq());
+                        assertThat(sh.vectorIndex().liveCount()).as("indexed vectors after kill %d", round).isEqualTo(live.size());
+                        checkSearch(ns, live, seed, round);
+                    }
                 } finally {
                     engine.close();
                 }
@@ -109,6 +129,10 @@ class NamespaceCrashTest {
         System.out.printf("NamespaceCrashTest: %d kills, %d acked writes (%d conditional upserts skipped), in-flight writes found applied %d, not applied %d%n",
                 kills, totalAcked, conditionalSkipped, inFlightApplied, inFlightNot);
         assertThat(totalAcked).as("acked writes (seed %d)", seed).isGreaterThan(kills * 10L);
+        if (holdIndexing) {
+            System.out.printf("NamespaceCrashTest: %d tail entries re-queued at the reopens%n", requeued);
+            assertThat(requeued).as("the kills left unindexed tails (seed %d)", seed).isPositive();
+        }
     }
 
     /** Vector search over everything and a filtered search return exactly the live documents, with their content. */
@@ -146,7 +170,7 @@ class NamespaceCrashTest {
         return h.subList(Math.max(0, h.size() - 8), h.size());
     }
 
-    private static Process startWorker(Path data, Path store, long seed, long seq, Path ackLog, Path out) throws Exception {
+    private static Process startWorker(Path data, Path store, long seed, long seq, Path ackLog, Path out, boolean hold) throws Exception {
         String java = ProcessHandle.current().info().command()
                 .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String root = System.getProperty("tamter.root", "..");
@@ -155,7 +179,7 @@ class NamespaceCrashTest {
         if (Files.exists(opts)) cmd.add("@" + opts);
         cmd.addAll(List.of("-Xmx512m", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
                 "-cp", System.getProperty("java.class.path"), NamespaceCrashWorker.class.getName(),
-                data.toString(), store.toString(), Long.toString(seed), Long.toString(seq), ackLog.toString()));
+                data.toString(), store.toString(), Long.toString(seed), Long.toString(seq), ackLog.toString(), hold ? "hold" : "run"));
         return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     }
 

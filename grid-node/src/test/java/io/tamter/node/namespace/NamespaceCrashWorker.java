@@ -31,7 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * logged to an fsync'd ack log before it starts ({@code B t seq id op <state if applied>}) and
  * after it returned ({@code A t seq id op <applied> <state now>}), where a state is
  * {@link #canon} of the full document or {@code -} for absent. A result that contradicts the
- * thread's own model of its ids is logged as {@code E ...}.
+ * thread's own model of its ids is logged as {@code E ...}. With a sixth argument {@code hold},
+ * the shard's index worker is held from the start, so every write of this run stays in the
+ * unindexed tail (searched by the exact scan) until the kill.
  */
 public final class NamespaceCrashWorker {
     static final String NS = "crash";
@@ -107,6 +109,7 @@ public final class NamespaceCrashWorker {
         LocalDirectoryObjectStore store = new LocalDirectoryObjectStore(storeDir);
         NamespaceManager engine = new NamespaceManager(data, store, settings(), null);
         Namespace ns = engine.find(NS).isPresent() ? engine.get(NS) : engine.create(NS, OPTIONS);
+        if (args.length > 5 && args[5].equals("hold")) ns.shard(0).holdIndexing(true);
         // each thread's model starts from what the engine recovered (the parent has checked it)
         Doc[] model = new Doc[IDS];
         for (int id = 0; id < IDS; id++) {

@@ -117,8 +117,11 @@ class NamespaceOpsTest {
     static void assertSearchIsExact(Namespace ns, VectorMetric m, long seed) throws Exception {
         // a search racing a LIRE move can miss the moved vector (the window SpannSearcher documents,
         // as in SPFresh; the split scrub makes it more frequent): compare once the rebalancer is idle
-        for (int i = 0; i < ns.settings().numShards(); i++)
+        // (idle: the index worker has caught up, as its inserts set off moves too)
+        for (int i = 0; i < ns.settings().numShards(); i++) {
+            assertThat(ns.shard(i).awaitIndexed(120_000)).isTrue();
             if (ns.shard(i).vectorIndex() != null) ns.shard(i).vectorIndex().awaitQuiescent();
+        }
         Random r = new Random(seed);
         for (int t = 0; t < 10; t++) {
             float[] q = new float[8];
@@ -317,7 +320,10 @@ class NamespaceOpsTest {
         // runs; a probe query racing a move can miss the moved vector (the window assertSearchIsExact
         // describes): wait for idle again, and bound what a move the probe itself sets off may cost
         // (1 of 12 runs found 199 of 200 without the wait)
-        for (int i = 0; i < 2; i++) ns.shard(i).vectorIndex().awaitQuiescent();
+        for (int i = 0; i < 2; i++) {
+            assertThat(ns.shard(i).awaitIndexed(120_000)).isTrue();
+            ns.shard(i).vectorIndex().awaitQuiescent();
+        }
         assertThat(ns.recall(json("{'num':20,'top_k':10}")).avgRecall()).isGreaterThanOrEqualTo(0.99);
 
         // the same metric again changes nothing

@@ -122,7 +122,9 @@ class ShardCheckpointTest {
         return sb.toString();
     }
 
-    static void quiesce(Namespace ns) {
+    /** The index worker has caught up with every acked write, and the rebalancer is idle. */
+    static void quiesce(Namespace ns) throws InterruptedException {
+        assertThat(ns.shard(0).awaitIndexed(120_000)).isTrue();
         if (ns.shard(0).vectorIndex() != null) ns.shard(0).vectorIndex().awaitQuiescent();
     }
 

@@ -88,6 +88,11 @@ public final class TamterServer implements AutoCloseable {
                 if (ns.shard(i) != null && ns.shard(i).vectorIndex() != null) n += ns.shard(i).vectorIndex().liveCount();
             return n;
         })).description("vectors live in the SPFresh indexes of the open namespaces").register(reg);
+        Gauge.builder("tamter.index.unindexed.bytes", engine, sum(ns -> {
+            long n = 0;
+            for (int i = 0; i < ns.settings().numShards(); i++) if (ns.shard(i) != null) n += ns.shard(i).unindexedBytes();
+            return n;
+        })).description("WAL bytes applied and searchable (by the exact tail scan) but not yet in the vector indexes").register(reg);
         Gauge.builder("tamter.index.pending.tasks", engine, sum(ns -> ns.info().pendingIndexTasks()))
                 .description("background index work queued or running (LIRE rebalancer, metric rebuilds)").register(reg);
     }

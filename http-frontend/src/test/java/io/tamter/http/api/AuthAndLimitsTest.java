@@ -109,4 +109,46 @@ class AuthAndLimitsTest {
             assertThat(s.ok("GET", "/v1/namespaces/bp", null).get("approx_row_count").asLong()).isEqualTo(1 + okCount);
         }
     }
+
+    @Test
+    void writesPastTheUnindexedTailGet429WithRetryAfterAndAreNotApplied() throws Exception {
+        try (TestServer s = TestServer.start(dir.resolve("t"), Map.of("index.max_unindexed_bytes", "2048"))) {
+            String ns = "/v1/namespaces/tail";
+            s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":0,\"vector\":[1,0]}]}");
+            io.tamter.node.shard.Shard sh = s.node.engine().get("tail").shard(0);
+            assertThat(sh.awaitIndexed(60_000)).isTrue();
+            sh.holdIndexing(true); // the vector index falls behind from here on
+            HttpResponse<String> refused = null;
+            int id = 0;
+            while (refused == null && id < 500) {
+                id++;
+                String vec = "[" + Math.cos(id * 0.5) + "," + Math.sin(id * 0.5) + "]"; // directions apart (cosine)
+                HttpResponse<String> r = s.call("POST", ns + "/upsert",
+                        "{\"upsert_rows\":[{\"id\":" + id + ",\"vector\":" + vec + ",\"pad\":\"" + "x".repeat(300) + "\"}]}");
+                if (r.statusCode() == 429) {
+                    refused = r;
+                    break;
+                }
+                assertThat(r.statusCode()).isEqualTo(200);
+                // acked: read at once, by GET and as top-1 by its own vector, though not indexed
+                s.ok("GET", ns + "/documents/" + id, null);
+                JsonNode top = s.ok("POST", ns + "/search", "{\"vector\":" + vec + ",\"top_k\":1}");
+                assertThat(top.get("matches").get(0).get("id").asInt()).isEqualTo(id);
+            }
+            assertThat(refused).as("a write past index.max_unindexed_bytes is refused").isNotNull();
+            assertThat(refused.body()).contains("\"code\":\"backpressure\"").contains("index.max_unindexed_bytes");
+            assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+            s.expect(404, "GET", ns + "/documents/" + id, null);
+            JsonNode meta = s.ok("GET", ns, null);
+            assertThat(meta.get("approx_row_count").asLong()).isEqualTo(id);
+            assertThat(meta.get("index").get("status").asText()).isEqualTo("updating");
+            assertThat(meta.get("index").get("unindexed_bytes").asLong()).isGreaterThan(2048);
+
+            sh.holdIndexing(false);
+            assertThat(sh.awaitIndexed(60_000)).isTrue();
+            assertThat(s.ok("GET", ns, null).get("index").get("unindexed_bytes").asLong()).isZero();
+            s.ok("POST", ns + "/upsert", "{\"upsert_rows\":[{\"id\":" + id + ",\"vector\":[1,1]}]}");
+            s.ok("GET", ns + "/documents/" + id, null);
+        }
+    }
 }

@@ -369,7 +369,8 @@ class HttpApiTest {
         assertThat(m.statusCode()).isEqualTo(200);
         assertThat(m.body()).contains("tamter_http_requests_seconds_bucket").contains("route=\"/v1/namespaces/{ns}/upsert\"")
                 .contains("jvm_memory_used_bytes").contains("tamter_documents").contains("tamter_index_live_vectors")
-                .contains("tamter_wal_uncheckpointed_records").contains("tamter_index_pending_tasks");
+                .contains("tamter_wal_uncheckpointed_records").contains("tamter_index_pending_tasks")
+                .contains("tamter_index_unindexed_bytes");
     }
 
     @Test

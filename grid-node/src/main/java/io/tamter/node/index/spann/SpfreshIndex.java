@@ -296,6 +296,24 @@ public final class SpfreshIndex implements AutoCloseable {
         return searcher.probeDepth();
     }
 
+    /** {@code query} as this index's searches use it (normalized under cosine), for {@link #exactMatch}. */
+    public float[] prepareQuery(float[] query) {
+        checkVector(query, "query vector");
+        return core.metric.prepare(query);
+    }
+
+    /**
+     * {@code vector} (of {@code vid}) as a match of a {@link #prepareQuery prepared} query, its
+     * distance computed as this index's searches compute it (the same preparation and kernel), so
+     * that a caller merging exact results with this index's (the shard's unindexed tail) ranks and
+     * scores them alike.
+     */
+    public Match exactMatch(long vid, float[] preparedQuery, float[] vector) {
+        float[] v = core.metric.prepare(vector);
+        float d = core.kernels.distance(core.metric.kernelMetric(), preparedQuery, 0, v, 0, core.dim);
+        return new Match(vid, core.metric.apiDistance(d), core.metric.score(d));
+    }
+
     /** Waits for the rebalancer to drain (see {@link Rebalancer#awaitQuiescent()}). */
     public void awaitQuiescent() {
         rebalancer.awaitQuiescent();
