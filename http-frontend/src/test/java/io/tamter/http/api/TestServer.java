@@ -66,10 +66,23 @@ public final class TestServer implements AutoCloseable {
                 clientPort);
     }
 
+    /**
+     * A port free now, below the kernel's ephemeral range (32768 and up on Linux): a port the
+     * kernel handed out as free (port 0) is in that range, and before the server binds it an
+     * outgoing connection may be given it as its local port (CI saw Ignite's discovery fail to bind
+     * one that way). Below the range only another test picking the same random port can take it.
+     */
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = r.nextInt(15_000, 32_000);
+            try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new IOException("no free port found in 15000-32000");
     }
 
     public HttpResponse<String> call(String method, String path, String body, String... headers) {
