@@ -46,7 +46,7 @@ public final class Params {
     public static final Param<Double> PROBE_TARGET_RECALL = Param.ofDouble("index.probe_target_recall", 0.99, 0.0, 1.0, "ratio",
             "Searches probe as many postings (nearest head first; index.nprobe stays the cap) as the index's own recent queries needed to find this share "
             + "of their top k at the cap: one search in 32 runs at the cap and is the measure, and a query farther from every head than the measured ones "
-            + "runs at the cap (ProbeCalibrator); 0: every search probes index.nprobe");
+            + "runs at the cap, as does every search while the rebalancer moves vectors (ProbeCalibrator); 0: every search probes index.nprobe");
     public static final Param<Integer> CODE_MIN_DIMS = Param.ofInt("index.code_min_dims", 256, 1, 1_000_000, "dimensions",
             "Cached postings of vectors with at least this many dimensions carry 1-bit codes against their head; a search scans the codes and computes exact "
             + "distances only where a code's error bound can beat the k-th (ResidualCodes; at 128 dimensions a float scan is as fast, see benchmarks/README.md)");

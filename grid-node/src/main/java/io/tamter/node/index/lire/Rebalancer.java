@@ -211,6 +211,11 @@ public final class Rebalancer implements SpannCore.Maintenance, AutoCloseable {
         }
     }
 
+    @Override
+    public boolean busy() {
+        return outstanding.get() > 0;
+    }
+
     /** Counters for benchmarks and logs. */
     public Map<String, Long> stats() {
         Map<String, Long> m = new java.util.TreeMap<>();

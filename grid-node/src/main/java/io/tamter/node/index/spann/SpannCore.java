@@ -31,6 +31,11 @@ public final class SpannCore {
         void requestSplit(int headId);
 
         void requestMerge(int headId);
+
+        /** Whether splits, merges or reassignments are queued or running: the index is moving vectors ({@link ProbeCalibrator}). */
+        default boolean busy() {
+            return false;
+        }
     }
 
     final ShardDb db;

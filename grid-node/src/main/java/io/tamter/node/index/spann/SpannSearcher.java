@@ -271,7 +271,9 @@ public final class SpannSearcher {
         QueryVector qv = new QueryVector(q);
         TopK top = new TopK(sp.k());
         // the adaptive depth (ProbeCalibrator): a plan, or this search runs at the cap and is measured
-        boolean adaptive = sp.targetRecall() > 0 && sp.filter() == null;
+        // not while the rebalancer moves vectors: a vector inserted before its region had heads sits in a far
+        // posting until a split or reassignment places it, so depths measured before say nothing about it
+        boolean adaptive = sp.targetRecall() > 0 && sp.filter() == null && !core.maintenance.busy();
         ProbeCalibrator.Plan plan = adaptive ? calibrator.plan(sp.targetRecall(), core.writes.get()) : null;
         boolean sample = adaptive && plan == null;
         int nprobe = plan == null ? sp.nprobe() : Math.min(sp.nprobe(), plan.nprobe());
