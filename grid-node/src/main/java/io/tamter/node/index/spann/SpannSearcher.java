@@ -11,8 +11,11 @@ import java.util.List;
 /**
  * Search over one shard's index (SPFRESH.md "Search"):
  * <ol>
- *   <li>the {@code nprobe} nearest heads, pruned query-aware: head {@code c_j} is skipped when
- *       {@code d(q,c_j) > (1+ε)·d(q,c_1)};</li>
+ *   <li>the nearest heads, as many as the adaptive depth says ({@link ProbeCalibrator}: the depth at
+ *       which this index's own recent queries found {@code index.probe_target_recall} of their
+ *       top k; {@code nprobe} is the cap, and samples, queries unlike the measured ones and every
+ *       search while the rebalancer moves vectors run at the cap), pruned query-aware: head
+ *       {@code c_j} is skipped when {@code d(q,c_j) > (1+ε)·d(q,c_1)};</li>
  *   <li>their postings, nearest head first: a posting whose radius is known (the cache keeps
  *       it since the posting was last read) is skipped when the radius rule below says it cannot
  *       hold a better match than the current k-th; a posting in the {@link PostingCache} (decoded
@@ -24,8 +27,8 @@ import java.util.List;
  *       At {@code index.code_min_dims} dimensions and more, a cached posting also carries 1-bit
  *       codes of its entries ({@link ResidualCodes}): the scan reads the codes, gets a lower
  *       bound on each entry's distance, and computes the exact distance only for live entries
- *       whose bound is under the current k-th (on SciFact's 384-d vectors 192 of 6,860 entries
- *       per query). Replicas are merged by {@link TopK};</li>
+ *       whose bound is under the current k-th (on SciFact's 384-d vectors about 600 of the 2,440
+ *       entries a query scans; benchmarks/README.md). Replicas are merged by {@link TopK};</li>
  *   <li>with a filter, when fewer than k matches were found, the heads the pruning skipped are read,
  *       then {@code nprobe} doubles (the heads
  *       already scanned are not read again) until k are found or every head was scanned.</li>
