@@ -45,7 +45,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ProbeCalibrator {
     /** Samples the plan is computed from. */
-    static final int WINDOW = 64;
+    static final int WINDOW = 128;
     /** One search in this many runs at the cap and becomes a sample. */
     static final int SAMPLE_EVERY = 32;
     /** A sample is dropped after this many writes per live vector since it was taken. */

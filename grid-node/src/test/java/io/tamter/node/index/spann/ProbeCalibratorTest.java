@@ -33,13 +33,13 @@ class ProbeCalibratorTest {
 
     @Test
     void depthIsTheSmallestThatReachesTheTarget() {
-        // 4 of 64 samples miss one of ten below rank 50: recall at rank 5 is 1 - 4 / 640 = 0.99375
+        // 4 of WINDOW (128) samples miss one of ten below rank 50: recall at rank 5 is 1 - 4 / 1280
         ProbeCalibrator c = filled(4, 0);
         assertThat(c.current().nprobe()).isEqualTo(5);
         assertThat(c.current().headLimit()).as("the second farthest nearest head of the samples").isEqualTo(2.5f);
         assertThat(c.current().kthLimit()).as("the second farthest k-th of the samples").isEqualTo(8f);
         c.record(new int[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, 1f, 1f, 0.995, CAP, 0, 100_000);
-        // the oldest sample (one at rank 50) left; 3 remain: 1 - 3/640 = 0.9953 >= 0.995 at rank 5
+        // the oldest sample (one at rank 50) left; 3 remain: 1 - 3/1280 >= 0.995 at rank 5
         assertThat(c.current().nprobe()).isEqualTo(5);
         c.record(new int[] {60}, 1f, 1f, 0.999, CAP, 0, 100_000);
         assertThat(c.current().nprobe()).as("a target only the deep ranks reach").isEqualTo(60);

@@ -42,7 +42,7 @@ class SearchRulesTest {
             int n = queries.length - 2 * ProbeCalibrator.WINDOW;
             assertThat(index.probeDepth()).as("the measured depth").isBetween(1, cap - 1);
             assertThat(postings / (double) n).as("postings read per search").isLessThan(0.75 * cap);
-            // the target is recall against the cap's answer, measured on 64 samples: allow for both
+            // the target is recall against the cap's answer, measured on a window of samples: allow for both
             assertThat(hits / (double) asked).as("recall against exhaustive search").isGreaterThan(0.9);
             float[] far = new float[DIM];
             Arrays.fill(far, 40f); // the data is N(0, 1): every head is far from it
