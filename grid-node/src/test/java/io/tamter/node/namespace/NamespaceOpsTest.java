@@ -32,11 +32,11 @@ import org.junit.jupiter.api.io.TempDir;
 class NamespaceOpsTest {
     static final JsonNodeFactory F = JsonNodeFactory.instance;
     /** A small build threshold so that shards of a few hundred vectors have a built SPFresh index. */
-    // these tests compare index searches with brute force: no query-aware pruning and only exact
-    // radius skips (factor 1), so the default nprobe reads every posting of their small indexes
-    // that can matter (what they test is the operation, not recall)
+    // these tests compare index searches with brute force: no query-aware pruning, only exact
+    // radius skips (factor 1) and no adaptive depth, so nprobe reads every posting of their small
+    // indexes that can matter (what they test is the operation, not recall)
     static final Settings SETTINGS = Settings.defaults().with(Params.BUILD_THRESHOLD, 64).with(Params.SEARCH_EPSILON, 1e6)
-            .with(Params.PROBE_RADIUS_FACTOR, 1.0);
+            .with(Params.PROBE_RADIUS_FACTOR, 1.0).with(Params.PROBE_TARGET_RECALL, 0.0);
 
     @TempDir
     Path tmp;

@@ -53,11 +53,7 @@ class UnindexedTailTest {
     }
 
     static JsonNode json(String s) {
-        try {
-            return M.readTree(s.replace('\'', '"'));
-        } catch (Exception e) {
-            throw new IllegalArgumentException(s, e);
-        }
+        return NamespaceEngineTest.json(s);
     }
 
     static float[] vector(Random r) {

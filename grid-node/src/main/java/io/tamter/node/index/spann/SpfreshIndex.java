@@ -309,7 +309,8 @@ public final class SpfreshIndex implements AutoCloseable {
      * scores them alike.
      */
     public Match exactMatch(long vid, float[] preparedQuery, float[] vector) {
-        float[] v = core.metric.prepare(vector);
+        // prepare copies; only cosine changes the vector (normalizes), so the others are read as they are
+        float[] v = core.metric == VectorMetric.COSINE_DISTANCE ? core.metric.prepare(vector) : vector;
         float d = core.kernels.distance(core.metric.kernelMetric(), preparedQuery, 0, v, 0, core.dim);
         return new Match(vid, core.metric.apiDistance(d), core.metric.score(d));
     }
