@@ -115,9 +115,9 @@ class NamespaceOpsTest {
     }
 
     static void assertSearchIsExact(Namespace ns, VectorMetric m, long seed) throws Exception {
-        // a search racing a LIRE move can miss the moved vector (the window SpannSearcher documents,
-        // as in SPFresh; the split scrub makes it more frequent): compare once the rebalancer is idle
-        // (idle: the index worker has caught up, as its inserts set off moves too)
+        // compare once the rebalancer is idle (idle: the index worker has caught up, as its inserts set
+        // off moves too). A search racing a LIRE move used to miss the moved vector; MoveLog closed that
+        // window (MoveRaceTest), and the wait keeps this comparison independent of it
         for (int i = 0; i < ns.settings().numShards(); i++) {
             assertThat(ns.shard(i).awaitIndexed(120_000)).isTrue();
             if (ns.shard(i).vectorIndex() != null) ns.shard(i).vectorIndex().awaitQuiescent();
@@ -317,9 +317,8 @@ class NamespaceOpsTest {
         assertThat(ns.shard(0).vectorIndex().metric()).isEqualTo(VectorMetric.EUCLIDEAN_SQUARED);
         assertSearchIsExact(ns, VectorMetric.EUCLIDEAN_SQUARED, 13);
         // the searches above feed the rebalancer (observe), which may merge or split while the probe
-        // runs; a probe query racing a move can miss the moved vector (the window assertSearchIsExact
-        // describes): wait for idle again, and bound what a move the probe itself sets off may cost
-        // (1 of 12 runs found 199 of 200 without the wait)
+        // runs: wait for idle again, and bound what a move the probe itself sets off may cost (1 of 12
+        // runs found 199 of 200 without the wait, before MoveLog closed the race window)
         for (int i = 0; i < 2; i++) {
             assertThat(ns.shard(i).awaitIndexed(120_000)).isTrue();
             ns.shard(i).vectorIndex().awaitQuiescent();

@@ -81,9 +81,9 @@ class UnindexedTailTest {
     }
 
     /**
-     * Waits until every shard's index worker has caught up and its rebalancer has drained: a search
-     * racing a LIRE move can miss the moved vector (the window documented in SpannSearcher), and
-     * these tests assert exact top-1 answers from the index.
+     * Waits until every shard's index worker has caught up and its rebalancer has drained, so that
+     * the exact top-1 answers these tests assert come from a settled index (CI once saw a search
+     * racing a LIRE move miss the moved vector, before MoveLog closed that window).
      */
     static void awaitIndexed(Namespace ns) throws InterruptedException {
         for (int i = 0; i < ns.settings().numShards(); i++) {

@@ -63,6 +63,8 @@ public final class SpannCore {
      */
     final AtomicLong writes = new AtomicLong();
     final AtomicInteger nextHeadId;
+    /** LIRE's recent re-placements, for searches that overlap them ({@link MoveLog}). */
+    final MoveLog moves = new MoveLog();
     /** Entries in the flat posting (live and stale) while the index is flat. */
     final AtomicInteger flatLength = new AtomicInteger();
     volatile Maintenance maintenance = new Maintenance() {
@@ -396,6 +398,7 @@ public final class SpannCore {
                     SpannStorage.putVersion(b, db, vid, version);
                     storage.commit(b);
                 }
+                if (previousHead >= 0) moves.record(vid, versions.get(vid), version); // a re-placement: before the version changes
                 versions.set(vid, version);
                 replicas.set(vid, m);
                 for (int i = 0; i < m; i++) {

@@ -65,9 +65,10 @@ import java.util.List;
  *
  * <p>A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
- * Not covered (known, as in SPFresh): a vector that LIRE re-places between this search's
- * read and its scan is missed by that one search — the read entry is already stale by
- * the version map and the new entry was written after the read.
+ * A vector that LIRE re-places while the search runs is not missed either: an entry read before
+ * the move is stale by the version map when it is scanned, and the search counts it anyway when
+ * {@link MoveLog} shows that only moves made it stale since the search started (SPFresh itself
+ * leaves this window open).
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
  * Every posting scanned also feeds the rebalancer ({@link SpannCore#observe}).
  */
@@ -146,6 +147,8 @@ public final class SpannSearcher {
         int[] scannedList = new int[64];
         int scannedCount;
         int postings, entries, skipped, rescored;
+        /** {@link MoveLog#epoch()} when this search started: entries LIRE moved since still count. */
+        long moveEpoch;
         /** The query quantized for the codes ({@link ResidualCodes.Query}), by the first coded posting of a search. */
         final ResidualCodes.Query coded = new ResidualCodes.Query();
         boolean quantized;
@@ -264,6 +267,7 @@ public final class SpannSearcher {
             cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
         }
         Scratch s = scratch.get();
+        s.moveEpoch = core.moves.epoch();
         scanDecoded(e, q, sp, top, s);
         return new Result(top.sorted(), new Stats(1, e.count(), 0, 0));
     }
@@ -285,6 +289,7 @@ public final class SpannSearcher {
         int vanishedRounds = 0;
         int extended = 0;
         s.begin(Math.max(sp.nprobe(), 1), sp.k(), sp.patience());
+        s.moveEpoch = core.moves.epoch(); // before the first head lookup: the index as of now
         while (true) {
             s.ensure(nprobe, sp.k());
             int found = heads.nearest(q, nprobe, s.ids, s.ds);
@@ -379,7 +384,8 @@ public final class SpannSearcher {
             s.postings++;
             s.entries += count;
             if (cache == null) {
-                scan(p, count, qv, sp, top, s.outVids, s.outDists);
+                if (!core.moves.movedAfter(s.moveEpoch)) scan(p, count, qv, sp, top, s.outVids, s.outDists);
+                else scanDecoded(PostingCache.Entry.decode(p, core.dim, count), qv.values(), sp, top, s); // the kernel cannot read the move log
                 if (h != null) core.observe(h, p, count);
                 s.scanned(top, h, core.params.minPosting());
                 continue;
@@ -402,7 +408,7 @@ public final class SpannSearcher {
         Metric metric = core.metric.kernelMetric();
         for (int idx : e.outliers()) {
             float d = core.kernels.distance(metric, q, 0, e.vectors(), idx * dim, dim);
-            offer(e, idx, d, sp, top);
+            offer(e, idx, d, sp, top, s);
         }
         s.entries += e.outliers().length;
     }
@@ -430,7 +436,7 @@ public final class SpannSearcher {
         core.kernels.distances(core.metric.kernelMetric(), q, e.vectors(), 0, count, core.dim, d);
         float bound = Math.min(top.bound(), sp.maxKernelDistance());
         for (int i = 0; i < count; i++) {
-            if (d[i] < bound && offer(e, i, d[i], sp, top)) bound = Math.min(top.bound(), sp.maxKernelDistance());
+            if (d[i] < bound && offer(e, i, d[i], sp, top, s)) bound = Math.min(top.bound(), sp.maxKernelDistance());
         }
     }
 
@@ -460,7 +466,7 @@ public final class SpannSearcher {
         for (int i = 0; i < count; i++) {
             if (!(lbs[i] < bound)) continue;
             long vid = vids[i];
-            if (core.versions.get(vid) != (versions[i] & 0xFFFF)) continue;
+            if (!current(vid, versions[i] & 0xFFFF, s)) continue;
             if (filter != null && !PostingLayout.allowed(filter, sp.filterLimitBits(), vid)) continue;
             rescored++;
             float d = core.kernels.distance(metric, q, 0, vectors, i * dim, dim);
@@ -469,11 +475,23 @@ public final class SpannSearcher {
         s.rescored += rescored;
     }
 
-    /** Offers entry {@code i} at distance {@code d} if it is live (its version is the vid's) and passes the filter. */
-    private boolean offer(PostingCache.Entry e, int i, float d, SearchParams sp, TopK top) {
+    /**
+     * Whether an entry of {@code vid} at version {@code version} is the vector's copy as of this
+     * search's start: current by the version map, or made stale since only by LIRE moving the
+     * vector ({@link MoveLog}), so that a move racing the search cannot hide the vector.
+     */
+    private boolean current(long vid, int version, Scratch s) {
+        int now = core.versions.get(vid);
+        return now == version || core.moves.movedSince(vid, version, now, s.moveEpoch);
+    }
+
+    /** Offers entry {@code i} at distance {@code d} if it is live (its version is the vid's, or was
+     * when this search started: {@link #current}) and passes the filter.
+     */
+    private boolean offer(PostingCache.Entry e, int i, float d, SearchParams sp, TopK top, Scratch s) {
         if (!(d < sp.maxKernelDistance())) return false;
         long vid = e.vids()[i];
-        if (core.versions.get(vid) != (e.versions()[i] & 0xFFFF)) return false;
+        if (!current(vid, e.versions()[i] & 0xFFFF, s)) return false;
         ByteBuffer filter = sp.filter();
         if (filter != null && !PostingLayout.allowed(filter, sp.filterLimitBits(), vid)) return false;
         return top.offer(vid, d);
