@@ -23,6 +23,8 @@ final class FaultyObjectStore implements ObjectStore {
     volatile boolean down;
     /** When set, {@code putIfAbsent} waits for it before doing anything. */
     volatile CountDownLatch gate;
+    /** When set, counted down by each {@code putIfAbsent} that reaches the gate (tests wait on it instead of sleeping). */
+    volatile CountDownLatch atGate;
     final AtomicInteger putIfAbsentCalls = new AtomicInteger();
 
     FaultyObjectStore(ObjectStore delegate) {
@@ -38,6 +40,8 @@ final class FaultyObjectStore implements ObjectStore {
         putIfAbsentCalls.incrementAndGet();
         CountDownLatch g = gate;
         if (g != null) {
+            CountDownLatch arrived = atGate;
+            if (arrived != null) arrived.countDown();
             try {
                 g.await();
             } catch (InterruptedException e) {

@@ -118,10 +118,12 @@ class WalWriterTest {
         FaultyObjectStore held = new FaultyObjectStore(store);
         CountDownLatch gate = new CountDownLatch(1);
         held.gate = gate;
+        held.atGate = new CountDownLatch(1);
         List<CompletableFuture<WalWriter.Appended>> fs = new ArrayList<>();
         try (WalWriter w = WalWriter.start(held, SHARD, 1, config(0))) {
             fs.add(w.appendEntry(bytes("alone")));
-            Thread.sleep(100); // the committer holds "alone" at the gate; the next three queue behind it
+            // once the committer holds "alone" at the gate, the next three queue behind it
+            assertThat(held.atGate.await(10, TimeUnit.SECONDS)).isTrue();
             for (String p : List.of("x", "y", "z")) fs.add(w.appendEntry(bytes(p)));
             gate.countDown();
             assertThat(fs.get(0).get(10, TimeUnit.SECONDS)).isEqualTo(new WalWriter.Appended(1, 0, 1));
@@ -176,9 +178,10 @@ class WalWriterTest {
             // the old writer does not know yet: one group in flight, more queued behind it
             CountDownLatch gate = new CountDownLatch(1);
             oldNodeStore.gate = gate;
+            oldNodeStore.atGate = new CountDownLatch(1);
             List<CompletableFuture<Long>> stale = new ArrayList<>();
             stale.add(old.append(bytes("old-stale-0")));
-            while (oldNodeStore.putIfAbsentCalls.get() < 21) Thread.sleep(1);
+            assertThat(oldNodeStore.atGate.await(10, TimeUnit.SECONDS)).isTrue(); // its 21st create waits at the gate
             for (int i = 1; i < 5; i++) stale.add(old.append(bytes("old-stale-" + i)));
             gate.countDown();
             for (CompletableFuture<Long> f : stale) {
