@@ -178,6 +178,62 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     }
 
     /**
+     * Runs {@code r} on this node without a compute task, when this node is where the task would
+     * run all of it: a server node (it has an engine) given a namespaced operation, and for a search,
+     * the primary owner of every shard of the namespace. Null otherwise: the caller then runs the
+     * task ({@code ignite.compute().execute}).
+     *
+     * <p>Why: on a one-node grid every request became a task with one local job, and the task's
+     * bookkeeping (mapping, the job's worker, the result's collection) cost as much CPU as the
+     * search it ran: 18 % of the server's samples under REST searches on sift10k, against the
+     * index's 22 % (benchmarks/README.md). The work done is the same as the task's: a search runs
+     * what {@link ShardSearchJob} and {@link #reduce} run, with the same ownership check
+     * ({@link #refuse}) before it reads a shard; any other operation runs what {@link OpJob} runs,
+     * {@link GridCoordinator}, which sends parts to other owners itself.
+     *
+     * <p>A failure inside is answered as the task's caller answers it: a read is a 503, and a write
+     * that may have been applied is a 500 {@code write_outcome_unknown} (see GridExecutor).
+     */
+    public static OpResponse runHere(Ignite ignite, OpRequest r) {
+        NamespaceManager engine = GridNode.engineOf(ignite);
+        if (engine == null || !r.op().namespaced()) return null;
+        try {
+            if (r.op() == Op.SEARCH) return searchHere(ignite, engine, r);
+            OpResponse refused = refuse(ignite, null, r);
+            if (refused != null) return refused;
+            long bytes = r.op().mutates() ? r.sizeEstimate() : 0; // as OpJob counts a typed request
+            return new GridCoordinator(ignite, engine, ops(ignite, engine)).run(r, bytes);
+        } catch (RuntimeException e) { // GridCoordinator answers its own failures; this is the grid failing under it
+            LOG.warn("trace {}: local run failed: {}", r.traceId(), e.toString());
+            if (r.op().mutates())
+                return OpResponse.error(500, "write_outcome_unknown", "the node failed while the write was in flight; it may or may not "
+                        + "have been applied (read it back or send it again): " + e.getMessage(), null, 0);
+            return OpResponse.error(503, "grid_unavailable", "the node could not run the request: " + e.getMessage(), null, 1);
+        }
+    }
+
+    /** A search over shards all owned here (see {@link #runHere}); null when some shard's primary is another node. */
+    private static OpResponse searchHere(Ignite ignite, NamespaceManager engine, OpRequest r) {
+        long started = System.nanoTime();
+        try {
+            NamespaceSettings.checkName(r.namespace());
+            Namespace ns = engine.get(r.namespace());
+            int n = ns.settings().numShards();
+            ClusterNode local = ignite.cluster().localNode();
+            org.apache.ignite.cache.affinity.Affinity<Object> affinity = ignite.affinity(GridNode.SHARDS_CACHE);
+            for (int s = 0; s < n; s++)
+                if (!affinity.isPrimary(local, GridNode.shardKey(r.namespace(), s))) return null;
+            Namespace.PreparedSearch prepared = ns.prepareSearch(SearchRequest.fromJson(r.body()));
+            List<ShardSearch.Partial> parts = n == 1 ? List.of(ns.searchShard(0, prepared))
+                    : ns.searchShards(java.util.stream.IntStream.range(0, n).boxed().toList(), prepared);
+            SearchResult merged = ShardSearch.merge(parts, prepared.request());
+            return OpResponse.ok(EngineOps.searchResponse(merged, prepared.request(), started));
+        } catch (IOException | RuntimeException e) {
+            return EngineOps.failure(e, r);
+        }
+    }
+
+    /**
      * Why a job that just landed on this node must not run here: the node has no engine (a client
      * node, or one stopping), or it is no longer the primary of {@code shardKey} (null: any server
      * node will do). Null when the job may run.
@@ -296,9 +352,9 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             NamespaceManager engine = GridNode.engineOf(ignite);
             if (engine == null) // the node began to stop between the two looks: refused before any write
                 return OpResponse.error(503, "node_unavailable", "node " + ignite.cluster().localNode().consistentId() + " is stopping", null, 1);
-            // a write's size counts against write.max_unapplied_bytes: its encoded length, as it
-            // would travel (reads are not counted, so they are not encoded for it)
-            long bytes = !r.op().mutates() ? 0 : request != null ? request.length() : r.encode().length();
+            // a write's size counts against write.max_unapplied_bytes: its encoded length as it
+            // travelled, or about that for a typed request (reads are not counted)
+            long bytes = !r.op().mutates() ? 0 : request != null ? request.length() : r.sizeEstimate();
             if (r.op() == Op.SEARCH) { // a client node's search, coordinated here: scattered from this node
                 try {
                     return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, r);

@@ -36,4 +36,21 @@ class EnvelopeTest {
         assertThat(OpResponse.decode(back.encode())).isEqualTo(err);
         assertThat(EngineOps.newOperationId()).startsWith("op-");
     }
+
+    @Test
+    void theSizeEstimateOfAWriteIsCloseToItsEncodedLength() throws Exception {
+        java.util.Random r = new java.util.Random(5);
+        StringBuilder rows = new StringBuilder("{\"upsert_rows\":[");
+        for (int i = 0; i < 200; i++) {
+            rows.append(i == 0 ? "" : ",").append("{\"id\":").append(i).append(",\"title\":\"row ").append(i).append("\",\"vector\":[");
+            for (int d = 0; d < 128; d++) rows.append(d == 0 ? "" : ",").append(i % 2 == 0 ? (float) r.nextGaussian() : (float) r.nextInt(128));
+            rows.append("],\"tags\":[\"a\",\"b\"],\"ok\":true}");
+        }
+        var body = OpRequest.JSON.readTree(rows.append("]}").toString());
+        OpRequest w = new OpRequest(Op.UPSERT, "ns", body, Map.of(), "t-2", "op-1");
+        long real = w.encode().length(), estimate = w.sizeEstimate();
+        // backpressure needs a measure that grows with the write, not the exact text: within a factor of 1.5 either way
+        assertThat((double) estimate).isBetween(real / 1.5, real * 1.5);
+        assertThat(new OpRequest(Op.UPSERT, "ns", null, null, null, null).sizeEstimate()).isPositive();
+    }
 }

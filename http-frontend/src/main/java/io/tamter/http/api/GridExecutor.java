@@ -3,6 +3,12 @@ package io.tamter.http.api;
 import io.tamter.compute.OpRequest;
 import io.tamter.compute.OpResponse;
 import io.tamter.compute.TamterTask;
+import io.tamter.config.Params;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
 import org.apache.ignite.IgniteException;
 import org.apache.ignite.cluster.ClusterGroupEmptyException;
@@ -11,7 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs operations as {@link TamterTask} on the grid: the task routes each to the node that owns
- * its namespace. A grid failure (no server node, the node left mid-request) is a 503 with
+ * its namespace. When that is this node for all of an operation (a one-node grid, a search whose
+ * shards are all here), it runs here without a task ({@link TamterTask#runHere}), the same work
+ * without the task's bookkeeping. A grid failure (no server node, the node left mid-request) is a 503 with
  * Retry-After, except for a write that may already have reached its job: that is a 500
  * {@code write_outcome_unknown}, never a 503 (see {@link #execute}). Nothing is half-written
  * because a write is applied by one job on one node.
@@ -19,9 +27,28 @@ import org.slf4j.LoggerFactory;
 public final class GridExecutor implements OpExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(GridExecutor.class);
     private final Ignite ignite;
+    /**
+     * Platform threads that run operations here ({@link TamterTask#runHere}), as Ignite's public
+     * pool ran the task's jobs: the HTTP handlers run on virtual threads, and the engine keeps
+     * per-thread scratch (the searcher's arrays, the filter's direct buffer) that a new virtual
+     * thread per request would allocate again for every search, while ONNX and RocksDB calls
+     * would pin the few carrier threads. Writes wait in them for the WAL, hence as many as
+     * {@code grid.job_threads}.
+     */
+    private final ExecutorService here;
 
     public GridExecutor(Ignite ignite) {
+        this(ignite, Params.GRID_JOB_THREADS.defaultValue());
+    }
+
+    public GridExecutor(Ignite ignite, int threads) {
         this.ignite = ignite;
+        AtomicInteger n = new AtomicInteger();
+        this.here = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "tamter-op-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** How long a read answered "moved" or "node gone" (a grid's shards moving) is sent again before that answer is returned. */
@@ -60,6 +87,16 @@ public final class GridExecutor implements OpExecutor {
     }
 
     private OpResponse executeOnce(OpRequest request) {
+        try {
+            return CompletableFuture.supplyAsync(() -> runOnce(request), here).join();
+        } catch (RejectedExecutionException e) {
+            return OpResponse.error(503, "node_unavailable", "the node is stopping", null, 1);
+        }
+    }
+
+    private OpResponse runOnce(OpRequest request) {
+        OpResponse done = TamterTask.runHere(ignite, request); // no task when this node would run it all
+        if (done != null) return done;
         try {
             // typed in, typed out: the task passes objects to jobs on this node (see TamterTask)
             return (OpResponse) ignite.compute().execute(TamterTask.class, request);

@@ -63,8 +63,11 @@ public final class HttpServer implements AutoCloseable {
     /**
      * Strict JSON: duplicate keys and trailing garbage are errors (a duplicated "id" must not pick
      * one silently), NaN/Infinity literals are not JSON (Jackson's default), big integers stay exact.
+     * Decimals are read by Jackson's FastDoubleParser (correctly rounded, as Double.parseDouble):
+     * the JDK's parser was 6 % of the server's CPU during a load of 128-dimensional vectors.
      */
     static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_INTEGER_FOR_INTS)

@@ -2,6 +2,7 @@ package io.tamter.http.api;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
@@ -37,7 +38,7 @@ public final class TamterServer implements AutoCloseable {
 
     private static TamterServer start(GridNode node, Settings settings) throws IOException {
         try {
-            HttpServer http = new HttpServer(settings, new GridExecutor(node.ignite()), node::ready, reg -> gauges(reg, node.engine()));
+            HttpServer http = new HttpServer(settings, new GridExecutor(node.ignite(), settings.getInt(Params.GRID_JOB_THREADS)), node::ready, reg -> gauges(reg, node.engine()));
             http.start();
             return new TamterServer(node, http);
         } catch (RuntimeException e) {

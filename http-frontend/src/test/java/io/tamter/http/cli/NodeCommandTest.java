@@ -46,7 +46,8 @@ class NodeCommandTest {
             ServeCrashTest.waitListening(serve, outA);
             node = startNode(dir.resolve("b"), gridB, common, outB);
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.readString(outB, StandardCharsets.UTF_8).contains("tamter: node ")) {
+            // the whole line: the process may be caught between writing its start and its end
+            while (!Files.readString(outB, StandardCharsets.UTF_8).matches("(?s).*tamter: node [^\n]*\n.*")) {
                 if (!node.isAlive()) throw new AssertionError("tamter node exited: " + Files.readString(outB));
                 if (System.nanoTime() > end) throw new AssertionError("tamter node did not start: " + Files.readString(outB));
                 Thread.sleep(100);
