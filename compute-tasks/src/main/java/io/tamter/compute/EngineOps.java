@@ -18,6 +18,7 @@ import io.tamter.node.namespace.RecallProbe;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
+import io.tamter.node.namespace.ShardSearch;
 import io.tamter.node.namespace.ShardNotServedException;
 import io.tamter.node.namespace.WriteOutcomeUnknownException;
 import io.tamter.node.namespace.WriteResult;
@@ -334,17 +335,44 @@ public final class EngineOps {
     private OpResponse search(OpRequest r) throws IOException {
         long t0 = System.nanoTime();
         SearchRequest req = SearchRequest.fromJson(r.body());
-        return OpResponse.ok(searchResponse(engine.get(r.namespace()).search(req), req, t0));
+        return OpResponse.ok(searchResponse(engine.get(r.namespace()).searchAll(req), req, t0));
     }
 
     /** API.md's search response body for {@code res}. */
     static ObjectNode searchResponse(SearchResult res, SearchRequest req, long startNanos) {
+        return searchResponse(new ShardSearch.Merged(res, null, null), req, startNanos);
+    }
+
+    /**
+     * API.md's search response body for {@code merged}: {@code matches} and {@code found} when the
+     * search has a vector, a text or a rank_by (a rank_by answer adds {@code next_cursor}, null
+     * after the last page, and its matches carry no score); {@code aggregations} or
+     * {@code aggregation_groups} when it asked for them.
+     */
+    static ObjectNode searchResponse(ShardSearch.Merged merged, SearchRequest req, long startNanos) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
+        SearchResult res = merged.result();
+        if (req.hasMatches()) putMatches(out, res, req);
+        if (req.rankBy() != null) {
+            if (merged.nextCursor() == null) out.putNull("next_cursor");
+            else out.put("next_cursor", merged.nextCursor());
+        }
+        if (req.aggregate() != null) {
+            io.tamter.node.namespace.Aggregation.Result a = merged.aggregations();
+            if (a == null) a = io.tamter.node.namespace.Aggregation.render(req.aggregate(), null, req.topK());
+            if (a.aggregations() != null) out.set("aggregations", a.aggregations());
+            else out.putArray("aggregation_groups").addAll(a.groups());
+        }
+        out.put("search_time_ms", (System.nanoTime() - startNanos) / 1_000_000);
+        return out;
+    }
+
+    private static void putMatches(ObjectNode out, SearchResult res, SearchRequest req) {
         ArrayNode matches = out.putArray("matches");
         for (SearchResult.Match m : res.matches()) {
             ObjectNode o = matches.addObject();
             o.set("id", m.id());
-            o.put("score", m.score());
+            if (req.rankBy() == null) o.put("score", m.score());
             if (m.dist() != null) o.put("dist", m.dist());
             if (req.includeMetadata() == null || !req.includeMetadata().isEmpty()) {
                 ObjectNode meta = o.putObject("metadata");
@@ -354,8 +382,6 @@ public final class EngineOps {
             if (m.text() != null) o.put("text", m.text());
         }
         out.put("found", res.matches().size());
-        out.put("search_time_ms", (System.nanoTime() - startNanos) / 1_000_000);
-        return out;
     }
 
     private OpResponse list(OpRequest r) throws IOException {
