@@ -171,6 +171,13 @@ public final class EngineOps {
                 yield OpResponse.ok(out);
             }
             case SEARCH -> search(r);
+            case MULTI_SEARCH -> multiSearch(r, q -> {
+                try {
+                    return search(q);
+                } catch (IOException | RuntimeException e) {
+                    return failure(e, q);
+                }
+            });
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
             case CREATE_NAMESPACE -> createNamespace(r);
@@ -336,6 +343,59 @@ public final class EngineOps {
         long t0 = System.nanoTime();
         SearchRequest req = SearchRequest.fromJson(r.body());
         return OpResponse.ok(searchResponse(engine.get(r.namespace()).searchAll(req), req, t0));
+    }
+
+    /** The most queries one multi-search takes (API.md). */
+    static final int MAX_QUERIES = 16;
+
+    /**
+     * {@code POST …/multi-search}: {@code {"queries":[search body…]}} (1 to {@value #MAX_QUERIES})
+     * answers {@code {"results":[search response…]}}, each what the search route answers for that
+     * body. Every query is validated before any runs; the first bad one makes the whole request a
+     * 400 whose path names it ({@code queries[3].top_k}); a query that fails when it runs (an
+     * unknown attribute in its filter, a namespace that does not exist) answers the request with
+     * its error, path likewise prefixed. {@code search} runs one query (its request is a
+     * {@link io.tamter.client.wire.Op#SEARCH}). The queries run one after the other, each against
+     * the namespace as it is then: a write acked between two of them is seen by the later one only
+     * (there is no shared snapshot yet).
+     */
+    static OpResponse multiSearch(OpRequest r, java.util.function.Function<OpRequest, OpResponse> search) {
+        JsonNode b = r.body();
+        checkFields(b, Set.of("queries"));
+        JsonNode qs = field(b, "queries", true);
+        if (!qs.isArray() || qs.isEmpty() || qs.size() > MAX_QUERIES)
+            throw new InvalidRequestException("invalid_request", "queries", "queries: must be a list of 1.." + MAX_QUERIES
+                    + " search bodies; got " + (qs.isArray() ? qs.size() + " queries" : qs.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+        for (int i = 0; i < qs.size(); i++) {
+            try {
+                SearchRequest.fromJson(qs.get(i));
+            } catch (IllegalArgumentException e) {
+                OpResponse failed = failure(e, r);
+                throw new InvalidRequestException(failed.body().path("error").path("code").asText("invalid_request"), queryPath(i, e),
+                        "queries[" + i + "]: " + e.getMessage());
+            }
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode results = out.putArray("results");
+        for (int i = 0; i < qs.size(); i++) {
+            OpResponse one = search.apply(new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), qs.get(i), r.params(), r.traceId(), null));
+            if (!one.isOk()) {
+                ObjectNode body = one.body().deepCopy();
+                if (body.get("error") instanceof ObjectNode e && one.httpStatus() == 400) {
+                    String p = e.path("path").asText("");
+                    e.put("path", "queries[" + i + "]" + (p.isEmpty() ? "" : "." + p));
+                    e.put("message", "queries[" + i + "]: " + e.path("message").asText());
+                }
+                return new OpResponse(one.httpStatus(), body, one.retryAfterSeconds());
+            }
+            results.add(one.body());
+        }
+        return OpResponse.ok(out);
+    }
+
+    private static String queryPath(int i, IllegalArgumentException e) {
+        String p = e instanceof RequestError re && re.path() != null ? re.path() : "";
+        return "queries[" + i + "]" + (p.isEmpty() ? "" : "." + p);
     }
 
     /** API.md's search response body for {@code res}. */

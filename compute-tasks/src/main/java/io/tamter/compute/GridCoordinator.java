@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Copy, recall, encryption changes of a namespace spread over nodes: 501
  *       {@code not_implemented} (they are not split yet).</li>
  * </ul>
- * Searches do not come here: {@link TamterTask} scatters them, one job per owner node.
+ * Searches do not come here: {@link TamterTask} scatters them, one job per owner node. A
+ * multi-search of a namespace spread over nodes runs here, each query as such a scattered search
+ * ({@link EngineOps#multiSearch}).
  *
  * <p>Why a part is resent only on those answers: each of them says nothing was written (the job
  * refused before touching a shard, or the WAL refused the batch). A part whose node left while it
@@ -101,6 +103,14 @@ final class GridCoordinator {
                 return resend(r, only.getValue()); // one other node owns it all: it runs the whole operation
             }
             Namespace ns = found.orElseThrow();
+            if (r.op() == Op.MULTI_SEARCH) // each query scattered over the owners as a search is
+                return EngineOps.multiSearch(r, q -> {
+                    try {
+                        return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, q);
+                    } catch (IgniteException e) {
+                        return OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
+                    }
+                });
             if (WRITES.contains(r.op())) return write(r, ns);
             if (FAN_OUT.contains(r.op())) return fanOut(r, n);
             if (SETTINGS_ONLY.contains(r.op())) return ops.execute(r, bytes);

@@ -23,6 +23,7 @@ public enum Op {
     SET_ENCRYPTION(Access.ADMIN, true),
     COPY(Access.WRITE, true),
     SEARCH(Access.READ, false),
+    MULTI_SEARCH(Access.READ, false),
     LIST_NAMESPACES(Access.READ, false),
     GET_NAMESPACE(Access.READ, false),
     DELETE_NAMESPACE(Access.WRITE, true),

@@ -39,6 +39,7 @@ public final class Routes {
             r(List.of(POST), NS + "/copy", Op.COPY, true, "Copy another namespace into this empty or new one"),
             r(List.of(POST), NS + "/search", Op.SEARCH, true, "Vector, semantic text, BM25 or hybrid search with filters"),
             r(List.of(POST), NS + "/query", Op.SEARCH, true, "Alias of search"),
+            r(List.of(POST), NS + "/multi-search", Op.MULTI_SEARCH, true, "Up to 16 searches in one request (queries), each answered as by search"),
             r(List.of(GET), "/v1/namespaces", Op.LIST_NAMESPACES, false, "List namespace names (prefix, cursor, page_size)"),
             r(List.of(GET), NS, Op.GET_NAMESPACE, false, "Namespace metadata"),
             r(List.of(PUT), NS, Op.CREATE_NAMESPACE, true, "Create the namespace (num_shards, distance_metric, embedding_model, schema, encryption)"),

@@ -41,6 +41,11 @@ class AuthAndLimitsTest {
             s.expect(403, "POST", "/v1/namespaces/other/upsert", up, bearer(WRITER));
 
             s.ok("POST", "/v1/namespaces/shop-a/search", "{\"vector\":[1,2]}", bearer(READER));
+            // multi-search is a read
+            String multi = "{\"queries\":[{\"vector\":[1,2]}]}";
+            s.ok("POST", "/v1/namespaces/shop-a/multi-search", multi, bearer(READER));
+            s.expect(403, "POST", "/v1/namespaces/shop-a/multi-search", multi, bearer(WRITER));
+            s.expect(403, "POST", "/v1/namespaces/other/multi-search", multi, bearer(READER));
             s.expect(403, "POST", "/v1/namespaces/shop-a/upsert", up, bearer(READER));
             s.expect(403, "DELETE", "/v1/namespaces/shop-a", null, bearer(READER));
 
