@@ -156,6 +156,8 @@ public final class EngineOps {
             case CONDITIONAL_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), field(b, "condition", true)),
                     Set.of("deletes", "condition"), true);
             case FILTER_DELETE -> write(r, ns -> ns.deleteByFilter(field(b, "filter", true)), Set.of("filter"), false);
+            case UPDATE_BY_FILTER -> write(r, ns -> ns.updateByFilter(field(b, "filter", true), field(b, "patch", true)),
+                    Set.of("filter", "patch"), false);
             case SET_SCHEMA -> {
                 ObjectNode out = JsonNodeFactory.instance.objectNode();
                 withNamespaceForWrite(r, ns -> {

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *       shard, not across shards: when a part fails for good after others were written, the answer
  *       is 500 {@code write_outcome_unknown} (the written parts stay).</li>
  *   <li>Get a document: asked of the owner of its shard (for each reading of a path id in turn).</li>
- *   <li>Namespace metadata, configure-metric, filter-delete, warm, export: sent to every owner node
+ *   <li>Namespace metadata, configure-metric, filter-delete, update-by-filter, warm, export: sent to every owner node
  *       for its own shards; counts are summed, export pages merged in id order.</li>
  *   <li>Delete: removed here (settings, objects, local state), then every other node drops what it
  *       has open.</li>
@@ -73,7 +73,8 @@ final class GridCoordinator {
     static final String DROP_LOCAL = "_drop_local";
     private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
             Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
-    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM, Op.EXPORT);
+    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.UPDATE_BY_FILTER, Op.WARM,
+            Op.EXPORT);
     private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION, Op.CREATE_NAMESPACE);
 
     private final Ignite ignite;
@@ -421,6 +422,7 @@ final class GridCoordinator {
                 index.put("pending_tasks", pending);
             }
             case FILTER_DELETE -> out.put("deleted", answered.stream().mapToLong(p -> p.answer.body().path("deleted").asLong()).sum());
+            case UPDATE_BY_FILTER -> out.put("updated", answered.stream().mapToLong(p -> p.answer.body().path("updated").asLong()).sum());
             case EXPORT -> {
                 // every node answered its own smallest ids after the cursor; the page is the smallest of them all
                 List<JsonNode> ids = new ArrayList<>();

@@ -16,6 +16,7 @@ public enum Op {
     CONDITIONAL_UPDATE(Access.WRITE, true),
     CONDITIONAL_DELETE(Access.WRITE, true),
     FILTER_DELETE(Access.WRITE, true),
+    UPDATE_BY_FILTER(Access.WRITE, true),
     CONFIGURE_METRIC(Access.WRITE, true),
     GET_SCHEMA(Access.READ, false),
     SET_SCHEMA(Access.WRITE, true),

@@ -569,6 +569,51 @@ public final class Namespace {
         return new WriteResult(0, 0, deleted[0], 0, true, List.of());
     }
 
+    /**
+     * Patches every document matching {@code filter} (API.md {@code update-by-filter}): the
+     * attributes of {@code patch} are set (null removes one; {@code text} replaces the text, the
+     * vector stays), as a patch row would set them. The filter and the patch are validated (and the
+     * schema grown for new attributes) before anything is written; each shard then patches its
+     * matches, as they are when its write is applied, in one logged batch.
+     *
+     * @return the number of documents patched, as {@code updated}
+     */
+    public WriteResult updateByFilter(JsonNode filter, JsonNode patch) throws IOException {
+        return underWriteAdmission(() -> updateByFilterAdmitted(filter, patch));
+    }
+
+    private WriteResult updateByFilterAdmitted(JsonNode filter, JsonNode patch) throws IOException {
+        if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
+        Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
+        RowParser.Row row = RowParser.parsePatch(patch);
+        ensureSettings(settings.dimensions(), patchedSchema(List.of(row)));
+        int[] updated = new int[1];
+        ShardParts parts = new ShardParts();
+        for (Shard sh : local()) {
+            parts.add(sh, view -> {
+                VidBitSet bits = view.matching(q);
+                List<ShardWrite> ws = new ArrayList<>();
+                long[] words = bits.words();
+                for (int w = 0; w < words.length; w++) {
+                    for (long word = words[w]; word != 0; word &= word - 1) {
+                        long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
+                        Document d = view.byVid(vid);
+                        if (d == null) continue;
+                        Map<String, JsonNode> attrs = new LinkedHashMap<>(d.attributes());
+                        for (Map.Entry<String, JsonNode> e : row.attrs().entrySet()) {
+                            if (e.getValue() == null || e.getValue().isNull()) attrs.remove(e.getKey());
+                            else attrs.put(e.getKey(), e.getValue());
+                        }
+                        ws.add(new ShardWrite.Put(vid, new Document(d.id(), d.vector(), row.hasText() ? row.text() : d.text(), attrs)));
+                    }
+                }
+                return new Shard.Resolution<>(ws, ws.size());
+            }, n -> updated[0] += n);
+        }
+        parts.run();
+        return new WriteResult(0, updated[0], 0, 0, true, List.of());
+    }
+
     private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
         if (condition == null || condition.isNull()) return null;
         FilterParser fp = new FilterParser(schema);

@@ -31,6 +31,7 @@ public final class Routes {
             r(List.of(PATCH), NS + "/conditional-update", Op.CONDITIONAL_UPDATE, true, "Patch rows whose document exists and meets the condition"),
             r(List.of(DELETE, POST), NS + "/conditional-delete", Op.CONDITIONAL_DELETE, true, "Delete documents that exist and meet the condition"),
             r(List.of(DELETE, POST), NS + "/filter-delete", Op.FILTER_DELETE, true, "Delete every document matching a filter"),
+            r(List.of(PATCH), NS + "/update-by-filter", Op.UPDATE_BY_FILTER, true, "Patch every document matching a filter (filter, patch)"),
             r(List.of(POST), NS + "/configure-metric", Op.CONFIGURE_METRIC, true, "Set the distance metric (rebuilds the vector index in the background)"),
             r(List.of(POST, PUT), NS + "/schema", Op.SET_SCHEMA, true, "Add attributes or change their index options"),
             r(List.of(GET), NS + "/schema", Op.GET_SCHEMA, false, "The namespace's schema"),

@@ -136,6 +136,13 @@ class GridTest {
                     y.remove("search_time_ms");
                     assertThat(x).as("multi-search query " + i).isEqualTo(y);
                 }
+                // update-by-filter through a node: every owner patches its shards' matches, the counts add up
+                String ubf = "{\"filter\":{\"kind\":\"k1\"},\"patch\":{\"flagged\":true}}";
+                assertThat(n3.ok("PATCH", "/v1/namespaces/g/update-by-filter", ubf).get("updated"))
+                        .isEqualTo(ref.ok("PATCH", "/v1/namespaces/g/update-by-filter", ubf).get("updated"));
+                String flagged = "{\"aggregate_by\":{\"n\":[\"count\"]},\"group_by\":[\"kind\",\"flagged\"]}";
+                assertThat(n1.ok("POST", "/v1/namespaces/g/search", flagged).get("aggregation_groups"))
+                        .isEqualTo(ref.ok("POST", "/v1/namespaces/g/search", flagged).get("aggregation_groups"));
 
                 // a copy out of a namespace spread over nodes is not split yet: 501, and nothing is created
                 assertThat(n1.expect(501, "POST", "/v1/namespaces/g2/copy", "{\"source_namespace\":\"g\"}").get("error").get("code").asText())
