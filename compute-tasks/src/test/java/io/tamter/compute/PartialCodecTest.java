@@ -26,7 +26,7 @@ class PartialCodecTest {
         // group "a": 3 documents, 2 prices summing to 10 (4 and 6); group null: 1 document, no price
         Aggregation.Partials aggs = Aggregation.Partials.fromJson(OpRequest.JSON.readTree("""
                 {"fn_types":["count","int","int","int"],"group_types":["string"],
-                 "groups":[[["a"],[3,[0,0,0,null,null],[2,10,10.0,4.0,6.0],[2,10,10.0,4.0,6.0],[2,10,10.0,4.0,6.0]]],
+                 "groups":[[["a"],[3,[0,0,0,null,null],[2,10,10.0,4.0,6.0,4,6],[2,10,10.0,4.0,6.0,4,6],[2,10,10.0,4.0,6.0,4,6]]],
                            [[null],[1,[0,0,0,null,null],[0,0,0,null,null],[0,0,0,null,null],[0,0,0,null,null]]]]}"""));
         ShardSearch.Partial p = new ShardSearch.Partial(List.of(), List.of(), ShardSearch.TextPresence.PRESENT, ranked, true, aggs);
         ShardSearch.Partial back = PartialCodec.decode(PartialCodec.encode(p));

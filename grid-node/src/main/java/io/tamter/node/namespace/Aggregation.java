@@ -149,6 +149,9 @@ public final class Aggregation {
         final double[] sum;
         final double[] min;
         final double[] max;
+        /** Exact extremes of integral values (int, datetime): doubles lose precision past 2^53. */
+        final long[] longMin;
+        final long[] longMax;
 
         Acc(int fns) {
             n = new long[fns];
@@ -159,12 +162,18 @@ public final class Aggregation {
             max = new double[fns];
             java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
             java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+            longMin = new long[fns];
+            longMax = new long[fns];
+            java.util.Arrays.fill(longMin, Long.MAX_VALUE);
+            java.util.Arrays.fill(longMax, Long.MIN_VALUE);
         }
 
         void addValue(int i, JsonNode normalized) {
             n[i]++;
             if (normalized.isIntegralNumber()) {
                 long v = normalized.longValue();
+                longMin[i] = Math.min(longMin[i], v);
+                longMax[i] = Math.max(longMax[i], v);
                 if (!longOverflow[i]) {
                     try {
                         longSum[i] = Math.addExact(longSum[i], v);
@@ -196,10 +205,12 @@ public final class Aggregation {
                 sum[i] += o.sum[i];
                 min[i] = Math.min(min[i], o.min[i]);
                 max[i] = Math.max(max[i], o.max[i]);
+                longMin[i] = Math.min(longMin[i], o.longMin[i]);
+                longMax[i] = Math.max(longMax[i], o.longMax[i]);
             }
         }
 
-        /** As JSON (shards on other nodes): {@code [docs, [n, longSum|null, sum, min|null, max|null]…]}. */
+        /** As JSON (shards on other nodes): {@code [docs, [n, longSum|null, sum, min|null, max|null, longMin, longMax]…]}. */
         ArrayNode toJson() {
             ArrayNode a = JsonNodeFactory.instance.arrayNode();
             a.add(docs);
@@ -211,6 +222,7 @@ public final class Aggregation {
                 f.add(sum[i]);
                 if (n[i] == 0) f.addNull().addNull();
                 else f.add(min[i]).add(max[i]);
+                f.add(longMin[i]).add(longMax[i]);
             }
             return a;
         }
@@ -227,6 +239,10 @@ public final class Aggregation {
                 if (!f.get(3).isNull()) {
                     acc.min[i] = f.get(3).doubleValue();
                     acc.max[i] = f.get(4).doubleValue();
+                }
+                if (f.size() > 6) {
+                    acc.longMin[i] = f.get(5).longValue();
+                    acc.longMax[i] = f.get(6).longValue();
                 }
             }
             return acc;
@@ -381,8 +397,11 @@ public final class Aggregation {
                 case MIN, MAX -> {
                     double v = e.getValue().kind() == Kind.MIN ? acc.min[i] : acc.max[i];
                     if (acc.n[i] == 0) o.putNull(name);
-                    else if (type.equals("datetime")) o.put(name, Instant.ofEpochMilli((long) v).toString());
-                    else if (integral) o.put(name, (long) v);
+                    else if (type.equals("datetime") || integral) {
+                        long l = e.getValue().kind() == Kind.MIN ? acc.longMin[i] : acc.longMax[i];
+                        if (type.equals("datetime")) o.put(name, Instant.ofEpochMilli(l).toString());
+                        else o.put(name, l);
+                    }
                     else o.put(name, v);
                 }
             }
