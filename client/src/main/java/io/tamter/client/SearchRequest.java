@@ -1,6 +1,7 @@
 package io.tamter.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Locale;
@@ -24,8 +25,75 @@ public final class SearchRequest {
     private Boolean includeVectors;
     private Boolean includeText;
     private Double distanceThreshold;
+    private String rankBy;
+    private boolean rankDescending;
+    private String cursor;
+    private ObjectNode aggregateBy;
+    private List<String> groupBy;
+    private String consistency;
+    private Integer rrfK;
+    private ObjectNode weights;
 
     private SearchRequest() {}
+
+    /**
+     * The documents matching {@link #filter} ordered by {@code attribute} (missing values last,
+     * ties by id), {@link #topK} per page; pass the previous page's
+     * {@link SearchResult#nextCursor()} as {@link #cursor} for the next page.
+     */
+    public static SearchRequest rankBy(String attribute, boolean descending) {
+        SearchRequest r = new SearchRequest();
+        r.rankBy = attribute;
+        r.rankDescending = descending;
+        return r;
+    }
+
+    /** Only aggregations (add them with {@link #aggregate}); no matches. */
+    public static SearchRequest aggregations() {
+        return new SearchRequest();
+    }
+
+    /** The page after the one whose {@link SearchResult#nextCursor()} this is (a {@link #rankBy} search). */
+    public SearchRequest cursor(String cursor) {
+        this.cursor = cursor;
+        return this;
+    }
+
+    /**
+     * Adds an aggregation named {@code name}: {@code function} count (attribute null), sum, avg, min
+     * or max of {@code attribute}; answered in {@link SearchResult#json()} as {@code aggregations}
+     * or, with {@link #groupBy}, {@code aggregation_groups}.
+     */
+    public SearchRequest aggregate(String name, String function, String attribute) {
+        if (aggregateBy == null) aggregateBy = Json.F.objectNode();
+        ArrayNode f = aggregateBy.putArray(name).add(function);
+        if (attribute != null) f.add(attribute);
+        return this;
+    }
+
+    /** Groups the aggregations by these attributes. */
+    public SearchRequest groupBy(String... attributes) {
+        this.groupBy = List.of(attributes);
+        return this;
+    }
+
+    /** {@code "strong"} (the default: every acked write is seen) or {@code "eventual"} (may skip writes not yet indexed). */
+    public SearchRequest consistency(String consistency) {
+        this.consistency = consistency;
+        return this;
+    }
+
+    /** Hybrid fusion: the k of reciprocal rank fusion (default 60). */
+    public SearchRequest rrfK(int k) {
+        this.rrfK = k;
+        return this;
+    }
+
+    /** Hybrid fusion: the weights of the vector and the BM25 ranking (default 1 each). */
+    public SearchRequest weights(double vector, double bm25) {
+        this.weights = Json.F.objectNode().put("vector", vector).put("bm25", bm25);
+        return this;
+    }
 
     /** Nearest neighbours of {@code vector}. */
     public static SearchRequest vector(float... vector) {
@@ -108,6 +176,16 @@ public final class SearchRequest {
         if (includeVectors != null) o.put("include_vectors", includeVectors);
         if (includeText != null) o.put("include_text", includeText);
         if (distanceThreshold != null) o.put("distance_threshold", distanceThreshold);
+        if (rankBy != null) o.putArray("rank_by").add(rankBy).add(rankDescending ? "desc" : "asc");
+        if (cursor != null) o.put("cursor", cursor);
+        if (aggregateBy != null) o.set("aggregate_by", aggregateBy);
+        if (groupBy != null) {
+            ArrayNode g = o.putArray("group_by");
+            groupBy.forEach(g::add);
+        }
+        if (consistency != null) o.put("consistency", consistency);
+        if (rrfK != null) o.put("rrf_k", rrfK);
+        if (weights != null) o.set("weights", weights);
         return o;
     }
 }

@@ -26,6 +26,12 @@ public record SearchResult(List<Match> matches, long searchTimeMs, JsonNode json
         return new SearchResult(List.copyOf(out), body.path("search_time_ms").asLong(), body);
     }
 
+    /** The cursor of the next page of a rank_by search; null after the last page (or for other searches). */
+    public String nextCursor() {
+        JsonNode c = json.get("next_cursor");
+        return c == null || c.isNull() ? null : c.asText();
+    }
+
     /** The ids of the matches, best first. */
     public List<Object> ids() {
         return matches.stream().map(Match::id).toList();

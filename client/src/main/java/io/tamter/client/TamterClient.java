@@ -81,6 +81,19 @@ public final class TamterClient implements AutoCloseable {
         return patch(ns, List.of(patches));
     }
 
+    /**
+     * Patches every document matching {@code filter} (a Mongo-style filter as JSON text) with
+     * {@code patch} (attribute -> value; a null value removes the attribute); the count is
+     * {@link WriteResult#updated()}.
+     */
+    public WriteResult updateByFilter(String ns, String filter, Map<String, ?> patch) {
+        ObjectNode body = Json.F.objectNode();
+        body.set("filter", Json.parse(filter));
+        ObjectNode p = body.putObject("patch");
+        patch.forEach((k, v) -> p.set(k, Json.value(v)));
+        return WriteResult.fromJson(execute(Op.UPDATE_BY_FILTER, ns, body, Map.of()));
+    }
+
     /** Deletes documents by id (Long/Integer, BigInteger, UUID or String). */
     public WriteResult delete(String ns, Object... ids) {
         ObjectNode body = Json.F.objectNode();
@@ -103,6 +116,16 @@ public final class TamterClient implements AutoCloseable {
 
     public SearchResult search(String ns, SearchRequest request) {
         return SearchResult.fromJson(execute(Op.SEARCH, ns, request.toJson(), Map.of()));
+    }
+
+    /** Up to 16 searches in one call; each result is what {@link #search} answers for its request. */
+    public List<SearchResult> multiSearch(String ns, List<SearchRequest> requests) {
+        ObjectNode body = Json.F.objectNode();
+        ArrayNode qs = body.putArray("queries");
+        for (SearchRequest r : requests) qs.add(r.toJson());
+        List<SearchResult> out = new java.util.ArrayList<>();
+        for (JsonNode res : execute(Op.MULTI_SEARCH, ns, body, Map.of()).path("results")) out.add(SearchResult.fromJson(res));
+        return out;
     }
 
     /** The names of all namespaces, in name order. */

@@ -23,6 +23,12 @@ class RequestBodiesTest {
                 .isEqualTo("{\"vector\":[1.0,2.0],\"filter\":{\"price\":{\"$lt\":50}},\"top_k\":5,\"include_metadata\":[\"title\"]}");
         assertThat(SearchRequest.text("fox").mode(SearchRequest.Mode.HYBRID).filter("{\"kind\":\"animal\"}").includeText(true).toJson().toString())
                 .isEqualTo("{\"text\":\"fox\",\"mode\":\"hybrid\",\"filter\":{\"kind\":\"animal\"},\"include_text\":true}");
+        assertThat(SearchRequest.rankBy("price", true).topK(3).cursor("1abc").consistency("eventual").toJson().toString())
+                .isEqualTo("{\"top_k\":3,\"rank_by\":[\"price\",\"desc\"],\"cursor\":\"1abc\",\"consistency\":\"eventual\"}");
+        assertThat(SearchRequest.aggregations().aggregate("n", "count", null).aggregate("avg", "avg", "price").groupBy("kind").toJson().toString())
+                .isEqualTo("{\"aggregate_by\":{\"n\":[\"count\"],\"avg\":[\"avg\",\"price\"]},\"group_by\":[\"kind\"]}");
+        assertThat(SearchRequest.text("fox").mode(SearchRequest.Mode.HYBRID).rrfK(10).weights(2, 0.5).toJson().toString())
+                .isEqualTo("{\"text\":\"fox\",\"mode\":\"hybrid\",\"rrf_k\":10,\"weights\":{\"vector\":2.0,\"bm25\":0.5}}");
     }
 
     @Test

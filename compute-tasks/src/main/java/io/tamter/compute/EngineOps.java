@@ -18,6 +18,7 @@ import io.tamter.node.namespace.RecallProbe;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
 import io.tamter.node.namespace.SearchResult;
+import io.tamter.node.namespace.ShardSearch;
 import io.tamter.node.namespace.ShardNotServedException;
 import io.tamter.node.namespace.WriteOutcomeUnknownException;
 import io.tamter.node.namespace.WriteResult;
@@ -155,6 +156,8 @@ public final class EngineOps {
             case CONDITIONAL_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), field(b, "condition", true)),
                     Set.of("deletes", "condition"), true);
             case FILTER_DELETE -> write(r, ns -> ns.deleteByFilter(field(b, "filter", true)), Set.of("filter"), false);
+            case UPDATE_BY_FILTER -> write(r, ns -> ns.updateByFilter(field(b, "filter", true), field(b, "patch", true)),
+                    Set.of("filter", "patch"), false);
             case SET_SCHEMA -> {
                 ObjectNode out = JsonNodeFactory.instance.objectNode();
                 withNamespaceForWrite(r, ns -> {
@@ -170,6 +173,13 @@ public final class EngineOps {
                 yield OpResponse.ok(out);
             }
             case SEARCH -> search(r);
+            case MULTI_SEARCH -> multiSearch(r, q -> {
+                try {
+                    return search(q);
+                } catch (IOException | RuntimeException e) {
+                    return failure(e, q);
+                }
+            });
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
             case CREATE_NAMESPACE -> createNamespace(r);
@@ -334,17 +344,97 @@ public final class EngineOps {
     private OpResponse search(OpRequest r) throws IOException {
         long t0 = System.nanoTime();
         SearchRequest req = SearchRequest.fromJson(r.body());
-        return OpResponse.ok(searchResponse(engine.get(r.namespace()).search(req), req, t0));
+        return OpResponse.ok(searchResponse(engine.get(r.namespace()).searchAll(req), req, t0));
+    }
+
+    /** The most queries one multi-search takes (API.md). */
+    static final int MAX_QUERIES = 16;
+
+    /**
+     * {@code POST …/multi-search}: {@code {"queries":[search body…]}} (1 to {@value #MAX_QUERIES})
+     * answers {@code {"results":[search response…]}}, each what the search route answers for that
+     * body. Every query is validated before any runs; the first bad one makes the whole request a
+     * 400 whose path names it ({@code queries[3].top_k}); a query that fails when it runs (an
+     * unknown attribute in its filter, a namespace that does not exist) answers the request with
+     * its error, path likewise prefixed. {@code search} runs one query (its request is a
+     * {@link io.tamter.client.wire.Op#SEARCH}). The queries run one after the other, each against
+     * the namespace as it is then: a write acked between two of them is seen by the later one only
+     * (there is no shared snapshot yet).
+     */
+    static OpResponse multiSearch(OpRequest r, java.util.function.Function<OpRequest, OpResponse> search) {
+        JsonNode b = r.body();
+        checkFields(b, Set.of("queries"));
+        JsonNode qs = field(b, "queries", true);
+        if (!qs.isArray() || qs.isEmpty() || qs.size() > MAX_QUERIES)
+            throw new InvalidRequestException("invalid_request", "queries", "queries: must be a list of 1.." + MAX_QUERIES
+                    + " search bodies; got " + (qs.isArray() ? qs.size() + " queries" : qs.getNodeType().name().toLowerCase(java.util.Locale.ROOT)));
+        for (int i = 0; i < qs.size(); i++) {
+            try {
+                SearchRequest.fromJson(qs.get(i));
+            } catch (IllegalArgumentException e) {
+                OpResponse failed = failure(e, r);
+                throw new InvalidRequestException(failed.body().path("error").path("code").asText("invalid_request"), queryPath(i, e),
+                        "queries[" + i + "]: " + e.getMessage());
+            }
+        }
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode results = out.putArray("results");
+        for (int i = 0; i < qs.size(); i++) {
+            OpResponse one = search.apply(new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), qs.get(i), r.params(), r.traceId(), null));
+            if (!one.isOk()) {
+                ObjectNode body = one.body().deepCopy();
+                if (body.get("error") instanceof ObjectNode e && one.httpStatus() == 400) {
+                    String p = e.path("path").asText("");
+                    e.put("path", "queries[" + i + "]" + (p.isEmpty() ? "" : "." + p));
+                    e.put("message", "queries[" + i + "]: " + e.path("message").asText());
+                }
+                return new OpResponse(one.httpStatus(), body, one.retryAfterSeconds());
+            }
+            results.add(one.body());
+        }
+        return OpResponse.ok(out);
+    }
+
+    private static String queryPath(int i, IllegalArgumentException e) {
+        String p = e instanceof RequestError re && re.path() != null ? re.path() : "";
+        return "queries[" + i + "]" + (p.isEmpty() ? "" : "." + p);
     }
 
     /** API.md's search response body for {@code res}. */
     static ObjectNode searchResponse(SearchResult res, SearchRequest req, long startNanos) {
+        return searchResponse(new ShardSearch.Merged(res, null, null), req, startNanos);
+    }
+
+    /**
+     * API.md's search response body for {@code merged}: {@code matches} and {@code found} when the
+     * search has a vector, a text or a rank_by (a rank_by answer adds {@code next_cursor}, null
+     * after the last page, and its matches carry no score); {@code aggregations} or
+     * {@code aggregation_groups} when it asked for them.
+     */
+    static ObjectNode searchResponse(ShardSearch.Merged merged, SearchRequest req, long startNanos) {
         ObjectNode out = JsonNodeFactory.instance.objectNode();
+        SearchResult res = merged.result();
+        if (req.hasMatches()) putMatches(out, res, req);
+        if (req.rankBy() != null) {
+            if (merged.nextCursor() == null) out.putNull("next_cursor");
+            else out.put("next_cursor", merged.nextCursor());
+        }
+        if (req.aggregate() != null) {
+            io.tamter.node.namespace.Aggregation.Result a = merged.aggregations();
+            if (a == null) a = io.tamter.node.namespace.Aggregation.render(req.aggregate(), null, req.topK());
+            if (a.aggregations() != null) out.set("aggregations", a.aggregations());
+            else out.putArray("aggregation_groups").addAll(a.groups());
+        }
+        out.put("search_time_ms", (System.nanoTime() - startNanos) / 1_000_000);
+        return out;
+    }
+
+    private static void putMatches(ObjectNode out, SearchResult res, SearchRequest req) {
         ArrayNode matches = out.putArray("matches");
         for (SearchResult.Match m : res.matches()) {
             ObjectNode o = matches.addObject();
             o.set("id", m.id());
-            o.put("score", m.score());
+            if (req.rankBy() == null) o.put("score", m.score());
             if (m.dist() != null) o.put("dist", m.dist());
             if (req.includeMetadata() == null || !req.includeMetadata().isEmpty()) {
                 ObjectNode meta = o.putObject("metadata");
@@ -354,8 +444,6 @@ public final class EngineOps {
             if (m.text() != null) o.put("text", m.text());
         }
         out.put("found", res.matches().size());
-        out.put("search_time_ms", (System.nanoTime() - startNanos) / 1_000_000);
-        return out;
     }
 
     private OpResponse list(OpRequest r) throws IOException {

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *       shard, not across shards: when a part fails for good after others were written, the answer
  *       is 500 {@code write_outcome_unknown} (the written parts stay).</li>
  *   <li>Get a document: asked of the owner of its shard (for each reading of a path id in turn).</li>
- *   <li>Namespace metadata, configure-metric, filter-delete, warm, export: sent to every owner node
+ *   <li>Namespace metadata, configure-metric, filter-delete, update-by-filter, warm, export: sent to every owner node
  *       for its own shards; counts are summed, export pages merged in id order.</li>
  *   <li>Delete: removed here (settings, objects, local state), then every other node drops what it
  *       has open.</li>
@@ -54,7 +54,9 @@ import org.slf4j.LoggerFactory;
  *   <li>Copy, recall, encryption changes of a namespace spread over nodes: 501
  *       {@code not_implemented} (they are not split yet).</li>
  * </ul>
- * Searches do not come here: {@link TamterTask} scatters them, one job per owner node.
+ * Searches do not come here: {@link TamterTask} scatters them, one job per owner node. A
+ * multi-search of a namespace spread over nodes runs here, each query as such a scattered search
+ * ({@link EngineOps#multiSearch}).
  *
  * <p>Why a part is resent only on those answers: each of them says nothing was written (the job
  * refused before touching a shard, or the WAL refused the batch). A part whose node left while it
@@ -71,7 +73,8 @@ final class GridCoordinator {
     static final String DROP_LOCAL = "_drop_local";
     private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
             Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
-    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.WARM, Op.EXPORT);
+    private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.UPDATE_BY_FILTER, Op.WARM,
+            Op.EXPORT);
     private static final Set<Op> SETTINGS_ONLY = Set.of(Op.GET_SCHEMA, Op.SET_SCHEMA, Op.GET_ENCRYPTION, Op.CREATE_NAMESPACE);
 
     private final Ignite ignite;
@@ -101,6 +104,14 @@ final class GridCoordinator {
                 return resend(r, only.getValue()); // one other node owns it all: it runs the whole operation
             }
             Namespace ns = found.orElseThrow();
+            if (r.op() == Op.MULTI_SEARCH) // each query scattered over the owners as a search is
+                return EngineOps.multiSearch(r, q -> {
+                    try {
+                        return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, q);
+                    } catch (IgniteException e) {
+                        return OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
+                    }
+                });
             if (WRITES.contains(r.op())) return write(r, ns);
             if (FAN_OUT.contains(r.op())) return fanOut(r, n);
             if (SETTINGS_ONLY.contains(r.op())) return ops.execute(r, bytes);
@@ -411,6 +422,7 @@ final class GridCoordinator {
                 index.put("pending_tasks", pending);
             }
             case FILTER_DELETE -> out.put("deleted", answered.stream().mapToLong(p -> p.answer.body().path("deleted").asLong()).sum());
+            case UPDATE_BY_FILTER -> out.put("updated", answered.stream().mapToLong(p -> p.answer.body().path("updated").asLong()).sum());
             case EXPORT -> {
                 // every node answered its own smallest ids after the cursor; the page is the smallest of them all
                 List<JsonNode> ids = new ArrayList<>();

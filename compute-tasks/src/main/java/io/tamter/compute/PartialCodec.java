@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.node.doc.DocId;
+import io.tamter.node.namespace.Aggregation;
+import io.tamter.node.namespace.RankBy;
 import io.tamter.node.namespace.ShardSearch;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -25,6 +27,20 @@ final class PartialCodec {
         list(o.putArray("vector"), p.vector());
         list(o.putArray("bm25"), p.bm25());
         if (p.text() != ShardSearch.TextPresence.PRESENT) o.put("text_presence", p.text().name());
+        if (!p.ranked().isEmpty() || p.more()) {
+            List<ShardSearch.Candidate> cs = new ArrayList<>();
+            ArrayNode keys = o.putArray("ranked_keys");
+            for (ShardSearch.Ranked r : p.ranked()) {
+                cs.add(r.candidate());
+                ArrayNode k = keys.addArray();
+                if (r.key().value() == null) k.addNull();
+                else k.add(r.key().value());
+                k.add(r.key().id().toJson());
+            }
+            list(o.putArray("ranked"), cs);
+            o.put("more", p.more());
+        }
+        if (p.aggregates() != null) o.set("aggregates", p.aggregates().toJson());
         return o.toString();
     }
 
@@ -45,8 +61,17 @@ final class PartialCodec {
         try {
             JsonNode o = OpRequest.JSON.readTree(s);
             JsonNode t = o.get("text_presence");
+            List<ShardSearch.Ranked> ranked = new ArrayList<>();
+            if (o.has("ranked")) {
+                List<ShardSearch.Candidate> cs = list(o.get("ranked"));
+                for (int i = 0; i < cs.size(); i++) {
+                    JsonNode k = o.get("ranked_keys").get(i);
+                    ranked.add(new ShardSearch.Ranked(cs.get(i), new RankBy.Key(k.get(0), DocId.fromStoredJson(k.get(1)))));
+                }
+            }
             return new ShardSearch.Partial(list(o.get("vector")), list(o.get("bm25")),
-                    t == null ? ShardSearch.TextPresence.PRESENT : ShardSearch.TextPresence.valueOf(t.asText()));
+                    t == null ? ShardSearch.TextPresence.PRESENT : ShardSearch.TextPresence.valueOf(t.asText()), ranked,
+                    o.path("more").asBoolean(false), o.has("aggregates") ? Aggregation.Partials.fromJson(o.get("aggregates")) : null);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("not a shard search answer: " + e.getOriginalMessage(), e);
         }

@@ -8,7 +8,6 @@ import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.SearchRequest;
-import io.tamter.node.namespace.SearchResult;
 import io.tamter.node.namespace.ShardSearch;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -168,9 +167,9 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             if (!(res.getJob() instanceof ShardSearchJob)) return OpResponse.decode(text);
             parts.add(PartialCodec.decode(text));
         }
-        SearchResult merged;
+        ShardSearch.Merged merged;
         try {
-            merged = ShardSearch.merge(parts, search);
+            merged = ShardSearch.mergeAll(parts, search);
         } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
             return EngineOps.failure(e, request);
         }

@@ -46,8 +46,6 @@ import org.apache.lucene.search.Query;
  * per shard, not across shards.
  */
 public final class Namespace {
-    static final int RRF_K = 60;
-
     private final String name;
     /** The node's store: {@code meta.json} (always plaintext). */
     private final ObjectStore store;
@@ -571,6 +569,51 @@ public final class Namespace {
         return new WriteResult(0, 0, deleted[0], 0, true, List.of());
     }
 
+    /**
+     * Patches every document matching {@code filter} (API.md {@code update-by-filter}): the
+     * attributes of {@code patch} are set (null removes one; {@code text} replaces the text, the
+     * vector stays), as a patch row would set them. The filter and the patch are validated (and the
+     * schema grown for new attributes) before anything is written; each shard then patches its
+     * matches, as they are when its write is applied, in one logged batch.
+     *
+     * @return the number of documents patched, as {@code updated}
+     */
+    public WriteResult updateByFilter(JsonNode filter, JsonNode patch) throws IOException {
+        return underWriteAdmission(() -> updateByFilterAdmitted(filter, patch));
+    }
+
+    private WriteResult updateByFilterAdmitted(JsonNode filter, JsonNode patch) throws IOException {
+        if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
+        Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
+        RowParser.Row row = RowParser.parsePatch(patch);
+        ensureSettings(settings.dimensions(), patchedSchema(List.of(row)));
+        int[] updated = new int[1];
+        ShardParts parts = new ShardParts();
+        for (Shard sh : local()) {
+            parts.add(sh, view -> {
+                VidBitSet bits = view.matching(q);
+                List<ShardWrite> ws = new ArrayList<>();
+                long[] words = bits.words();
+                for (int w = 0; w < words.length; w++) {
+                    for (long word = words[w]; word != 0; word &= word - 1) {
+                        long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
+                        Document d = view.byVid(vid);
+                        if (d == null) continue;
+                        Map<String, JsonNode> attrs = new LinkedHashMap<>(d.attributes());
+                        for (Map.Entry<String, JsonNode> e : row.attrs().entrySet()) {
+                            if (e.getValue() == null || e.getValue().isNull()) attrs.remove(e.getKey());
+                            else attrs.put(e.getKey(), e.getValue());
+                        }
+                        ws.add(new ShardWrite.Put(vid, new Document(d.id(), d.vector(), row.hasText() ? row.text() : d.text(), attrs)));
+                    }
+                }
+                return new Shard.Resolution<>(ws, ws.size());
+            }, n -> updated[0] += n);
+        }
+        parts.run();
+        return new WriteResult(0, updated[0], 0, 0, true, List.of());
+    }
+
     private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
         if (condition == null || condition.isNull()) return null;
         FilterParser fp = new FilterParser(schema);
@@ -665,10 +708,15 @@ public final class Namespace {
 
     /** Searches every shard and merges their answers ({@link ShardSearch}). */
     public SearchResult search(SearchRequest r) throws IOException {
+        return searchAll(r).result();
+    }
+
+    /** {@link #search}, with the next rank_by cursor and the aggregations. */
+    public ShardSearch.Merged searchAll(SearchRequest r) throws IOException {
         PreparedSearch p = prepareSearch(r); // the filter parsed once for all shards
         List<ShardSearch.Partial> parts = new ArrayList<>(shards.length);
         for (int si = 0; si < shards.length; si++) parts.add(searchShard(si, p.request(), p.filter()));
-        return ShardSearch.merge(parts, p.request());
+        return ShardSearch.mergeAll(parts, p.request());
     }
 
     /** The top candidates of every shard this node serves, as one partial (a grid search's job for this node). */
@@ -693,6 +741,9 @@ public final class Namespace {
     public PreparedSearch prepareSearch(SearchRequest r) {
         NamespaceSettings s = settings;
         Query filter = filterQuery(r); // validates: a bad filter is a 400 before any shard is asked
+        if (r.rankBy() != null) r.rankBy().checkType(s.schema(), "rank_by[0]");
+        if (r.aggregate() != null) Aggregation.check(r.aggregate(), s.schema());
+        if (r.vector() == null && r.text() == null) return new PreparedSearch(r, filter); // rank_by or aggregations only
         if (ShardSearch.mode(r) == SearchRequest.Mode.BM25) return new PreparedSearch(r, filter);
         float[] q = r.vector();
         if (q == null) {
@@ -737,6 +788,15 @@ public final class Namespace {
         return underSlots(() -> searchServedShard(si, prepared, filter));
     }
 
+    /**
+     * One shard's answer. {@code consistency: eventual} searches the vector index alone: the exact
+     * scan of the shard's unindexed tail (writes applied and acked but not yet in the vector index,
+     * see {@link Shard#searchVector}) is skipped, so a document written since the index worker last
+     * caught up may be missing or found at its previous vector (its document, fetched by vid, is
+     * the current one; a deleted one is left out). BM25, filters, rank_by and aggregations read the
+     * text index and the document store, which every acked write is in, so they are the same
+     * under both.
+     */
     private ShardSearch.Partial searchServedShard(int si, SearchRequest prepared, Query filter) throws IOException {
         NamespaceSettings s = settings;
         SearchRequest.Mode mode = ShardSearch.mode(prepared);
@@ -744,16 +804,80 @@ public final class Namespace {
         Shard sh = served(si);
         List<ShardSearch.Candidate> vec = new ArrayList<>();
         List<ShardSearch.Candidate> bm = new ArrayList<>();
-        if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
-            for (Shard.VectorHit h : sh.searchVector(prepared.vector(), candidates, filter, prepared.distanceThreshold()))
-                addCandidate(vec, sh.byVid(h.vid()), prepared, h.score(), h.distance());
         ShardSearch.TextPresence text = ShardSearch.TextPresence.PRESENT;
-        if (mode != SearchRequest.Mode.VECTOR) {
-            for (Hit h : sh.bm25(prepared.text(), candidates, filter)) addCandidate(bm, sh.byVid(h.vid()), prepared, h.score(), Float.NaN);
-            if (bm.isEmpty() && !sh.hasFullTextValues())
-                text = sh.count() == 0 ? ShardSearch.TextPresence.NO_DOCUMENTS : ShardSearch.TextPresence.ABSENT;
+        if (prepared.vector() != null || prepared.text() != null) {
+            if (mode != SearchRequest.Mode.BM25 && s.dimensions() != 0)
+                for (Shard.VectorHit h : sh.searchVector(prepared.vector(), candidates, filter, prepared.distanceThreshold(), !prepared.eventual()))
+                    addCandidate(vec, sh.byVid(h.vid()), prepared, h.score(), h.distance());
+            if (mode != SearchRequest.Mode.VECTOR) {
+                for (Hit h : sh.bm25(prepared.text(), candidates, filter)) addCandidate(bm, sh.byVid(h.vid()), prepared, h.score(), Float.NaN);
+                if (bm.isEmpty() && !sh.hasFullTextValues())
+                    text = sh.count() == 0 ? ShardSearch.TextPresence.NO_DOCUMENTS : ShardSearch.TextPresence.ABSENT;
+            }
         }
-        return new ShardSearch.Partial(vec, bm, text);
+        List<ShardSearch.Ranked> ranked = List.of();
+        boolean more = false;
+        Aggregation.Partials aggs = null;
+        if (prepared.rankBy() != null || prepared.aggregate() != null) {
+            VidBitSet bits = sh.textIndex().matchingVids(filter);
+            if (prepared.rankBy() != null) {
+                ranked = new ArrayList<>();
+                more = rankShard(sh, bits, prepared, s.schema(), ranked);
+            }
+            if (prepared.aggregate() != null) aggs = aggregateShard(sh, bits, prepared.aggregate(), s.schema());
+        }
+        return new ShardSearch.Partial(vec, bm, text, ranked, more, aggs);
+    }
+
+    /**
+     * A shard's first {@code top_k} documents among {@code bits} after the request's cursor, in
+     * rank_by order, into {@code out}; whether it has more. Reads every matching document's
+     * attribute from the document store: a scan of the filter's matches per page (no sorted index
+     * of attribute values yet).
+     */
+    private static boolean rankShard(Shard sh, VidBitSet bits, SearchRequest r, Schema schema, List<ShardSearch.Ranked> out) {
+        RankBy rb = r.rankBy();
+        io.tamter.node.schema.AttributeType type = rb.checkType(schema, "rank_by[0]");
+        java.util.Comparator<RankBy.Key> order = rb.order();
+        int k = r.topK();
+        // the k + 1 first after the cursor, the last of them on top
+        java.util.PriorityQueue<Object[]> top = new java.util.PriorityQueue<>((a, b) -> order.compare((RankBy.Key) b[0], (RankBy.Key) a[0]));
+        long[] words = bits.words();
+        for (int w = 0; w < words.length; w++) {
+            for (long word = words[w]; word != 0; word &= word - 1) {
+                long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
+                Document d = sh.byVid(vid);
+                if (d == null) continue; // deleted meanwhile
+                RankBy.Key key = new RankBy.Key(RankBy.normalize(type, rb.attribute(), d.attributes().get(rb.attribute())), d.id());
+                if (r.after() != null && order.compare(key, r.after()) <= 0) continue;
+                if (top.size() > k && order.compare(key, (RankBy.Key) top.peek()[0]) >= 0) continue;
+                top.add(new Object[] {key, d});
+                if (top.size() > k + 1) top.poll();
+            }
+        }
+        List<Object[]> sorted = new ArrayList<>(top);
+        sorted.sort((a, b) -> order.compare((RankBy.Key) a[0], (RankBy.Key) b[0]));
+        boolean more = sorted.size() > k;
+        for (int i = 0; i < Math.min(k, sorted.size()); i++) {
+            List<ShardSearch.Candidate> one = new ArrayList<>(1);
+            addCandidate(one, (Document) sorted.get(i)[1], r, 0f, Float.NaN);
+            out.add(new ShardSearch.Ranked(one.get(0), (RankBy.Key) sorted.get(i)[0]));
+        }
+        return more;
+    }
+
+    /** A shard's aggregation totals over the documents in {@code bits}. */
+    private static Aggregation.Partials aggregateShard(Shard sh, VidBitSet bits, Aggregation.Spec spec, Schema schema) {
+        Aggregation.Types types = Aggregation.check(spec, schema);
+        Aggregation.Partials p = Aggregation.Partials.of(types);
+        long[] words = bits.words();
+        for (int w = 0; w < words.length; w++) {
+            for (long word = words[w]; word != 0; word &= word - 1) {
+                Document d = sh.byVid(((long) w << 6) + Long.numberOfTrailingZeros(word));
+                if (d != null) p.addDocument(spec, types, d);
+            }
+        }
+        return p;
     }
 
     private static void addCandidate(List<ShardSearch.Candidate> out, Document d, SearchRequest r, float score, float dist) {

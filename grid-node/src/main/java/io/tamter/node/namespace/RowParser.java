@@ -48,6 +48,25 @@ final class RowParser {
         String path = list + "[" + i + "]";
         if (row == null || !row.isObject()) throw new InvalidRequestException("invalid_row", path, path + ": a row is a JSON object");
         DocId id = DocId.fromJson(row.get("id"), path + ".id");
+        return parseFields(row, i, path, id, patch);
+    }
+
+    /**
+     * The {@code patch} of an update-by-filter: the attributes (and text) a patch row would carry,
+     * without an id (the filter picks the documents) or a vector; errors name {@code patch.<attr>}.
+     * The row's id is a placeholder.
+     */
+    static Row parsePatch(JsonNode patch) {
+        String path = "patch";
+        if (patch == null || !patch.isObject() || patch.isEmpty())
+            throw new InvalidRequestException("invalid_request", path, path + ": must be an object of attribute -> value (null removes "
+                    + "the attribute), with at least one attribute");
+        if (patch.has("id"))
+            throw new InvalidRequestException("invalid_row", path + ".id", path + ".id: the filter picks the documents; a patch has no id");
+        return parseFields(patch, 0, path, DocId.ofU64(0), true);
+    }
+
+    private static Row parseFields(JsonNode row, int i, String path, DocId id, boolean patch) {
         float[] vector = null;
         JsonNode vn = row.get("vector");
         if (vn != null && !vn.isNull()) {

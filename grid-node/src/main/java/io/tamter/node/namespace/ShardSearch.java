@@ -20,7 +20,10 @@ import java.util.Map;
  * <p>Merging: vector candidates by distance, BM25 candidates by score (each shard's BM25 uses its
  * own statistics, as in Elasticsearch's default query-then-fetch), each list cut to the number of
  * candidates the mode asks every shard for; hybrid fuses the two lists by reciprocal rank fusion
- * (Cormack, Clarke and Büttcher, SIGIR 2009): {@code score = Σ 1/(60 + rank)}. Ties go to the
+ * (Cormack, Clarke and Büttcher, SIGIR 2009): {@code score = w_vector/(k + rank_vector) +
+ * w_bm25/(k + rank_bm25)}, ranks from 1, k = {@code rrf_k} (default 60), weights default 1 (a list
+ * the document is not in adds nothing). A rank_by search merges the shards' pages by key
+ * ({@link RankBy}); aggregations add the shards' totals ({@link Aggregation}). Ties go to the
  * smaller document id, so a result does not depend on which shard answered first.
  */
 public final class ShardSearch {
@@ -29,16 +32,32 @@ public final class ShardSearch {
     /** A shard's candidate: the document (projected as the request asks), its score, and its vector distance (NaN for none). */
     public record Candidate(DocId id, Map<String, JsonNode> metadata, float[] vector, String text, float score, float dist) {}
 
-    /** What one shard answers. */
     /**
      * A shard's candidates. {@code text} says whether BM25 had anything to rank in the shard; it is
      * only looked up when the shard's BM25 list came back empty ({@link TextPresence#PRESENT} otherwise).
+     * For a rank_by search, {@code ranked} holds the shard's first {@code top_k} documents after the
+     * cursor, in order, with their keys, and {@code more} says whether it has further ones; for an
+     * aggregation, {@code aggregates} holds the shard's totals (null otherwise).
      */
-    public record Partial(List<Candidate> vector, List<Candidate> bm25, TextPresence text) {
+    public record Partial(List<Candidate> vector, List<Candidate> bm25, TextPresence text, List<Ranked> ranked, boolean more,
+            Aggregation.Partials aggregates) {
+        public Partial(List<Candidate> vector, List<Candidate> bm25, TextPresence text) {
+            this(vector, bm25, text, List.of(), false, null);
+        }
+
         public Partial(List<Candidate> vector, List<Candidate> bm25) {
             this(vector, bm25, TextPresence.PRESENT);
         }
     }
+
+    /** A candidate of a rank_by search and its place in the order. */
+    public record Ranked(Candidate candidate, RankBy.Key key) {}
+
+    /**
+     * A merged search: the matches, the cursor of the next rank_by page (null: none, or not a
+     * rank_by search) and the aggregations (null when none were asked for).
+     */
+    public record Merged(SearchResult result, String nextCursor, Aggregation.Result aggregations) {}
 
     /** Whether a shard holds full-text values: some (or not looked up), no documents at all, documents but no text. */
     public enum TextPresence { PRESENT, NO_DOCUMENTS, ABSENT }
@@ -60,6 +79,50 @@ public final class ShardSearch {
      *     match" when the search cannot match anything (a vector-only namespace)
      */
     public static SearchResult merge(List<Partial> parts, SearchRequest r) {
+        return mergeAll(parts, r).result();
+    }
+
+    /**
+     * Merges the shards' answers: the top k of a vector, text or hybrid search ({@link #merge}), or
+     * the first {@code top_k} of a rank_by search (each shard answered its first {@code top_k}
+     * after the cursor, so the first {@code top_k} of their union are the page), and the
+     * aggregations summed over the shards.
+     */
+    public static Merged mergeAll(List<Partial> parts, SearchRequest r) {
+        Aggregation.Result aggs = null;
+        if (r.aggregate() != null) {
+            Aggregation.Partials total = null;
+            for (Partial p : parts) {
+                if (p.aggregates() == null) continue;
+                if (total == null) total = Aggregation.Partials.fromJson(p.aggregates().toJson()); // a copy: partials stay as answered
+                else total.add(p.aggregates());
+            }
+            if (total != null) aggs = Aggregation.render(r.aggregate(), total, r.topK());
+        }
+        if (r.rankBy() != null) {
+            List<Ranked> all = new ArrayList<>();
+            boolean more = false;
+            for (Partial p : parts) {
+                all.addAll(p.ranked());
+                more |= p.more();
+            }
+            Comparator<RankBy.Key> order = r.rankBy().order();
+            all.sort((a, b) -> order.compare(a.key(), b.key()));
+            more |= all.size() > r.topK();
+            if (all.size() > r.topK()) all = all.subList(0, r.topK());
+            List<SearchResult.Match> out = new ArrayList<>(all.size());
+            for (Ranked x : all) {
+                Candidate c = x.candidate();
+                out.add(new SearchResult.Match(c.id().toJson(), c.score(), null, c.metadata(), c.vector(), c.text()));
+            }
+            String next = more && !all.isEmpty() ? r.rankBy().cursor(all.get(all.size() - 1).key()) : null;
+            return new Merged(new SearchResult(out), next, aggs);
+        }
+        if (!r.hasMatches()) return new Merged(new SearchResult(List.of()), null, aggs);
+        return new Merged(mergeMatches(parts, r), null, aggs);
+    }
+
+    private static SearchResult mergeMatches(List<Partial> parts, SearchRequest r) {
         if (mode(r) == SearchRequest.Mode.BM25 && parts.stream().allMatch(p -> p.text() != TextPresence.PRESENT)
                 && parts.stream().anyMatch(p -> p.text() == TextPresence.ABSENT))
             throw new InvalidRequestException("invalid_request", "mode", "mode: bm25 ranks full-text attributes, and no document in this"
@@ -87,13 +150,13 @@ public final class ShardSearch {
                     Candidate c = vec.get(i);
                     docs.putIfAbsent(c.id(), c);
                     float[] f = fused.computeIfAbsent(c.id(), k -> new float[] {0, Float.NaN});
-                    f[0] += 1f / (Namespace.RRF_K + i + 1);
+                    f[0] += r.vectorWeight() / (r.rrfK() + i + 1);
                     f[1] = c.dist();
                 }
                 for (int i = 0; i < bm.size(); i++) {
                     Candidate c = bm.get(i);
                     docs.putIfAbsent(c.id(), c);
-                    fused.computeIfAbsent(c.id(), k -> new float[] {0, Float.NaN})[0] += 1f / (Namespace.RRF_K + i + 1);
+                    fused.computeIfAbsent(c.id(), k -> new float[] {0, Float.NaN})[0] += r.bm25Weight() / (r.rrfK() + i + 1);
                 }
                 ranked = new ArrayList<>(docs.values());
                 ranked.sort((a, b) -> {

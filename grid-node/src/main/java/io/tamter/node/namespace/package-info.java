@@ -2,8 +2,8 @@
  * The namespace engine: {@link io.tamter.node.namespace.NamespaceManager} opens, creates, lists,
  * copies and deletes namespaces and sets their encryption; {@link io.tamter.node.namespace.Namespace}
  * runs the operations of API.md (upsert, patch, delete, conditional variants with {@code $ref_new},
- * filter-delete, columnar upsert and patch, get, export, search, configure-metric, _debug/recall,
- * metadata).
+ * filter-delete, update-by-filter, columnar upsert and patch, get, export, search, configure-metric,
+ * _debug/recall, metadata).
  *
  * <h2>Settings</h2>
  * {@code <ns>/meta.json} ({@link io.tamter.node.namespace.NamespaceSettings}), created and updated by
@@ -25,9 +25,13 @@
  * are scanned exactly and merged, see the shard package); BM25 asks each shard's text index;
  * shard lists are merged by distance or score. Hybrid fuses the vector and BM25 lists (each
  * {@code max(2·top_k, 20)} long) by reciprocal rank fusion (Cormack, Clarke and Büttcher, SIGIR 2009):
- * {@code score = Σ 1/(60 + rank)}. BM25 scores of different shards are merged as they are (each
+ * {@code score = Σ w/(rrf_k + rank)} (rrf_k 60 and weights 1 by default). BM25 scores of different shards are merged as they are (each
  * shard has its own statistics, as in Elasticsearch's default query-then-fetch).
- * {@code include_metadata} defaults to all attributes.
+ * {@code include_metadata} defaults to all attributes. {@code rank_by} ({@link io.tamter.node.namespace.RankBy})
+ * asks each shard for its first top_k after the cursor in attribute order and merges by key;
+ * {@code aggregate_by} ({@link io.tamter.node.namespace.Aggregation}) adds the shards' totals. Both
+ * scan the filter's matches in the document store. {@code consistency: eventual} skips the exact
+ * scan of the unindexed tail.
  *
  * <h2>Encryption</h2>
  * {@code {"mode":"customer-managed","key_name":…}} puts every object of the namespace but

@@ -633,12 +633,22 @@ public final class Shard implements AutoCloseable {
      * documents) is answered exactly from the stored vectors of its matches (SPFRESH.md).
      */
     public List<VectorHit> searchVector(float[] query, int k, Query filter, float maxDistance) throws IOException {
+        return searchVector(query, k, filter, maxDistance, true);
+    }
+
+    /**
+     * {@link #searchVector(float[], int, Query, float)}; with {@code scanTail} false (a search with
+     * {@code consistency: eventual}) the unindexed tail is not scanned exactly: the answer is the
+     * vector index's alone, which lacks writes the index worker has not reached yet and may hold
+     * their vids' previous vectors.
+     */
+    public List<VectorHit> searchVector(float[] query, int k, Query filter, float maxDistance, boolean scanTail) throws IOException {
         indexLock.readLock().lock();
         try {
             SpfreshIndex idx = vectors;
             if (idx == null) return List.of();
             if (rebuild != null) return exact(query, k, text.matchingVids(filter), maxDistance);
-            return searchIndex(idx, query, k, filter, maxDistance);
+            return searchIndex(idx, query, k, filter, maxDistance, scanTail);
         } finally {
             indexLock.readLock().unlock();
         }
@@ -658,8 +668,9 @@ public final class Shard implements AutoCloseable {
      * overwritten, or about to be) are left out. The tail is read before the index (see {@link IndexTail}).
      * Filters see the tail as they are: the text index is written in the apply itself.
      */
-    private List<VectorHit> searchIndex(SpfreshIndex idx, float[] query, int k, Query filter, float maxDistance) throws IOException {
-        Map<Long, Document> pending = tail.snapshot();
+    private List<VectorHit> searchIndex(SpfreshIndex idx, float[] query, int k, Query filter, float maxDistance, boolean scanTail)
+            throws IOException {
+        Map<Long, Document> pending = scanTail ? tail.snapshot() : Map.of();
         if (filter != null) {
             VidBitSet bits = text.matchingVids(filter);
             double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);

@@ -36,11 +36,22 @@ class AuthAndLimitsTest {
             s.expect(401, "POST", "/v1/namespaces/shop-a/upsert", up, "Authorization", "Basic abc");
 
             s.ok("POST", "/v1/namespaces/shop-a/upsert", up, bearer(WRITER));
+            s.ok("POST", "/v1/namespaces/shop-a/upsert", "{\"upsert_rows\":[{\"id\":2,\"vector\":[2,1],\"kind\":\"k\"}]}", bearer(WRITER));
+            assertThat(s.ok("PATCH", "/v1/namespaces/shop-a/update-by-filter", "{\"filter\":{\"kind\":\"k\"},\"patch\":{\"x\":1}}",
+                    bearer(WRITER)).get("updated").asInt()).isEqualTo(1);
             JsonNode forbidden = s.expect(403, "POST", "/v1/namespaces/shop-a/search", "{\"vector\":[1,2]}", bearer(WRITER));
             assertThat(forbidden.get("error").get("code").asText()).isEqualTo("forbidden");
             s.expect(403, "POST", "/v1/namespaces/other/upsert", up, bearer(WRITER));
 
             s.ok("POST", "/v1/namespaces/shop-a/search", "{\"vector\":[1,2]}", bearer(READER));
+            // multi-search is a read
+            String multi = "{\"queries\":[{\"vector\":[1,2]}]}";
+            s.ok("POST", "/v1/namespaces/shop-a/multi-search", multi, bearer(READER));
+            s.expect(403, "POST", "/v1/namespaces/shop-a/multi-search", multi, bearer(WRITER));
+            s.expect(403, "POST", "/v1/namespaces/other/multi-search", multi, bearer(READER));
+            // update-by-filter is a write
+            String ubf = "{\"filter\":{\"kind\":\"k\"},\"patch\":{\"seen\":true}}";
+            s.expect(403, "PATCH", "/v1/namespaces/shop-a/update-by-filter", ubf, bearer(READER));
             s.expect(403, "POST", "/v1/namespaces/shop-a/upsert", up, bearer(READER));
             s.expect(403, "DELETE", "/v1/namespaces/shop-a", null, bearer(READER));
 

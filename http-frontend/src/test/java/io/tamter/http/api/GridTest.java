@@ -3,6 +3,7 @@ package io.tamter.http.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.config.Params;
 import io.tamter.node.namespace.NamespaceManager;
 import io.tamter.node.objectstore.LocalDirectoryObjectStore;
@@ -110,6 +111,38 @@ class GridTest {
                     assertThat(a.get("next_cursor")).isEqualTo(b.get("next_cursor"));
                     cursor = a.get("next_cursor").isNull() ? null : a.get("next_cursor").asText();
                 } while (cursor != null);
+
+                // rank_by pages and grouped counts merged over the nodes' shards (partials travel as JSON
+                // between nodes): the reference's answers; a multi-search through another node answers the same
+                String rank = null;
+                int ranked = 0;
+                do {
+                    String q = "{\"rank_by\":[\"kind\",\"desc\"],\"top_k\":41" + (rank == null ? "" : ",\"cursor\":\"" + rank + "\"") + "}";
+                    JsonNode a = n3.ok("POST", "/v1/namespaces/g/search", q), b = ref.ok("POST", "/v1/namespaces/g/search", q);
+                    assertThat(a.get("matches")).isEqualTo(b.get("matches"));
+                    assertThat(a.get("next_cursor")).isEqualTo(b.get("next_cursor"));
+                    ranked += a.get("matches").size();
+                    rank = a.get("next_cursor").isNull() ? null : a.get("next_cursor").asText();
+                } while (rank != null);
+                assertThat(ranked).isEqualTo(rows.size());
+                String agg = "{\"aggregate_by\":{\"n\":[\"count\"]},\"group_by\":[\"kind\"]}";
+                assertThat(n1.ok("POST", "/v1/namespaces/g/search", agg).get("aggregation_groups"))
+                        .isEqualTo(ref.ok("POST", "/v1/namespaces/g/search", agg).get("aggregation_groups"));
+                String multi = "{\"queries\":[" + agg + ",{\"vector\":" + vec(rows.get(10)) + ",\"top_k\":5},{\"rank_by\":[\"kind\",\"asc\"],\"top_k\":9}]}";
+                JsonNode ma = n2.ok("POST", "/v1/namespaces/g/multi-search", multi), mb = ref.ok("POST", "/v1/namespaces/g/multi-search", multi);
+                for (int i = 0; i < 3; i++) {
+                    ObjectNode x = (ObjectNode) ma.get("results").get(i).deepCopy(), y = (ObjectNode) mb.get("results").get(i).deepCopy();
+                    x.remove("search_time_ms");
+                    y.remove("search_time_ms");
+                    assertThat(x).as("multi-search query " + i).isEqualTo(y);
+                }
+                // update-by-filter through a node: every owner patches its shards' matches, the counts add up
+                String ubf = "{\"filter\":{\"kind\":\"k1\"},\"patch\":{\"flagged\":true}}";
+                assertThat(n3.ok("PATCH", "/v1/namespaces/g/update-by-filter", ubf).get("updated"))
+                        .isEqualTo(ref.ok("PATCH", "/v1/namespaces/g/update-by-filter", ubf).get("updated"));
+                String flagged = "{\"aggregate_by\":{\"n\":[\"count\"]},\"group_by\":[\"kind\",\"flagged\"]}";
+                assertThat(n1.ok("POST", "/v1/namespaces/g/search", flagged).get("aggregation_groups"))
+                        .isEqualTo(ref.ok("POST", "/v1/namespaces/g/search", flagged).get("aggregation_groups"));
 
                 // a copy out of a namespace spread over nodes is not split yet: 501, and nothing is created
                 assertThat(n1.expect(501, "POST", "/v1/namespaces/g2/copy", "{\"source_namespace\":\"g\"}").get("error").get("code").asText())

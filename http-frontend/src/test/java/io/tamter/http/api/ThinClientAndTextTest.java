@@ -79,6 +79,22 @@ class ThinClientAndTextTest {
                 assertThat(c.getDocument("docs", "zz")).isEmpty();
                 assertThat(c.namespaces()).contains("docs");
                 assertThat(c.namespace("docs").approxRowCount()).isEqualTo(4);
+                // v1.1: rank_by pages, aggregations, multi-search and update-by-filter through the thin client
+                SearchResult page1 = c.search("docs", SearchRequest.rankBy("kind", false).topK(2));
+                assertThat(page1.nextCursor()).isNotNull();
+                SearchResult page2 = c.search("docs", SearchRequest.rankBy("kind", false).topK(2).cursor(page1.nextCursor()));
+                assertThat(page2.nextCursor()).isNull();
+                List<Object> all = new java.util.ArrayList<>(page1.ids());
+                all.addAll(page2.ids());
+                assertThat(all).containsExactlyInAnyOrder("a", "b", "c", "d");
+                List<SearchResult> both = c.multiSearch("docs", List.of(SearchRequest.aggregations().aggregate("n", "count", null).groupBy("kind"),
+                        SearchRequest.text("fox").mode(SearchRequest.Mode.HYBRID).rrfK(1).weights(1, 0).topK(1)));
+                assertThat(both).hasSize(2);
+                assertThat(both.get(0).json().get("aggregation_groups").size()).isGreaterThan(1);
+                assertThat(both.get(1).matches()).hasSize(1);
+                WriteResult ubf = c.updateByFilter("docs", "{\"kind\":\"banking\"}", Map.of("reviewed", true));
+                assertThat(ubf.updated()).isEqualTo(1);
+                assertThat(c.getDocument("docs", "d").orElseThrow().attributes()).containsEntry("reviewed", true);
                 // the raw escape hatch: a number beyond a double is refused, not sent on as the string "Infinity"
                 Envelope.Response inf = c.call(Op.BATCH_DELETE, "docs", Envelope.JSON.readTree("{\"deletes\":[1e400]}"), Map.of());
                 assertThat(inf.httpStatus()).isEqualTo(400);

@@ -1,0 +1,95 @@
+package io.tamter.http.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code POST /v1/namespaces/{ns}/multi-search} over HTTP on a namespace of 3 shards: each of 16
+ * queries of every kind (vector, BM25, hybrid, filters, rank_by pages, aggregations) answers
+ * exactly what the search route answers for it; a bad query is a 400 naming its index, and no
+ * query runs then.
+ */
+class MultiSearchTest {
+    @TempDir
+    Path dir;
+
+    static JsonNode withoutTime(JsonNode n) {
+        ObjectNode o = n.deepCopy();
+        o.remove("search_time_ms");
+        return o;
+    }
+
+    @Test
+    void eachAnswerEqualsTheSingleSearch() throws Exception {
+        try (TestServer s = TestServer.start(dir.resolve("n"))) {
+            String ns = "/v1/namespaces/multi";
+            s.ok("PUT", ns, "{\"num_shards\":3,\"embedding_model\":null,\"distance_metric\":\"cosine_distance\"}");
+            Random r = new Random(9);
+            StringBuilder sb = new StringBuilder("{\"upsert_rows\":[");
+            for (int i = 0; i < 500; i++) {
+                if (i > 0) sb.append(',');
+                sb.append("{\"id\":").append(i).append(",\"vector\":[").append(r.nextFloat() + 0.01f).append(',').append(r.nextFloat()).append(',')
+                        .append(r.nextFloat()).append("],\"text\":\"item ").append(i).append(i % 4 == 0 ? " red" : " blue")
+                        .append("\",\"price\":").append(r.nextInt(100)).append(",\"cat\":\"").append("abc".charAt(i % 3)).append("\"}");
+            }
+            s.ok("POST", ns + "/upsert", sb.append("]}").toString());
+            List<String> queries = new ArrayList<>(List.of(
+                    "{\"vector\":[0.5,0.2,0.9],\"top_k\":7}",
+                    "{\"vector\":[0.5,0.2,0.9],\"top_k\":7,\"filter\":{\"cat\":\"b\"},\"include_vectors\":true}",
+                    "{\"text\":\"red\",\"mode\":\"bm25\",\"top_k\":5}",
+                    "{\"text\":\"red\",\"vector\":[0.1,0.9,0.3],\"mode\":\"hybrid\",\"top_k\":9,\"rrf_k\":10,\"weights\":{\"vector\":2,\"bm25\":0.5}}",
+                    "{\"rank_by\":[\"price\",\"desc\"],\"top_k\":20}",
+                    "{\"rank_by\":[\"cat\",\"asc\"],\"top_k\":3,\"filter\":{\"price\":{\"$lt\":10}},\"include_metadata\":[\"price\"]}",
+                    "{\"aggregate_by\":{\"n\":[\"count\"],\"avg\":[\"avg\",\"price\"]}}",
+                    "{\"aggregate_by\":{\"n\":[\"count\"],\"max\":[\"max\",\"price\"]},\"group_by\":[\"cat\"]}",
+                    "{\"vector\":[0.3,0.3,0.3],\"top_k\":3,\"distance_threshold\":0.01}",
+                    "{\"vector\":[0.9,0.1,0.1],\"top_k\":100,\"consistency\":\"eventual\"}"));
+            String page1 = s.ok("POST", ns + "/search", "{\"rank_by\":[\"price\",\"asc\"],\"top_k\":50}").get("next_cursor").asText();
+            queries.add("{\"rank_by\":[\"price\",\"asc\"],\"top_k\":50,\"cursor\":\"" + page1 + "\"}");
+            while (queries.size() < 16) queries.add("{\"vector\":[" + (queries.size() + 1) + ",1,2],\"top_k\":" + queries.size() + "}");
+            ArrayNode qs = TestServer.JSON.createArrayNode();
+            for (String q : queries) qs.add(TestServer.JSON.readTree(q));
+            ObjectNode body = TestServer.JSON.createObjectNode();
+            body.set("queries", qs);
+            JsonNode multi = s.ok("POST", ns + "/multi-search", body.toString());
+            assertThat(multi.get("results").size()).isEqualTo(16);
+            for (int i = 0; i < queries.size(); i++) {
+                JsonNode single = s.ok("POST", ns + "/search", queries.get(i));
+                assertThat(withoutTime(multi.get("results").get(i))).as("query " + i + ": " + queries.get(i)).isEqualTo(withoutTime(single));
+            }
+
+            String[][] bad = {
+                    {"{\"queries\":[]}", "queries"},
+                    {"{\"queries\":{}}", "queries"},
+                    {"{}", "queries"},
+                    {"{\"queries\":[{\"vector\":[1,2,3]}],\"query\":1}", "query"},
+                    {"{\"queries\":[{\"vector\":[1,2,3]},{\"vector\":[1,2,3]},{\"vector\":[1,2,3]},{\"vector\":[1,2,3],\"top_k\":0}]}", "queries[3].top_k"},
+                    {"{\"queries\":[{\"vector\":[1,2,3]},{\"vector\":[1,2,3],\"bogus\":1}]}", "queries[1].bogus"},
+                    {"{\"queries\":[{\"vector\":[1,2,3]},7]}", "queries[1]"},
+                    {"{\"queries\":[{\"vector\":[1,2,3]},{\"rank_by\":[\"price\",\"asc\"],\"cursor\":\"x\"}]}", "queries[1].cursor"},
+                    // found only when the query runs: the filter's attribute, the vector's dimensions
+                    {"{\"queries\":[{\"vector\":[1,2,3]},{\"vector\":[1,2,3]},{\"vector\":[1,2,3],\"filter\":{\"nope\":1}}]}", "queries[2].filter.nope"},
+                    {"{\"queries\":[{\"vector\":[1,2]}]}", "queries[0].vector"},
+                    {"{\"queries\":[{\"rank_by\":[\"nope\",\"asc\"]}]}", "queries[0].rank_by[0]"},
+            };
+            for (String[] c : bad) {
+                JsonNode e = s.expect(400, "POST", ns + "/multi-search", c[0]).get("error");
+                assertThat(e.get("path").asText()).as(c[0] + " -> " + e).isEqualTo(c[1]);
+            }
+            StringBuilder seventeen = new StringBuilder("{\"queries\":[");
+            for (int i = 0; i < 17; i++) seventeen.append(i == 0 ? "" : ",").append("{\"vector\":[1,2,3]}");
+            assertThat(s.expect(400, "POST", ns + "/multi-search", seventeen.append("]}").toString()).get("error").get("path").asText())
+                    .isEqualTo("queries");
+            s.expect(404, "POST", "/v1/namespaces/nothing-here/multi-search", "{\"queries\":[{\"vector\":[1,2,3]}]}");
+        }
+    }
+}
