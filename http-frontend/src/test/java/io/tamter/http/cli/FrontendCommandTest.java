@@ -25,12 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code tamter frontend}, as separate processes: two {@code tamter node} servers (no REST) share a
- * {@code file://} object store; a frontend (an Ignite client node) joins them with {@code --join}
- * and serves the whole REST API. The README's curl tour runs against the frontend as written (text
+ * {@code file://} object store and find each other through it; a frontend (an Ignite client node)
+ * joins them with {@code --join} and serves the whole REST API. The README's curl tour runs against the frontend as written (text
  * embedded on the servers); a namespace of 6 shards spread over both servers is written, searched
  * (vector and BM25), read and deleted from through it; {@code GET /v1/cluster} lists only the two
- * servers as nodes and shard owners, never the frontend; once the servers are gone the frontend's
- * {@code /ready} is false and a write is a 503 {@code grid_unavailable}; SIGTERM stops it with exit code 0.
+ * servers as nodes and shard owners, never the frontend; a second frontend finds the servers
+ * through the object store ({@code --object-store}, no {@code --join}) and answers too; once the servers are gone the frontend's
+ * {@code /ready} is false and a write is a 503 {@code grid_unavailable}; SIGTERM stops it cleanly.
  */
 class FrontendCommandTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -46,11 +47,11 @@ class FrontendCommandTest {
         int gridA = ServeCrashTest.freePort(), gridB = ServeCrashTest.freePort(), http = ServeCrashTest.freePort();
         String join = "127.0.0.1:" + gridA + ",127.0.0.1:" + gridB;
         Path outA = dir.resolve("nodeA.log"), outB = dir.resolve("nodeB.log"), outF = dir.resolve("frontend.log");
-        Process a = null, b = null, f = null;
+        Process a = null, b = null, f = null, f2 = null;
         try {
-            a = NodeCommandTest.startNode(dir.resolve("a"), gridA, common(store, join), outA);
+            a = NodeCommandTest.startNode(dir.resolve("a"), gridA, common(store), outA);
             awaitLine(a, outA, "tamter: node ");
-            b = NodeCommandTest.startNode(dir.resolve("b"), gridB, common(store, join), outB);
+            b = NodeCommandTest.startNode(dir.resolve("b"), gridB, common(store), outB);
             awaitLine(b, outB, "tamter: node ");
             f = startFrontend(http, List.of("--join", join, "--set", "grid.communication_port=" + ServeCrashTest.freePort()), outF);
             awaitLine(f, outF, "tamter: listening on");
@@ -91,6 +92,21 @@ class FrontendCommandTest {
             assertThat(owners).doesNotContain(frontendId);
             System.out.printf("FrontendCommandTest: frontend %s, servers %s, shard owners %s%n", frontendId, servers, owners);
 
+            // a second frontend finds the servers through the object store (their registrations), no --join
+            int http2 = ServeCrashTest.freePort();
+            Path outF2 = dir.resolve("frontend2.log");
+            f2 = startFrontend(http2, List.of("--object-store", store.toUri().toString(), "--set", "grid.communication_port=" + ServeCrashTest.freePort()),
+                    outF2);
+            awaitLine(f2, outF2, "tamter: listening on");
+            assertThat(Files.readString(outF2, StandardCharsets.UTF_8)).contains("object store discovery").contains("2 server node(s)");
+            String base2 = "http://127.0.0.1:" + http2;
+            assertThat(status("GET", base2 + "/ready")).isEqualTo(200);
+            assertThat(call("POST", base2 + "/v1/namespaces/spread/search", "{\"vector\":[23,1],\"top_k\":1}").get("matches").get(0).get("id").asInt())
+                    .isEqualTo(23);
+            assertThat(call("GET", base2 + "/v1/cluster", null).get("nodes")).hasSize(2);
+            f2.destroy();
+            assertThat(f2.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
             // servers gone: the frontend is no longer ready (a client node waits to reconnect)
             for (Process p : new Process[] {b, a}) {
                 p.destroy();
@@ -113,7 +129,7 @@ class FrontendCommandTest {
             assertThat(f.exitValue()).as(Files.readString(outF, StandardCharsets.UTF_8)).isIn(0, 143);
             assertThat(Files.readString(outF, StandardCharsets.UTF_8)).contains("tamter: stopped");
         } finally {
-            for (Process p : new Process[] {f, b, a}) {
+            for (Process p : new Process[] {f2, f, b, a}) {
                 if (p == null || !p.isAlive()) continue;
                 p.destroy();
                 if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
@@ -121,9 +137,10 @@ class FrontendCommandTest {
         }
     }
 
-    static List<String> common(Path store, String join) throws Exception {
-        return List.of("--object-store", store.toUri().toString(), "--join", join, "--set", "grid.communication_port=" + ServeCrashTest.freePort(),
-                "--set", "grid.client_port=" + ServeCrashTest.freePort());
+    /** The servers find each other through the store (they register there), so a frontend can find them by --join or by the store. */
+    static List<String> common(Path store) throws Exception {
+        return List.of("--object-store", store.toUri().toString(), "--set", "grid.discovery=object_store",
+                "--set", "grid.communication_port=" + ServeCrashTest.freePort(), "--set", "grid.client_port=" + ServeCrashTest.freePort());
     }
 
     static void awaitLine(Process p, Path out, String line) throws Exception {
