@@ -87,6 +87,10 @@ public final class FrontendCommand {
         } catch (RuntimeException e) {
             String why = ServeCommand.startFailure(e, settings);
             if (why == null) throw e;
+            if (storeDiscovery && why.startsWith("could not join")) // no addresses to name: the store's registrations were tried
+                why = "could not join a grid registered in " + o.objectStore + " within grid.join_timeout_ms="
+                        + settings.getLong(Params.GRID_JOIN_TIMEOUT_MS) + " (are its servers running, started with grid.discovery=object_store "
+                        + "or --object-store and no --join?)";
             System.err.println("tamter frontend: " + why);
             return 1;
         }
