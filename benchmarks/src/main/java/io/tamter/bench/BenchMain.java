@@ -15,6 +15,7 @@ public final class BenchMain {
                 case "beir" -> BeirBench.run(rest);
                 case "http" -> HttpBench.run(rest);
                 case "embed" -> EmbedBench.run(rest);
+                case "grid" -> GridBench.run(rest);
                 case "help", "-h", "--help" -> usage(0);
                 default -> {
                     System.err.println("tamter bench: unknown kind '" + args[0] + "'");
@@ -47,6 +48,9 @@ public final class BenchMain {
                          corpus and queries as base/query.fvecs for bench ann
                   http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
                          [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
+                  grid   [--nodes 1,2,3] [--dataset DIR|name|synthetic:...] [--shards 6] [--ops search,upsert] [--concurrency 16]
+                         [--duration 30s] [--warmup 5s] [--k 10] [--heap 1g] [--set key=value ...]: REST throughput of a grid
+                         of that many tamter serve JVMs on this machine (a fresh file:// store each), CPU cores per node
                 --help after a kind (bench ann --help) prints this too.
                 results: one JSON object per line on stdout, the last a summary; progress on stderr""");
         System.exit(code);

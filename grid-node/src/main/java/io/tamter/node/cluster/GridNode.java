@@ -140,11 +140,7 @@ public final class GridNode implements AutoCloseable {
             closeAfterFailedStart(null, store, lock);
             throw e;
         }
-        // Ignite's console banner and tuning hints are not for Tamter's users
-        System.setProperty("IGNITE_NO_ASCII", "true");
-        System.setProperty("IGNITE_QUIET", "false"); // Ignite's console lines go to the logger (warn and up)
-        System.setProperty("IGNITE_PERFORMANCE_SUGGESTIONS_DISABLED", "true");
-        System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
+        quietIgnite();
         Ignite ignite;
         try {
             ignite = Ignition.start(configuration(absolute, consistentId, settings, false, finder));
@@ -169,6 +165,14 @@ public final class GridNode implements AutoCloseable {
                 store, settings.get(Params.GRID_HOST), settings.getInt(Params.GRID_DISCOVERY_PORT), finder,
                 ignite.cluster().forServers().nodes().size());
         return new GridNode(ignite, engine, store, absolute, lock, ownership);
+    }
+
+    /** Ignite's console banner and tuning hints are not for Tamter's users: set before any Ignition.start (servers, frontends). */
+    public static void quietIgnite() {
+        System.setProperty("IGNITE_NO_ASCII", "true");
+        System.setProperty("IGNITE_QUIET", "false"); // Ignite's console lines go to the logger (warn and up)
+        System.setProperty("IGNITE_PERFORMANCE_SUGGESTIONS_DISABLED", "true");
+        System.setProperty("IGNITE_UPDATE_NOTIFIER", "false");
     }
 
     static CacheConfiguration<String, Boolean> shardsCache(Settings settings) {

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ignite.Ignite;
+import org.apache.ignite.IgniteClientDisconnectedException;
 import org.apache.ignite.IgniteException;
 import org.apache.ignite.cluster.ClusterGroupEmptyException;
 import org.slf4j.Logger;
@@ -86,7 +87,19 @@ public final class GridExecutor implements OpExecutor {
         return code.equals("shard_moved") || code.equals("node_unavailable");
     }
 
+    /** Whether this is a client node (tamter frontend) cut off from the grid, waiting to reconnect. */
+    private boolean disconnectedClient() {
+        try {
+            return ignite.cluster().localNode().isClient() && ignite.cluster().clientReconnectFuture() != null;
+        } catch (IgniteClientDisconnectedException e) { // what Ignite's API throws on such a node
+            return true;
+        }
+    }
+
     private OpResponse executeOnce(OpRequest request) {
+        // a frontend (client node) whose servers all left waits to reconnect: nothing can be sent, so a 503 is true even for a write
+        if (disconnectedClient())
+            return OpResponse.error(503, "grid_unavailable", "this frontend is disconnected from the grid (no server node); retry", null, 1);
         try {
             return CompletableFuture.supplyAsync(() -> runOnce(request), here).join();
         } catch (RejectedExecutionException e) {

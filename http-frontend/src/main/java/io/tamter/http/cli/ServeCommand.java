@@ -154,19 +154,7 @@ public final class ServeCommand {
             System.err.println("tamter " + cmd + ": " + why);
             return 1;
         }
-        AutoCloseable running = server != null ? server : node;
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            System.err.println("tamter: stopping: draining requests, flushing ...");
-            try {
-                running.close();
-            } catch (Exception e) {
-                System.err.println("tamter: error while closing: " + e);
-            } finally {
-                System.err.println("tamter: stopped");
-                stopped.countDown();
-            }
-        }, "tamter-shutdown"));
+        CountDownLatch stopped = closeOnShutdown(server != null ? server : node);
         GridNode.Ports ports = node.ports();
         // the grid line first: "listening" is the line scripts and tests wait for, so it comes last
         // (ServeTwiceTest read the log between the two lines and found no ports)
@@ -183,6 +171,26 @@ public final class ServeCommand {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Tamter's shutdown hook (SIGTERM, Ctrl-C): closes {@code running} (drain, flush, leave the
+     * grid); the latch opens when it is closed.
+     */
+    static CountDownLatch closeOnShutdown(AutoCloseable running) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            System.err.println("tamter: stopping: draining requests, flushing ...");
+            try {
+                running.close();
+            } catch (Exception e) {
+                System.err.println("tamter: error while closing: " + e);
+            } finally {
+                System.err.println("tamter: stopped");
+                stopped.countDown();
+            }
+        }, "tamter-shutdown"));
+        return stopped;
     }
 
     /**

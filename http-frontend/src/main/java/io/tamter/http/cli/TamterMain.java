@@ -112,7 +112,7 @@ public final class TamterMain {
 
     @Command(name = "tamter", synopsisHeading = "", customSynopsis = "usage: ./tamter <command> [--help]%n",
             commandListHeading = "%ncommands (./tamter <command> --help for each one's options):%n",
-            subcommands = {ServeCommand.Serve.class, ServeCommand.Node.class, LoadCommand.Load.class, Check.class, Frontend.class,
+            subcommands = {ServeCommand.Serve.class, ServeCommand.Node.class, LoadCommand.Load.class, Check.class, FrontendCommand.Frontend.class,
                 Help.class},
             footerHeading = "%nrun by the launcher itself:%n",
             footer = {"  test [maven args]       run the test suite (mvn verify)",
@@ -162,24 +162,6 @@ public final class TamterMain {
         @Override
         public Integer call() {
             return io.tamter.node.cli.CheckCommand.check(index, top.out, top.err);
-        }
-    }
-
-    @Command(name = "frontend", synopsisHeading = "usage: ", sortOptions = false,
-            description = "A REST frontend as an Ignite client node: not there yet (it comes with the grid issue); "
-                    + "use serve, or node for a grid node without REST.", descriptionHeading = "%n",
-            optionListHeading = "%noptions:%n")
-    static final class Frontend implements Callable<Integer> {
-        @Mixin
-        HelpOption help;
-
-        @ParentCommand
-        Tamter top;
-
-        @Override
-        public Integer call() {
-            top.err.println("tamter frontend: not yet: a REST frontend as an Ignite client node comes with the grid issue; use serve (or node without REST)");
-            return USAGE_ERROR;
         }
     }
 

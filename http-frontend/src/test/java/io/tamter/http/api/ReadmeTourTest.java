@@ -22,14 +22,14 @@ import org.junit.jupiter.api.io.TempDir;
  * server): every command must answer {@code "status":"ok"}, and the searches must find what the
  * tour says they find.
  */
-class ReadmeTourTest {
+public class ReadmeTourTest {
     @TempDir
     Path dir;
 
     @Test
     void theCurlTourWorksAsWritten() throws Exception {
         try (TestServer s = TestServer.start(dir.resolve("n"))) {
-            runTour(s);
+            runTour(dir, s.http.port());
         }
     }
 
@@ -39,14 +39,15 @@ class ReadmeTourTest {
         try (GcsTestServer gcs = new GcsTestServer().createBucket("tamter-tour")) {
             GcsObjectStore store = new GcsObjectStore(GcsObjectStoreOptions.of("tamter-tour", "p").withHost(gcs.endpoint()));
             try (TestServer s = TestServer.start(dir.resolve("gcs"), Map.of(), store)) {
-                runTour(s);
+                runTour(dir, s.http.port());
             }
             assertThat(gcs.blob("tamter-tour", "p/tour/meta.json")).isNotNull();
             assertThat(gcs.unhandled()).isEmpty();
         }
     }
 
-    private void runTour(TestServer s) throws Exception {
+    /** Runs the tour against the REST API on {@code port} (a server, or a frontend: FrontendCommandTest) and checks its answers. */
+    public static void runTour(Path dir, int port) throws Exception {
         Path readme = Path.of(System.getProperty("tamter.root", "..")).resolve("README.md");
         String text = Files.readString(readme, StandardCharsets.UTF_8);
         int at = text.indexOf("## A five-minute tour");
@@ -55,7 +56,7 @@ class ReadmeTourTest {
         String script = text.substring(from, text.indexOf("```", from));
         assumeTrue(new ProcessBuilder("curl", "--version").start().waitFor() == 0, "curl is not installed");
         Path sh = dir.resolve("tour.sh");
-        Files.writeString(sh, "set -euo pipefail\n" + script.replace("localhost:8080", "127.0.0.1:" + s.http.port()));
+        Files.writeString(sh, "set -euo pipefail\n" + script.replace("localhost:8080", "127.0.0.1:" + port));
         Process p = new ProcessBuilder("bash", sh.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();

@@ -1,0 +1,326 @@
+package io.tamter.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.tamter.bench.data.Dataset;
+import io.tamter.bench.data.Datasets;
+import io.tamter.http.cli.TamterMain;
+import io.tamter.node.vector.VectorMetric;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * {@code tamter bench grid} (issue 10, "Scaling"): REST throughput of a grid of 1, 2, 3 …
+ * {@code tamter serve} JVMs on this machine. For each node count it starts that many servers on a
+ * fresh {@code file://} object store (they find each other with {@code --join}), creates a namespace
+ * of {@code --shards} shards, loads the dataset's base vectors through them, then runs each of
+ * {@code --ops} for {@code --duration} after a {@code --warmup}: a closed loop of
+ * {@code --concurrency} clients, each request to the next node in turn ({@code search}: top
+ * {@code --k} of a query vector; {@code upsert}: one new row). It reports requests per second,
+ * latency, errors, and the CPU each server JVM used over the timed window, in cores (CPU seconds
+ * per second), with the load generator's own: on a machine of few cores the servers and the load
+ * generator share them, and the CPU shows where the cores went. Everything runs on loopback.
+ */
+final class GridBench {
+    private GridBench() {}
+
+    private static final ObjectMapper M = new ObjectMapper();
+
+    static void run(String[] argv) throws Exception {
+        Args a = new Args(argv, Set.of());
+        a.checkKnown(Set.of("nodes", "dataset", "shards", "ops", "concurrency", "duration", "warmup", "k", "heap", "set"));
+        List<Integer> nodeCounts = new ArrayList<>();
+        for (String s : a.get("nodes", "1,2,3").split(",")) {
+            int n = Integer.parseInt(s.trim());
+            if (n < 1 || n > 8) throw new IllegalArgumentException("--nodes: each count must be in 1..8; got " + n);
+            nodeCounts.add(n);
+        }
+        List<String> ops = List.of(a.get("ops", "search,upsert").split(","));
+        for (String op : ops) if (!op.equals("search") && !op.equals("upsert")) throw new IllegalArgumentException("--ops: search, upsert; got " + op);
+        int shards = a.getInt("shards", 6);
+        int concurrency = a.getInt("concurrency", 16);
+        double duration = HttpBench.seconds(a.get("duration", "30s"));
+        double warmup = HttpBench.seconds(a.get("warmup", "5s"));
+        int k = a.getInt("k", 10);
+        String heap = a.get("heap", "1g");
+        Dataset data = Datasets.load(a.get("dataset", "synthetic:n=20000,dim=64,clusters=64,seed=7,queries=1000"), null, VectorMetric.EUCLIDEAN_SQUARED);
+        int dims = data.base()[0].length;
+        AnnBench.log("bench grid: nodes %s, dataset %s (%d x %d), %d shards, ops %s, concurrency %d, %.0f s each (+%.0f s warm-up)", nodeCounts,
+                data.name(), data.base().length, dims, shards, ops, concurrency, duration, warmup);
+
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        Map<String, List<Double>> rpsByOp = new LinkedHashMap<>();
+        for (int n : nodeCounts) {
+            Path work = Files.createTempDirectory("tamter-bench-grid-");
+            List<Process> procs = new ArrayList<>();
+            try {
+                List<String> urls = startGrid(n, work, heap, a.sets(), procs);
+                String ns = "/v1/namespaces/bench";
+                JsonNode created = json(client, urls.get(0) + ns, "PUT",
+                        "{\"num_shards\":" + shards + ",\"distance_metric\":\"euclidean_squared\",\"embedding_model\":null}");
+                if (!"ok".equals(created.path("status").asText())) throw new IllegalStateException("creating the namespace: " + created);
+                long t0 = System.nanoTime();
+                load(client, urls, ns, data.base());
+                AnnBench.log("bench grid: %d node(s): loaded %d rows in %.1f s", n, data.base().length, (System.nanoTime() - t0) / 1e9);
+                JsonNode cluster = json(client, urls.get(0) + "/v1/cluster", "GET", null);
+                List<Integer> owned = new ArrayList<>(); // in process order, as cpu_cores_per_node
+                for (int i = 0; i < n; i++) {
+                    int count = 0;
+                    for (JsonNode node : cluster.path("nodes")) if (node.path("id").asText().equals(nodeId(i))) count = node.path("shards_owned").asInt();
+                    owned.add(count);
+                }
+                for (String op : ops) {
+                    Map<String, Object> line = measure(client, urls, ns, op, data.queries(), dims, k, concurrency, duration, warmup, procs);
+                    Map<String, Object> out = new LinkedHashMap<>();
+                    out.put("bench", "grid");
+                    out.put("nodes", n);
+                    out.put("op", op);
+                    out.put("shards", shards);
+                    out.put("shards_owned", owned);
+                    out.putAll(line);
+                    Json.line(out);
+                    rpsByOp.computeIfAbsent(op, x -> new ArrayList<>()).add((Double) line.get("rps"));
+                }
+            } finally {
+                stop(procs);
+                deleteTree(work);
+            }
+        }
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("bench", "grid");
+        s.put("summary", true);
+        s.put("nodes", nodeCounts);
+        s.put("dataset", data.name());
+        s.put("rows", data.base().length);
+        s.put("shards", shards);
+        s.put("concurrency", concurrency);
+        s.put("duration_s", duration);
+        for (Map.Entry<String, List<Double>> e : rpsByOp.entrySet()) {
+            s.put(e.getKey() + "_rps", e.getValue());
+            List<Double> r = e.getValue();
+            if (r.size() > 1 && r.get(0) > 0) s.put(e.getKey() + "_scaling", Json.round(r.get(r.size() - 1) / r.get(0), 2));
+        }
+        s.put("machine", Json.machine());
+        Json.line(s);
+    }
+
+    /** Starts {@code n} servers sharing one object store under {@code work}; returns their REST base URLs once all are ready. */
+    static List<String> startGrid(int n, Path work, String heap, List<String> sets, List<Process> procs) throws Exception {
+        int[] http = new int[n], grid = new int[n];
+        for (int i = 0; i < n; i++) {
+            http[i] = freePort();
+            grid[i] = freePort();
+        }
+        StringBuilder join = new StringBuilder();
+        for (int i = 0; i < n; i++) join.append(i > 0 ? "," : "").append("127.0.0.1:").append(grid[i]);
+        String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        Path opts = Path.of(System.getProperty("tamter.root", "."), "jvm.options");
+        List<Path> logs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Path data = work.resolve("data" + i);
+            Files.createDirectories(data);
+            Files.writeString(data.resolve("node-id"), nodeId(i) + "\n", StandardCharsets.UTF_8); // to match /v1/cluster's nodes to processes
+            List<String> cmd = new ArrayList<>(List.of(java));
+            if (Files.exists(opts)) cmd.add("@" + opts);
+            cmd.addAll(List.of("-Xmx" + heap, "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), TamterMain.class.getName(), "serve",
+                    "--data", data.toString(), "--port", Integer.toString(http[i]), "--object-store",
+                    work.resolve("store").toUri().toString(), "--grid-port", Integer.toString(grid[i]), "--join", join.toString(),
+                    "--set", "grid.communication_port=" + freePort(), "--set", "grid.client_port=" + freePort()));
+            for (String kv : sets) cmd.addAll(List.of("--set", kv));
+            Path log = work.resolve("node" + i + ".log");
+            logs.add(log);
+            procs.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start());
+        }
+        HttpClient c = HttpClient.newHttpClient();
+        List<String> urls = new ArrayList<>();
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        for (int i = 0; i < n; i++) {
+            String url = "http://127.0.0.1:" + http[i];
+            while (true) {
+                if (!procs.get(i).isAlive())
+                    throw new IllegalStateException("node " + i + " exited: " + Files.readString(logs.get(i), StandardCharsets.UTF_8));
+                try {
+                    if (HttpBench.send(c, url + "/ready", "GET", null, null).statusCode() == 200) break;
+                } catch (IOException e) {
+                    // not listening yet
+                }
+                if (System.nanoTime() > end) throw new IllegalStateException("node " + i + " not ready within 180 s (log " + logs.get(i) + ")");
+                Thread.sleep(200);
+            }
+            urls.add(url);
+        }
+        AnnBench.log("bench grid: %d node(s) ready (logs under %s)", n, work);
+        return urls;
+    }
+
+    /** The node id of the {@code i}-th server (its consistent id in the grid). */
+    static String nodeId(int i) {
+        return "bench-" + i;
+    }
+
+    /** Loads {@code base} as rows 0..n-1, batches of 500 spread over the nodes, two at a time. */
+    static void load(HttpClient client, List<String> urls, String ns, float[][] base) throws Exception {
+        int batch = 500;
+        AtomicLong next = new AtomicLong();
+        List<Thread> threads = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < 2; t++) {
+            Thread th = new Thread(() -> {
+                try {
+                    for (long from; (from = next.getAndAdd(batch)) < base.length; ) {
+                        StringBuilder sb = new StringBuilder("{\"upsert_rows\":[");
+                        for (int i = (int) from; i < Math.min(base.length, from + batch); i++)
+                            sb.append(i > from ? "," : "").append("{\"id\":").append(i).append(",\"vector\":").append(Arrays.toString(base[i])).append('}');
+                        String url = urls.get((int) (from / batch % urls.size())) + ns + "/upsert";
+                        var r = HttpBench.send(client, url, "POST", sb.append("]}").toString(), null);
+                        if (r.statusCode() != 200) throw new IllegalStateException("load: " + r.statusCode() + " " + r.body());
+                    }
+                } catch (Exception e) {
+                    failures.add(e);
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) th.join();
+        if (!failures.isEmpty()) throw new IllegalStateException("load failed: " + failures.get(0), failures.get(0));
+    }
+
+    /** One timed closed loop of {@code op}; the requests, latency, errors and CPU (cores) per server and of this JVM. */
+    static Map<String, Object> measure(HttpClient client, List<String> urls, String ns, String op, float[][] queries, int dims, int k,
+            int concurrency, double duration, double warmup, List<Process> procs) throws Exception {
+        long t0 = System.nanoTime();
+        long measureFrom = t0 + (long) (warmup * 1e9);
+        long end = measureFrom + (long) (duration * 1e9);
+        AtomicLong errors = new AtomicLong();
+        AtomicLong ids = new AtomicLong(1_000_000_000L + ThreadLocalRandom.current().nextInt(1 << 20) * 1000L);
+        AtomicLong turn = new AtomicLong();
+        long[][] lat = new long[concurrency][];
+        int[] count = new int[concurrency];
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < concurrency; t++) {
+            int me = t;
+            lat[me] = new long[1 << 14];
+            Thread th = new Thread(() -> {
+                Random r = new Random(31L * me + 7);
+                while (System.nanoTime() < end) {
+                    String url = urls.get((int) (turn.getAndIncrement() % urls.size())) + ns;
+                    String body = op.equals("search")
+                            ? "{\"vector\":" + Arrays.toString(queries[r.nextInt(queries.length)]) + ",\"top_k\":" + k + ",\"include_metadata\":false}"
+                            : "{\"upsert_rows\":[{\"id\":" + ids.incrementAndGet() + ",\"vector\":" + Arrays.toString(HttpBench.random(r, dims)) + "}]}";
+                    long s0 = System.nanoTime();
+                    boolean ok;
+                    try {
+                        ok = HttpBench.send(client, url + (op.equals("search") ? "/search" : "/upsert"), "POST", body, null).statusCode() == 200;
+                    } catch (Exception e) {
+                        ok = false;
+                    }
+                    long s1 = System.nanoTime();
+                    if (s0 < measureFrom) continue;
+                    if (!ok) errors.incrementAndGet();
+                    if (count[me] == lat[me].length) lat[me] = Arrays.copyOf(lat[me], lat[me].length * 2);
+                    lat[me][count[me]++] = s1 - s0;
+                }
+            }, "bench-grid-" + t);
+            threads.add(th);
+            th.start();
+        }
+        // CPU over the timed window: sampled when it starts and when the clients stop
+        while (System.nanoTime() < measureFrom) Thread.sleep(Math.max(1, (measureFrom - System.nanoTime()) / 1_000_000));
+        long[] cpu0 = cpu(procs);
+        long self0 = selfCpu();
+        long w0 = System.nanoTime();
+        for (Thread th : threads) th.join();
+        long[] cpu1 = cpu(procs);
+        long self1 = selfCpu();
+        double wall = (System.nanoTime() - w0) / 1e9;
+        double secs = (System.nanoTime() - measureFrom) / 1e9;
+        int total = 0;
+        for (int c : count) total += c;
+        long[] all = new long[total];
+        int at = 0;
+        for (int t = 0; t < concurrency; t++) {
+            System.arraycopy(lat[t], 0, all, at, count[t]);
+            at += count[t];
+        }
+        Arrays.sort(all);
+        List<Double> cores = new ArrayList<>();
+        for (int i = 0; i < procs.size(); i++) cores.add(Json.round((cpu1[i] - cpu0[i]) / 1e9 / wall, 2));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("requests", total);
+        m.put("rps", Json.round(total / secs, 1));
+        m.put("p50_ms", Json.round(HttpBench.pct(all, 0.50) / 1e6, 3));
+        m.put("p99_ms", Json.round(HttpBench.pct(all, 0.99) / 1e6, 3));
+        m.put("errors", errors.get());
+        m.put("cpu_cores_per_node", cores);
+        m.put("loadgen_cpu_cores", Json.round((self1 - self0) / 1e9 / wall, 2));
+        return m;
+    }
+
+    /** Each process's CPU time so far, in ns (user + system, from the OS). */
+    static long[] cpu(List<Process> procs) {
+        long[] out = new long[procs.size()];
+        for (int i = 0; i < out.length; i++) out[i] = procs.get(i).info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+        return out;
+    }
+
+    static long selfCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    static JsonNode json(HttpClient c, String url, String method, String body) throws Exception {
+        return M.readTree(HttpBench.send(c, url, method, body, null).body());
+    }
+
+    /**
+     * A free port below the kernel's ephemeral range (Ignite's discovery could lose a port handed out
+     * by port 0 to an outgoing connection before it binds it; TestServer.freePort says the same).
+     */
+    static int freePort() throws IOException {
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int p = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(false);
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p), 1);
+                return p;
+            } catch (IOException e) {
+                // taken: another
+            }
+        }
+        throw new IOException("no free port found in 20000..32000");
+    }
+
+    /** SIGTERM to every server (a clean stop), then waits for them. */
+    static void stop(List<Process> procs) throws InterruptedException {
+        for (Process p : procs) p.destroy();
+        for (Process p : procs) if (!p.waitFor(60, TimeUnit.SECONDS)) p.destroyForcibly();
+    }
+
+    static void deleteTree(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            AnnBench.log("bench grid: could not delete %s: %s", dir, e);
+        }
+    }
+}
