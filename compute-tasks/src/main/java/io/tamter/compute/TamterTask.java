@@ -225,7 +225,7 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
             Namespace.PreparedSearch prepared = ns.prepareSearch(SearchRequest.fromJson(r.body()));
             List<ShardSearch.Partial> parts = n == 1 ? List.of(ns.searchShard(0, prepared))
                     : ns.searchShards(java.util.stream.IntStream.range(0, n).boxed().toList(), prepared);
-            SearchResult merged = ShardSearch.merge(parts, prepared.request());
+            ShardSearch.Merged merged = ShardSearch.mergeAll(parts, prepared.request());
             return OpResponse.ok(EngineOps.searchResponse(merged, prepared.request(), started));
         } catch (IOException | RuntimeException e) {
             return EngineOps.failure(e, r);

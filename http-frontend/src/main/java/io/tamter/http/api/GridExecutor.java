@@ -102,6 +102,10 @@ public final class GridExecutor implements OpExecutor {
             return OpResponse.error(503, "grid_unavailable", "this frontend is disconnected from the grid (no server node); retry", null, 1);
         try {
             return CompletableFuture.supplyAsync(() -> runOnce(request), here).join();
+        } catch (java.util.concurrent.CompletionException e) { // what runOnce threw, as it would have thrown here
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            if (e.getCause() instanceof Error er) throw er;
+            throw e;
         } catch (RejectedExecutionException e) {
             return OpResponse.error(503, "node_unavailable", "the node is stopping", null, 1);
         }
