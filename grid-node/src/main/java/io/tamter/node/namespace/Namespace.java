@@ -1226,15 +1226,19 @@ public final class Namespace {
     void close(boolean finalCheckpoint) throws IOException {
         IOException first = null;
         List<Shard> open;
+        List<CompletableFuture<?>> unloading = new ArrayList<>();
         slotLock.writeLock().lock();
         try {
             synchronized (slotMonitor) {
                 open = attached();
                 java.util.Arrays.fill(shards, null);
+                for (CompletableFuture<?> c : closing) if (c != null) unloading.add(c);
             }
         } finally {
             slotLock.writeLock().unlock();
         }
+        // a cold-tier unload still closing a shard finishes first (a delete removes the objects after this returns)
+        for (CompletableFuture<?> c : unloading) c.join();
         for (Shard sh : open) {
             try {
                 sh.close(finalCheckpoint && !sh.walFenced());
