@@ -216,7 +216,9 @@ public final class Namespace {
     }
 
     private Shard used(int i, Shard sh) {
-        lastUse.lazySet(i, System.nanoTime());
+        // written at most once a millisecond: concurrent searches of one shard would otherwise bounce its cache line
+        long now = System.nanoTime();
+        if (now - lastUse.get(i) > 1_000_000) lastUse.lazySet(i, now);
         if (opener != null) opener.hit(i);
         return sh;
     }
