@@ -318,7 +318,7 @@ public final class Namespace {
                 if (c != null) c.join(); // an earlier unload of this slot (its own monitor-free close) finishes first
                 shards[i] = null;
                 closing[i] = done;
-                parked.set(i, 1);
+                if (sh != null) parked.set(i, 1); // (the local files of a shard not open here are only deleted)
             }
         } finally {
             slotLock.writeLock().unlock();
