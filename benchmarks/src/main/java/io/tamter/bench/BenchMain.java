@@ -16,6 +16,7 @@ public final class BenchMain {
                 case "http" -> HttpBench.run(rest);
                 case "embed" -> EmbedBench.run(rest);
                 case "grid" -> GridBench.run(rest);
+                case "cold" -> ColdBench.run(rest);
                 case "help", "-h", "--help" -> usage(0);
                 default -> {
                     System.err.println("tamter bench: unknown kind '" + args[0] + "'");
@@ -46,6 +47,9 @@ public final class BenchMain {
                   embed  --dataset DIR (BEIR) [--batch-sizes 1,8,32] [--sample 1000] [--request 500] [--model NAME]
                          [--out DIR2] [--set key=value ...]: docs/s and tokens/s per texts per call; with --out the
                          corpus and queries as base/query.fvecs for bench ann
+                  cold   [--dataset DIR|name|synthetic:... (default synthetic:n=100000,dim=128,clusters=200,seed=7,queries=1000)]
+                         [--targets local,gcs:20,gcs:50] [--rounds 20] [--warm 20] [--shards 1] [--k 10] [--set key=value ...]:
+                         the first query after evicting every shard (reload from the object store) and warm queries
                   http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
                          [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
                   grid   [--nodes 1,2,3] [--dataset DIR|name|synthetic:...] [--shards 6] [--ops search,upsert] [--concurrency 16]

@@ -212,6 +212,28 @@ class HarnessTest {
         assertThat(lines.get(5).get("final_recall").asDouble()).isGreaterThan(0.85);
     }
 
+    @Test
+    void coldBenchTimesAReloadPerRoundOnEachTarget(@TempDir Path dir) throws Exception {
+        List<JsonNode> lines = capture(() -> ColdBench.run(new String[] {"--dataset", "synthetic:n=1000,dim=8,clusters=10,seed=3,queries=20",
+                "--targets", "local,gcs:5", "--rounds", "2", "--warm", "3", "--shards", "2", "--work", dir.toString()}));
+        assertThat(lines).hasSize(3);
+        for (JsonNode l : lines.subList(0, 2)) {
+            assertThat(l.get("bench").asText()).isEqualTo("cold");
+            assertThat(l.get("loads").asInt()).as("every round reloads both shards").isEqualTo(4);
+            for (String f : List.of("cold_p50_ms", "cold_p90_ms", "warm_p50_ms", "load_mean_ms", "evict_mean_ms")) {
+                assertThat(l.get(f).asDouble()).as(l.get("target") + " " + f).isPositive();
+            }
+            assertThat(l.get("checkpoint_bytes").asLong()).isPositive();
+        }
+        assertThat(lines.get(0).get("store").asText()).isEqualTo("local");
+        assertThat(lines.get(1).get("latency_ms").asInt()).isEqualTo(5);
+        // a cold query reloads through at least one request of 5 ms
+        assertThat(lines.get(1).get("cold_p50_ms").asDouble()).isGreaterThan(5);
+        assertThat(lines.get(2).get("summary").asBoolean()).isTrue();
+        assertThat(lines.get(2).get("targets").has("gcs:5")).isTrue();
+        assertThatThrownBy(() -> ColdBench.run(new String[] {"--targets", "s3"})).hasMessageContaining("--targets");
+    }
+
     interface Body {
         void run() throws Exception;
     }

@@ -480,24 +480,18 @@ public final class EngineOps {
     }
 
     /**
-     * Brings a namespace into memory and the caches: opening it loads its heads and opens RocksDB
-     * and Lucene; reading every posting once fills the block cache and the page cache.
+     * Brings a namespace into memory and the caches ({@link Namespace#warm}): opens the shards
+     * served here that are not open (reloading from the object store those the cold tier evicted)
+     * and reads every posting once, which fills the block cache and the page cache.
      */
     private OpResponse warm(Namespace ns) throws IOException {
         long t0 = System.nanoTime();
-        long heads = 0, live = 0;
-        for (int i = 0; i < ns.settings().numShards(); i++) {
-            var sh = ns.shard(i);
-            var idx = sh == null ? null : sh.vectorIndex(); // null: not served by this node
-            if (idx == null) continue;
-            var st = idx.stats(); // one pass over every posting
-            heads += st.heads();
-            live += st.liveVectors();
-        }
+        Namespace.Warmed w = ns.warm();
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("shards", ns.settings().numShards());
-        out.put("heads", heads);
-        out.put("live_vectors", live);
+        out.put("shards_loaded", w.shardsLoaded());
+        out.put("heads", w.heads());
+        out.put("live_vectors", w.liveVectors());
         out.put("warm_ms", (System.nanoTime() - t0) / 1_000_000);
         return OpResponse.ok(out);
     }

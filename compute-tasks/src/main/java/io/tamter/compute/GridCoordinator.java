@@ -444,6 +444,7 @@ final class GridCoordinator {
             }
             case WARM -> {
                 out.put("shards", numShards);
+                out.put("shards_loaded", answered.stream().mapToLong(p -> p.answer.body().path("shards_loaded").asLong()).sum());
                 out.put("heads", answered.stream().mapToLong(p -> p.answer.body().path("heads").asLong()).sum());
                 out.put("live_vectors", answered.stream().mapToLong(p -> p.answer.body().path("live_vectors").asLong()).sum());
                 out.put("warm_ms", answered.stream().mapToLong(p -> p.answer.body().path("warm_ms").asLong()).max().orElse(0));

@@ -93,6 +93,22 @@ public final class Params {
     public static final Param<Long> WRITE_BUFFER_BYTES = Param.ofLong("storage.rocksdb_write_buffer_bytes", 64L << 20, 1L << 20, 1L << 34, "bytes",
             "RocksDB memtable size per column family");
 
+    // ---- cold tier (shards leave memory and local disk; the object store keeps them; see io.tamter.node.namespace.ShardCache) ----
+
+    public static final Param<Long> LOCAL_DISK_BUDGET_BYTES = Param.ofLong("storage.local_disk_budget_bytes", 0, 0, 1L << 50, "bytes",
+            "Local shard state under --data (RocksDB, Lucene) is kept within this: past it, the least recently used idle shards "
+            + "are closed after a final checkpoint and their local directories deleted; their next request reloads them from "
+            + "the object store (checkpoint plus WAL tail). 0 = unlimited, the default: a laptop's disk usually holds its "
+            + "namespaces, and a reload costs a download");
+    public static final Param<Long> IDLE_UNLOAD_MS = Param.ofLong("storage.idle_unload_ms", 0, 0, 30L * 86_400_000L, "ms",
+            "A shard unused for this long (and with no index work pending) leaves memory: it is closed, its local files "
+            + "kept, and reopened by its next request. 0 = never, the default: reopening costs a WAL listing and file "
+            + "opens, and a laptop's few shards fit in memory; set it on nodes with many namespaces (each open shard holds "
+            + "a RocksDB block cache and Lucene readers)");
+    public static final Param<Long> CACHE_SWEEP_INTERVAL_MS = Param.ofLong("storage.cache_sweep_interval_ms", 5_000, 100, 3_600_000L, "ms",
+            "How often the node measures its local shard state against storage.local_disk_budget_bytes and unloads idle "
+            + "shards (storage.idle_unload_ms); a shard reload also triggers a measurement. Unused while both are 0");
+
     // ---- write-ahead log (one segment object per group commit; see io.tamter.node.wal) ----
 
     public static final Param<Integer> WAL_GROUP_COMMIT_MAX_DELAY_MS = Param.ofInt("wal.group_commit_max_delay_ms", 2, 0, 10_000, "ms",

@@ -179,7 +179,8 @@ final class ShardOwnership implements NamespaceManager.ShardPlacement, Namespace
             for (int s = 0; s < ns.numShards(); s++) {
                 boolean owns = servesHere(name, s);
                 try {
-                    if (owns && !ns.isOpen(s)) {
+                    // a shard the cold tier closed (idle, or past the disk budget) stays closed until a request needs it
+                    if (owns && !ns.isOpen(s) && !ns.isParked(s)) {
                         long t0 = System.nanoTime();
                         ns.attachShard(s);
                         LOG.info("shard {}/{}: owned by node {} now, opened in {} ms", name, s, ignite.cluster().localNode().consistentId(),

@@ -29,6 +29,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.function.Function;
@@ -81,6 +84,23 @@ public final class Namespace {
      */
     private final ReentrantReadWriteLock adminLock = new ReentrantReadWriteLock();
 
+    /**
+     * Last use of each shard by an operation ({@link System#nanoTime}; 0: not used since this
+     * namespace opened): the cold tier's LRU order and idle clock ({@link ShardCache}).
+     */
+    private final AtomicLongArray lastUse;
+    /**
+     * Per slot, the close (and local delete) of a shard the cold tier took out of service, while it
+     * runs; a request for that shard waits for it before it reopens the shard, so that two
+     * instances never use one local directory. Guarded by {@link #slotMonitor}.
+     */
+    private final CompletableFuture<?>[] closing;
+    /**
+     * Shards the cold tier unloaded or evicted: not open, reopened by their next request. A grid's
+     * ownership check leaves them closed ({@link #isParked}) rather than reopening them at once.
+     */
+    private final AtomicIntegerArray parked;
+
     /** Opens shards on demand: those this node serves (on a grid, the ones it owns). */
     public interface ShardOpener {
         /** Whether this node serves shard {@code shard} now. */
@@ -88,6 +108,18 @@ public final class Namespace {
 
         /** Opens shard {@code shard} with the namespace's current settings. */
         Shard open(int shard, NamespaceSettings settings) throws IOException;
+
+        /** An operation found shard {@code shard} open (the cold tier's hit count). */
+        default void hit(int shard) {}
+
+        /**
+         * Deletes the local directory of shard {@code shard}, which is closed (the cold tier's eviction).
+         *
+         * @return whether there was one
+         */
+        default boolean deleteLocal(int shard) throws IOException {
+            return false;
+        }
     }
 
     Namespace(NamespaceSettings settings, long generation, ObjectStore store, SwitchableObjectStore dataStore, Shard[] shards,
@@ -105,6 +137,11 @@ public final class Namespace {
         this.dataStore = dataStore;
         this.shards = shards;
         this.embedders = embedders;
+        this.lastUse = new AtomicLongArray(shards.length);
+        this.closing = new CompletableFuture<?>[shards.length];
+        this.parked = new AtomicIntegerArray(shards.length);
+        long now = System.nanoTime();
+        for (int i = 0; i < shards.length; i++) if (shards[i] != null) lastUse.set(i, now); // idle from their opening
     }
 
     /** The encryption settings (mode and key name; never key material). */
@@ -157,21 +194,39 @@ public final class Namespace {
      */
     private Shard served(int i) throws IOException {
         Shard sh = (Shard) SLOT.getAcquire(shards, i);
-        if (sh != null) return sh;
+        if (sh != null) return used(i, sh);
+        // One loader per shard: concurrent requests for a closed shard queue here, the first opens it
+        // (checkpoint plus WAL tail when the cold tier deleted its local state), the others find it open.
         synchronized (slotMonitor) {
-            if (shards[i] != null) return shards[i];
+            CompletableFuture<?> c = closing[i];
+            if (c != null) {
+                c.join(); // completed normally, even when the close failed (logged there)
+                closing[i] = null;
+            }
+            if (shards[i] != null) return used(i, shards[i]);
             if (opener == null || !opener.servesHere(i)) throw new ShardNotServedException(name, i);
             sh = opener.open(i, settings);
+            lastUse.set(i, System.nanoTime());
+            parked.set(i, 0);
             SLOT.setRelease(shards, i, sh); // published whole to the lock-free reads above
             return sh;
         }
+    }
+
+    private Shard used(int i, Shard sh) {
+        // written at most once a millisecond: concurrent searches of one shard would otherwise bounce its cache line
+        long now = System.nanoTime();
+        if (now - lastUse.get(i) > 1_000_000) lastUse.lazySet(i, now);
+        if (opener != null) opener.hit(i);
+        return sh;
     }
 
     /** The shards this node serves (opening those it serves and has not opened yet), in shard order. */
     private List<Shard> local() throws IOException {
         List<Shard> out = new ArrayList<>(shards.length);
         for (int i = 0; i < shards.length; i++) {
-            if (shards[i] != null) out.add(shards[i]);
+            Shard sh = (Shard) SLOT.getAcquire(shards, i);
+            if (sh != null) out.add(used(i, sh));
             else if (opener != null && opener.servesHere(i)) out.add(served(i));
         }
         return out;
@@ -208,6 +263,110 @@ public final class Namespace {
         return shards[i] != null;
     }
 
+    /** Whether the cold tier closed shard {@code i} (idle or past the disk budget); its next request reopens it. */
+    public boolean isParked(int i) {
+        return parked.get(i) != 0;
+    }
+
+    /** When an operation last used shard {@code i} ({@link System#nanoTime}), 0 when none did since the namespace opened. */
+    long lastUse(int i) {
+        return lastUse.get(i);
+    }
+
+    /** What {@link #unload} did. */
+    enum Unloaded {
+        /** Nothing: the shard was in use, used since the cutoff, had index work pending, or was neither open nor on disk. */
+        NOTHING,
+        /** Closed; its local files kept. */
+        CLOSED,
+        /** Its local files deleted (and closed first if it was open). */
+        EVICTED
+    }
+
+    /**
+     * Takes shard {@code i} out of memory for the cold tier ({@link ShardCache}): closes it (a clean
+     * close: what its WAL writer holds is written, its unindexed tail indexed, a final checkpoint
+     * taken unless fenced) and, with {@code deleteLocal}, deletes its local directory. Its next
+     * request reopens it, from the object store when the directory is gone: requests that arrive
+     * meanwhile wait for the close to finish ({@link #closing}), the first of them opens it once.
+     *
+     * <p>Ordering with writes: operations hold {@link #slotLock}'s read lock from admission to
+     * ack, and the slot is cleared under its write lock, so a write either completed (acked, in the
+     * WAL, applied) before the close starts, and the final checkpoint or the WAL tail holds it, or
+     * starts after and reopens the shard. Nothing acked is lost whichever way a race goes.
+     *
+     * @param notUsedSince unless {@code force}: leave the shard if an operation used it after this
+     *        {@link System#nanoTime} (Long.MAX_VALUE: any time)
+     * @param force wait for the operations of the namespace in flight and unload whatever the
+     *        shard's recent use or pending index work (tests, benchmarks, operations); otherwise
+     *        give up at once when an operation of the namespace is in flight, or the shard has
+     *        index work pending (an unindexed tail, a metric rebuild, LIRE rebalancing)
+     */
+    Unloaded unload(int i, long notUsedSince, boolean deleteLocal, boolean force) throws IOException {
+        Shard sh;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (force) slotLock.writeLock().lock();
+        else if (!slotLock.writeLock().tryLock()) return Unloaded.NOTHING;
+        try {
+            synchronized (slotMonitor) {
+                sh = shards[i];
+                if (sh == null && !deleteLocal) return Unloaded.NOTHING;
+                if (!force && (lastUse.get(i) > notUsedSince || (sh != null && indexWorkPending(sh)))) return Unloaded.NOTHING;
+                CompletableFuture<?> c = closing[i];
+                if (c != null) c.join(); // an earlier unload of this slot (its own monitor-free close) finishes first
+                shards[i] = null;
+                closing[i] = done;
+                if (sh != null) parked.set(i, 1); // (the local files of a shard not open here are only deleted)
+            }
+        } finally {
+            slotLock.writeLock().unlock();
+        }
+        boolean deleted = false;
+        try {
+            if (sh != null) sh.close(!sh.walFenced());
+            // Deleting is safe whether or not the final checkpoint succeeded: every acked write is in
+            // the WAL, which a checkpoint truncates only up to what the checkpoint holds.
+            if (deleteLocal && opener != null) deleted = opener.deleteLocal(i);
+        } finally {
+            done.complete(null);
+        }
+        if (deleteLocal) return deleted || sh != null ? Unloaded.EVICTED : Unloaded.NOTHING;
+        return Unloaded.CLOSED;
+    }
+
+    private static boolean indexWorkPending(Shard sh) {
+        if (sh.unindexedBytes() > 0 || sh.rebuild() != null) return true;
+        SpfreshIndex idx = sh.vectorIndex();
+        if (idx == null) return false;
+        Map<String, Long> st = idx.rebalancerStats();
+        return st.getOrDefault("queued", 0L) + st.getOrDefault("running", 0L) > 0;
+    }
+
+    /** What a warm did: the shards it opened, and over the shards served here, heads and live vectors. */
+    public record Warmed(int shardsLoaded, long heads, long liveVectors) {}
+
+    /**
+     * API.md {@code warm}: opens every shard this node serves that is not open (reloading from the
+     * object store those the cold tier evicted) and reads every posting of their vector indexes
+     * once, which fills the block cache and the page cache.
+     */
+    public Warmed warm() throws IOException {
+        return underSlots(() -> {
+            int loaded = 0;
+            long heads = 0, live = 0;
+            for (int i = 0; i < shards.length; i++) {
+                if (shards[i] == null && (opener == null || !opener.servesHere(i))) continue;
+                if (shards[i] == null) loaded++;
+                SpfreshIndex idx = served(i).vectorIndex();
+                if (idx == null) continue;
+                var st = idx.stats(); // one pass over every posting
+                heads += st.heads();
+                live += st.liveVectors();
+            }
+            return new Warmed(loaded, heads, live);
+        });
+    }
+
     /** Opens shard {@code i} if it is not open (ownership gained); a no-op when this node does not serve it. */
     public void attachShard(int i) throws IOException {
         underSlots(() -> {
@@ -225,17 +384,23 @@ public final class Namespace {
      */
     public boolean detachShard(int i) throws IOException {
         Shard sh;
+        CompletableFuture<Void> done = new CompletableFuture<>();
         slotLock.writeLock().lock();
         try {
             synchronized (slotMonitor) {
                 sh = shards[i];
+                if (sh == null) return false;
                 shards[i] = null;
+                closing[i] = done; // should ownership come back at once, the reopen waits for this close
             }
         } finally {
             slotLock.writeLock().unlock();
         }
-        if (sh == null) return false;
-        sh.close(!sh.walFenced());
+        try {
+            sh.close(!sh.walFenced());
+        } finally {
+            done.complete(null);
+        }
         return true;
     }
 
@@ -1187,15 +1352,19 @@ public final class Namespace {
     void close(boolean finalCheckpoint) throws IOException {
         IOException first = null;
         List<Shard> open;
+        List<CompletableFuture<?>> unloading = new ArrayList<>();
         slotLock.writeLock().lock();
         try {
             synchronized (slotMonitor) {
                 open = attached();
                 java.util.Arrays.fill(shards, null);
+                for (CompletableFuture<?> c : closing) if (c != null) unloading.add(c);
             }
         } finally {
             slotLock.writeLock().unlock();
         }
+        // a cold-tier unload still closing a shard finishes first (a delete removes the objects after this returns)
+        for (CompletableFuture<?> c : unloading) c.join();
         for (Shard sh : open) {
             try {
                 sh.close(finalCheckpoint && !sh.walFenced());

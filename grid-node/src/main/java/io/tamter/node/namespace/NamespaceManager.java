@@ -55,6 +55,8 @@ public final class NamespaceManager implements AutoCloseable {
     private volatile ShardPlacement placement = ShardPlacement.ALL;
     /** How settings changes reach the other nodes of a grid; {@link SettingsSync#NONE} on one node. */
     private volatile SettingsSync sync = SettingsSync.NONE;
+    /** The cold tier: idle unload, the local disk budget, cache counters. */
+    private final ShardCache cache;
 
     /**
      * Which shards of which namespace this node serves. On one node: all of them. On a grid: the
@@ -137,6 +139,12 @@ public final class NamespaceManager implements AutoCloseable {
         this.settings = settings;
         this.ownsEmbedders = embedders == null;
         this.embedders = embedders == null ? new Embedders(settings) : embedders;
+        this.cache = new ShardCache(this, dataDir, settings);
+    }
+
+    /** The cold tier of this node: shard loads, unloads and evictions, and their counters. */
+    public ShardCache cache() {
+        return cache;
     }
 
     /**
@@ -362,7 +370,23 @@ public final class NamespaceManager implements AutoCloseable {
 
             @Override
             public Shard open(int shard, NamespaceSettings current) throws IOException {
-                return openShard(name, shard, current, data, placement);
+                long t0 = System.nanoTime();
+                Shard sh = openShard(name, shard, current, data, placement);
+                cache.loaded(System.nanoTime() - t0);
+                return sh;
+            }
+
+            @Override
+            public void hit(int shard) {
+                cache.hit();
+            }
+
+            @Override
+            public boolean deleteLocal(int shard) throws IOException {
+                Path dir = shardDir(name, shard);
+                if (!Files.exists(dir)) return false;
+                deleteTree(dir);
+                return true;
             }
         };
         ns = new Namespace(s, o.get().generation(), store, data, shards, embedders::get, opener);
@@ -374,8 +398,34 @@ public final class NamespaceManager implements AutoCloseable {
     }
 
     private Shard openShard(String name, int i, NamespaceSettings s, ObjectStore data, ShardPlacement place) throws IOException {
-        return Shard.open(dataDir.resolve(name).resolve("shards").resolve(Integer.toString(i)), data, new WalShard(name, i), s.metric(),
+        return Shard.open(shardDir(name, i), data, new WalShard(name, i), s.metric(),
                 s.dimensions(), s.schema(), settings, place.fenceOnOpen());
+    }
+
+    private Path shardDir(String name, int shard) {
+        return dataDir.resolve(name).resolve("shards").resolve(Integer.toString(shard));
+    }
+
+    /**
+     * Deletes the local directory of a shard of a namespace that is not open on this node (the
+     * cold tier's eviction of state left by an earlier run or another owner): under this engine's
+     * monitor, so that the namespace does not open meanwhile.
+     *
+     * @return whether it was deleted (false: the namespace is open now)
+     */
+    synchronized boolean evictUnopened(String name, int shard) throws IOException {
+        if (open.containsKey(name)) return false;
+        Path dir = shardDir(name, shard);
+        if (!Files.exists(dir)) return false;
+        deleteTree(dir);
+        return true;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /** One shard open on this node. */
@@ -462,7 +512,14 @@ public final class NamespaceManager implements AutoCloseable {
 
     /** Closes every open namespace (pending WAL writes are written, text indexes committed). */
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        cache.close(); // no sweep closes a shard while the namespaces close (outside the monitor: a sweep may need it)
+        synchronized (this) {
+            closeNamespaces();
+        }
+    }
+
+    private void closeNamespaces() throws IOException {
         IOException first = null;
         for (Namespace ns : open.values()) {
             try {

@@ -47,9 +47,15 @@
  * namespace with vectors rebuilds each shard's index in the background
  * ({@link io.tamter.node.shard.VectorIndexRebuild}); its vector searches are exact meanwhile.
  *
+ * <h2>Cold tier</h2>
+ * {@link io.tamter.node.namespace.ShardCache}: shards leave memory when idle
+ * ({@code storage.idle_unload_ms}) and local disk past a budget ({@code storage.local_disk_budget_bytes}),
+ * least recently used first; {@link io.tamter.node.namespace.Namespace} reopens them on their next
+ * request (one load however many requests wait) and {@code warm} loads them ahead of queries.
+ *
  * <h2>Limits</h2>
  * A multi-shard request is atomic per shard, not across shards; so is a copy. Not implemented yet:
- * the query result cache, warm, re-encryption / key rotation of a namespace with data. Settings
+ * the query result cache, re-encryption / key rotation of a namespace with data. Settings
  * changes (metric, encryption) are made by the node that runs them; other nodes of a grid that
  * have the namespace open learn of them only when they reopen it (the replicated settings cache
  * of ARCHITECTURE.md is not there yet).

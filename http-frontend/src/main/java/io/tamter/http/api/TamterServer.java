@@ -1,15 +1,20 @@
 package io.tamter.http.api;
 
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.namespace.ShardCache;
+import io.tamter.node.shard.Shard;
 import io.tamter.node.objectstore.ObjectStore;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
 /**
@@ -94,8 +99,39 @@ public final class TamterServer implements AutoCloseable {
             for (int i = 0; i < ns.settings().numShards(); i++) if (ns.shard(i) != null) n += ns.shard(i).unindexedBytes();
             return n;
         })).description("WAL bytes applied and searchable (by the exact tail scan) but not yet in the vector indexes").register(reg);
-        Gauge.builder("tamter.index.pending.tasks", engine, sum(ns -> ns.info().pendingIndexTasks()))
-                .description("background index work queued or running (LIRE rebalancer, metric rebuilds)").register(reg);
+        // over the open shards only: ns.info() would reload the shards the cold tier closed
+        Gauge.builder("tamter.index.pending.tasks", engine, sum(ns -> {
+            long n = 0;
+            for (int i = 0; i < ns.settings().numShards(); i++) {
+                Shard sh = ns.shard(i);
+                if (sh == null) continue;
+                if (sh.vectorIndex() != null) {
+                    var st = sh.vectorIndex().rebalancerStats();
+                    n += st.getOrDefault("queued", 0L) + st.getOrDefault("running", 0L);
+                }
+            }
+            return n;
+        })).description("background index work queued or running (LIRE rebalancer, metric rebuilds)").register(reg);
+        cacheMetrics(reg, engine.cache());
+    }
+
+    /** The cold tier's counters (io.tamter.node.namespace.ShardCache): shard cache hits, misses (loads), evictions, unloads, load times. */
+    static void cacheMetrics(PrometheusMeterRegistry reg, ShardCache cache) {
+        FunctionCounter.builder("tamter.shard.cache.hits", cache, ShardCache::hits)
+                .description("operations that found their shard open").register(reg);
+        FunctionCounter.builder("tamter.shard.cache.misses", cache, ShardCache::misses)
+                .description("shard loads: an operation found its shard closed (unloaded, evicted, not opened yet) and opened it").register(reg);
+        FunctionCounter.builder("tamter.shard.cache.evictions", cache, ShardCache::evictions)
+                .description("shards closed and their local state deleted (storage.local_disk_budget_bytes)").register(reg);
+        FunctionCounter.builder("tamter.shard.cache.unloads", cache, ShardCache::unloads)
+                .description("idle shards closed, local state kept (storage.idle_unload_ms)").register(reg);
+        Gauge.builder("tamter.shard.cache.local.bytes", cache, c -> Math.max(0, c.localBytes()))
+                .description("local shard state under --data at the last sweep (measured only with a disk budget)").baseUnit("bytes").register(reg);
+        Gauge.builder("tamter.shard.cache.budget.bytes", cache, ShardCache::budgetBytes)
+                .description("storage.local_disk_budget_bytes (0: unlimited)").baseUnit("bytes").register(reg);
+        Timer loads = Timer.builder("tamter.shard.cache.load").description("time to open a shard on a miss (from the object store when evicted)")
+                .publishPercentileHistogram().register(reg);
+        cache.onLoad(nanos -> loads.record(nanos, TimeUnit.NANOSECONDS));
     }
 
     interface NsLong {
