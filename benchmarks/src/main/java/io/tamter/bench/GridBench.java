@@ -82,6 +82,13 @@ final class GridBench {
                 long t0 = System.nanoTime();
                 load(client, urls, ns, data.base());
                 AnnBench.log("bench grid: %d node(s): loaded %d rows in %.1f s", n, data.base().length, (System.nanoTime() - t0) / 1e9);
+                // writes are acked before they are indexed: time the ops once the index workers have caught up, not beside them
+                long until = System.nanoTime() + 600_000_000_000L;
+                while (!"up-to-date".equals(json(client, urls.get(0) + ns, "GET", null).path("index").path("status").asText())) {
+                    if (System.nanoTime() > until) throw new IllegalStateException("the index did not catch up with the load in 10 minutes");
+                    Thread.sleep(250);
+                }
+                AnnBench.log("bench grid: %d node(s): indexed after %.1f s", n, (System.nanoTime() - t0) / 1e9);
                 JsonNode cluster = json(client, urls.get(0) + "/v1/cluster", "GET", null);
                 List<Integer> owned = new ArrayList<>(); // in process order, as cpu_cores_per_node
                 for (int i = 0; i < n; i++) {
