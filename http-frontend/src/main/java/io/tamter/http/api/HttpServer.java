@@ -81,6 +81,7 @@ public final class HttpServer implements AutoCloseable {
     private final long maxBody;
     private final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.concurrent.ConcurrentHashMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean draining;
     private final Javalin app;
 
@@ -207,9 +208,15 @@ public final class HttpServer implements AutoCloseable {
         long nanos = t0 == null ? 0 : System.nanoTime() - t0;
         String route = ctx.attribute(ATTR_ROUTE);
         if (route == null) route = Routes.SERVICE.contains(ctx.path()) ? ctx.path() : "unmatched"; // bounded label values
-        Timer.builder("tamter.http.requests").description("HTTP requests by route, method and status")
-                .tags("route", route, "method", ctx.method().name(), "status", Integer.toString(ctx.statusCode()))
-                .publishPercentileHistogram().register(metrics).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        String method = ctx.method().name();
+        int status = ctx.statusCode();
+        String r = route;
+        // one timer per (route, method, status), looked up here without building its id and tags again per request
+        timers.computeIfAbsent(r + ' ' + method + ' ' + status, k -> Timer.builder("tamter.http.requests")
+                        .description("HTTP requests by route, method and status")
+                        .tags("route", r, "method", method, "status", Integer.toString(status))
+                        .publishPercentileHistogram().register(metrics))
+                .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         String opId = ctx.attribute(ATTR_OPID);
         ACCESS.info("{} {} {} {} ms trace={}{}", ctx.method(), ctx.path(), ctx.statusCode(), nanos / 1_000_000, trace(ctx),
                 opId == null ? "" : " op=" + opId);

@@ -85,7 +85,11 @@ class GridFailoverTest {
                     writers.add(t);
                     t.start();
                 }
-                Thread.sleep(1500 + rnd.nextInt(2500));
+                Thread.sleep(1500 + rnd.nextInt(2500)); // a random moment of the load
+                // and a load under way: some writes of this round acked (on a loaded machine the first can take longer)
+                long loaded = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (ackedNow.get() < 10 && System.nanoTime() < loaded) Thread.sleep(20);
+                assertThat(ackedNow.get()).as("writes acked before the kill (seed %d)", seed).isGreaterThanOrEqualTo(10);
                 int victim = rnd.nextInt(NODES);
                 int before = ackedNow.get();
                 dead[victim] = true;
