@@ -81,6 +81,15 @@ class ShardGroupCommitTest {
         }
     }
 
+    /** Waits (10 s at most) until {@code condition} holds. */
+    static void await(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(2);
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -402,12 +411,14 @@ class ShardGroupCommitTest {
             int i = id;
             fs.add(async(() -> ns.upsert(row(i, 1, ""), null)));
         }
-        sleep(200);
+        Shard sh = ns.shard(0);
+        // the nine queue in the WAL behind the gated one
+        await(() -> sh.walStats().getOrDefault("pending_entries", 0L).longValue() == 9, "nine writes queued in the WAL");
         Future<?> closing = async(() -> {
             engine.close();
             return null;
         });
-        sleep(200);
+        await(sh::closing, "the close began"); // and waits for the writes in flight
         gate.release.countDown();
         closing.get(30, TimeUnit.SECONDS);
         for (Future<WriteResult> f : fs) assertThat(f.get(10, TimeUnit.SECONDS).inserted()).isEqualTo(1);
