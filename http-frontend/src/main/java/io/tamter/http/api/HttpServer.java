@@ -218,7 +218,12 @@ public final class HttpServer implements AutoCloseable {
                         .publishPercentileHistogram().register(metrics))
                 .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         String opId = ctx.attribute(ATTR_OPID);
-        ACCESS.info("{} {} {} {} ms trace={}{}", ctx.method(), ctx.path(), ctx.statusCode(), nanos / 1_000_000, trace(ctx),
+        // the trace id (and op id) also as key-value pairs: the JSON log format (README: Logging)
+        // gives them to log shippers as fields; the text line carries them in the message
+        String trace = trace(ctx);
+        var line = ACCESS.atInfo().addKeyValue("trace_id", trace);
+        if (opId != null) line = line.addKeyValue("op_id", opId);
+        line.log("{} {} {} {} ms trace={}{}", ctx.method(), ctx.path(), ctx.statusCode(), nanos / 1_000_000, trace,
                 opId == null ? "" : " op=" + opId);
     }
 
