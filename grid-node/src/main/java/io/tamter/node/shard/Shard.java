@@ -152,8 +152,6 @@ public final class Shard implements AutoCloseable {
     private volatile long lastCheckpointNanos = System.nanoTime();
     private volatile boolean fenced;
     private volatile boolean closed;
-    /** Set when a close begins, before it waits for the shard's locks (writes in flight finish first). */
-    private volatile boolean closeRequested;
     private ScheduledFuture<?> checkpointTicker;
     private static final ScheduledExecutorService CHECKPOINTS = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "tamter-checkpoint");
@@ -1442,23 +1440,11 @@ public final class Shard implements AutoCloseable {
         close(true);
     }
 
-    /** Whether a close has begun (it may still be waiting for writes in flight). */
-    public boolean closing() {
-        return closeRequested;
-    }
-
-    /** The WAL writer's counters ({@link WalWriter#stats}): segments, pending entries and bytes, retries; empty without a WAL. */
-    public Map<String, Number> walStats() {
-        WalWriter w = wal;
-        return w == null ? Map.of() : w.stats();
-    }
-
     /**
      * Closes like {@link #close()}; {@code finalCheckpoint=false} skips the final checkpoint (the
      * shard's objects are about to be deleted, or its ownership moved).
      */
     public void close(boolean finalCheckpoint) throws IOException {
-        closeRequested = true;
         if (checkpointTicker != null) checkpointTicker.cancel(false);
         VectorIndexRebuild r = rebuild;
         if (r != null) r.cancel();

@@ -409,7 +409,6 @@ public final class WalWriter implements AutoCloseable {
         lock.lock();
         try {
             m.put("pending_bytes", pendingBytes);
-            m.put("pending_entries", (long) queue.size());
         } finally {
             lock.unlock();
         }
