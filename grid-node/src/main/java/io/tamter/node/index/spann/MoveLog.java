@@ -14,6 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * it never sees the vector. Without this log that search misses the vector (the miss rate grew
  * with LIRE's activity; tests had to wait for the rebalancer to drain).
  *
+ * <p>What it does not cover: a search that reads a posting only after a merge deleted it finds
+ * no old copy to count; the merged vectors went to other postings, which the search may have
+ * scanned before they arrived (see SpannSearcher).
+ *
  * <p><b>The rule.</b> A search takes {@link #epoch()} when it starts. An entry of vid at version
  * {@code e} that the version map calls stale (current {@code c}) still counts when the moves of
  * vid recorded after the search started lead from {@code e} to {@code c}: then the entry was the

@@ -65,10 +65,13 @@ import java.util.List;
  *
  * <p>A posting that vanished between the head search and the read (a split or merge replaced
  * it) makes the search look its heads up again, so a concurrent split does not hide vectors.
- * A vector that LIRE re-places while the search runs is not missed either: an entry read before
- * the move is stale by the version map when it is scanned, and the search counts it anyway when
- * {@link MoveLog} shows that only moves made it stale since the search started (SPFresh itself
- * leaves this window open).
+ * A vector that LIRE re-places while the search runs is not missed either when the search read
+ * its old posting before the move: that entry is stale by the version map when it is scanned,
+ * and the search counts it anyway when {@link MoveLog} shows that only moves made it stale since
+ * the search started (SPFresh itself leaves this window open). Still open: a merge that moves a
+ * posting's vectors into postings this search already scanned, and deletes the posting before
+ * the search reads it — the search looks the heads up again but does not scan the visited ones
+ * again (NamespaceOpsTest bounds what that costs).
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
  * Every posting scanned also feeds the rebalancer ({@link SpannCore#observe}).
  */
