@@ -713,25 +713,8 @@ public final class Namespace {
     private WriteResult deleteByFilterAdmitted(JsonNode filter) throws IOException {
         if (filter == null || filter.isNull()) throw new InvalidRequestException("invalid_filter", "filter", "filter: is missing");
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
-        int[] deleted = new int[1];
-        ShardParts parts = new ShardParts();
-        for (Shard sh : local()) {
-            parts.add(sh, view -> {
-                VidBitSet bits = view.matching(q);
-                List<ShardWrite> ws = new ArrayList<>();
-                long[] words = bits.words();
-                for (int w = 0; w < words.length; w++) {
-                    for (long word = words[w]; word != 0; word &= word - 1) {
-                        long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
-                        Document d = view.byVid(vid);
-                        if (d != null) ws.add(new ShardWrite.Delete(vid, d.id()));
-                    }
-                }
-                return new Shard.Resolution<>(ws, ws.size());
-            }, n -> deleted[0] += n);
-        }
-        parts.run();
-        return new WriteResult(0, 0, deleted[0], 0, true, List.of());
+        int deleted = writeMatching(q, (vid, d) -> new ShardWrite.Delete(vid, d.id()));
+        return new WriteResult(0, 0, deleted, 0, true, List.of());
     }
 
     /**
@@ -752,7 +735,24 @@ public final class Namespace {
         Query q = new FilterParser(settings.schema()).parse(filter, "filter", null);
         RowParser.Row row = RowParser.parsePatch(patch);
         ensureSettings(settings.dimensions(), patchedSchema(List.of(row)));
-        int[] updated = new int[1];
+        int updated = writeMatching(q, (vid, d) -> {
+            Map<String, JsonNode> attrs = new LinkedHashMap<>(d.attributes());
+            for (Map.Entry<String, JsonNode> e : row.attrs().entrySet()) {
+                if (e.getValue() == null || e.getValue().isNull()) attrs.remove(e.getKey());
+                else attrs.put(e.getKey(), e.getValue());
+            }
+            return new ShardWrite.Put(vid, new Document(d.id(), d.vector(), row.hasText() ? row.text() : d.text(), attrs));
+        });
+        return new WriteResult(0, updated, 0, 0, true, List.of());
+    }
+
+    /**
+     * Writes, on every local shard in one logged batch, what {@code write} makes of each document
+     * matching {@code q} as it is when the shard applies the batch (delete- and update-by-filter);
+     * returns how many documents were written.
+     */
+    private int writeMatching(Query q, java.util.function.BiFunction<Long, Document, ShardWrite> write) throws IOException {
+        int[] written = new int[1];
         ShardParts parts = new ShardParts();
         for (Shard sh : local()) {
             parts.add(sh, view -> {
@@ -763,20 +763,14 @@ public final class Namespace {
                     for (long word = words[w]; word != 0; word &= word - 1) {
                         long vid = ((long) w << 6) + Long.numberOfTrailingZeros(word);
                         Document d = view.byVid(vid);
-                        if (d == null) continue;
-                        Map<String, JsonNode> attrs = new LinkedHashMap<>(d.attributes());
-                        for (Map.Entry<String, JsonNode> e : row.attrs().entrySet()) {
-                            if (e.getValue() == null || e.getValue().isNull()) attrs.remove(e.getKey());
-                            else attrs.put(e.getKey(), e.getValue());
-                        }
-                        ws.add(new ShardWrite.Put(vid, new Document(d.id(), d.vector(), row.hasText() ? row.text() : d.text(), attrs)));
+                        if (d != null) ws.add(write.apply(vid, d));
                     }
                 }
                 return new Shard.Resolution<>(ws, ws.size());
-            }, n -> updated[0] += n);
+            }, n -> written[0] += n);
         }
         parts.run();
-        return new WriteResult(0, updated[0], 0, 0, true, List.of());
+        return written[0];
     }
 
     private Query[] parseConditions(JsonNode condition, List<RowParser.Row> rows, Schema schema) {
