@@ -66,16 +66,23 @@ public final class TestServer implements AutoCloseable {
                 clientPort);
     }
 
+    /** Every port {@link #freePort} returned in this JVM. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /**
      * A port free now, below the kernel's ephemeral range (32768 and up on Linux): a port the
      * kernel handed out as free (port 0) is in that range, and before the server binds it an
      * outgoing connection may be given it as its local port (CI saw Ignite's discovery fail to bind
      * one that way). Below the range only another test picking the same random port can take it.
+     * A port is never handed out twice in one test JVM: a test that kills a process and starts it
+     * again picks the new process's other ports while the killed one's are free, and CI saw the
+     * restarted node's HTTP port taken that way.
      */
     public static int freePort() throws IOException {
         java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
         for (int attempt = 0; attempt < 200; attempt++) {
             int port = r.nextInt(15_000, 32_000);
+            if (!HANDED_OUT.add(port)) continue;
             try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
                 return s.getLocalPort();
             } catch (IOException taken) {
