@@ -24,7 +24,12 @@ import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -85,6 +90,10 @@ public final class LoadCommand {
                 + "(rate limit, backpressure) or 413, grown back slowly")
         int batch = 500;
 
+        @Option(names = "--concurrency", paramLabel = "N", description = "batches in flight at once (default 4; 1 sends one at a time); "
+                + "two batches in flight never hold the same id, so the file's last row of an id wins")
+        int concurrency = 4;
+
         @Option(names = "--api-key", paramLabel = "K", description = "Authorization: Bearer K (default: $TAMTER_API_KEY)")
         String apiKey = System.getenv("TAMTER_API_KEY");
 
@@ -124,6 +133,7 @@ public final class LoadCommand {
                 throw new IllegalArgumentException("--metric " + o.metric + ": not a metric; one of cosine_distance (cosine), euclidean_squared, dot_product");
         }
         if (batch < 1 || batch > 100_000) throw new IllegalArgumentException("--batch must be in 1..100000; got " + batch);
+        if (o.concurrency < 1 || o.concurrency > 64) throw new IllegalArgumentException("--concurrency must be in 1..64; got " + o.concurrency);
         if (textFields != null && textFields.isEmpty()) throw new IllegalArgumentException("--text-fields names no field");
         String base = checkUrl(url);
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -134,6 +144,7 @@ public final class LoadCommand {
             throw new IllegalArgumentException("--id-field and --text-fields are for JSONL files, not " + file);
 
         Loader l = new Loader(base, ns, key, err);
+        l.concurrency = o.concurrency;
         try {
             if (!Files.isRegularFile(file)) throw new LoadException(file + ": no such file");
             if (!Files.isReadable(file)) throw new LoadException(file + ": not readable");
@@ -184,6 +195,14 @@ public final class LoadCommand {
      * batches in a row it grows by a quarter, up to the size asked for. A 503 (shard moving, storage
      * unavailable, shutting down) is retried at the same size after its Retry-After: it is not a
      * sign of load. A 400 names the file line of the refused row.
+     *
+     * <p>Up to {@link #concurrency} batches are in flight at once, each sent by a thread of its own
+     * (a batch the server accepted only in part sends its rest itself, in order), so that the
+     * rendering of the next batch, the server's parse and its WAL write overlap: one batch at a
+     * time left both the loader and the server idle half of the time. A batch holding an id that a
+     * batch in flight holds waits for that one first, so the rows of one id reach the server in
+     * file order and the last one wins, as with one batch at a time. The first refusal stops the
+     * load: no new batch is sent, and the ones in flight finish.
      */
     public static final class Loader {
         static final int GROW_AFTER = 4;
@@ -196,10 +215,17 @@ public final class LoadCommand {
         private final String ns;
         private final String key;
         private final PrintStream progress;
-        int size;      // current batch size
-        int maxSize;   // the size asked for
-        int okInARow;
-        long retries;
+        volatile int size;      // current batch size
+        int maxSize;            // the size asked for
+        int okInARow;           // guarded by this
+        long retries;           // guarded by this
+        int concurrency = 1;    // batches in flight at once
+        private ExecutorService senders;
+        private Semaphore slots;
+        private final Map<String, Integer> idsInFlight = new HashMap<>(); // guarded by this
+        private volatile LoadException failure;
+        private final AtomicLong sent = new AtomicLong();
+        private long total;
 
         public Loader(String base, String ns, String key, PrintStream progress) {
             this.base = base;
@@ -220,7 +246,9 @@ public final class LoadCommand {
                 HttpResponse<String> r = post(path, body);
                 if (r.statusCode() == 200) return;
                 if ((r.statusCode() == 429 || r.statusCode() == 503) && attempt < MAX_ATTEMPTS) {
-                    retries++;
+                    synchronized (this) {
+                        retries++;
+                    }
                     Thread.sleep(retryAfterMs(r));
                     continue;
                 }
@@ -235,18 +263,22 @@ public final class LoadCommand {
             } catch (IOException | RuntimeException e) {
                 throw new LoadException(file + ": not an .fvecs file: " + e.getMessage());
             }
-            start(batch);
-            ArrayDeque<Pending> queue = new ArrayDeque<>();
-            for (int i = 0; i < vs.length; i++) {
-                ObjectNode r = JSON.createObjectNode().put("id", i);
-                ArrayNode v = r.putArray("vector");
-                for (float x : vs[i]) v.add(x);
-                queue.add(new Pending(r, file + ": vector " + i));
-                drain(queue, false, i + 1 - queue.size(), vs.length);
+            start(batch, vs.length);
+            try {
+                ArrayDeque<Pending> queue = new ArrayDeque<>();
+                for (int i = 0; i < vs.length; i++) {
+                    ObjectNode r = JSON.createObjectNode().put("id", i);
+                    ArrayNode v = r.putArray("vector");
+                    for (float x : vs[i]) v.add(x);
+                    queue.add(new Pending(r, Integer.toString(i), file + ": vector " + i));
+                    drain(queue, false);
+                }
+                drain(queue, true);
+            } finally {
+                finish();
             }
-            drain(queue, true, vs.length - queue.size(), vs.length);
             endBar();
-            return vs.length;
+            return sent.get();
         }
 
         public long loadJsonl(Path file, JsonlRows mapper, int batch) throws IOException, InterruptedException {
@@ -260,21 +292,23 @@ public final class LoadCommand {
                     total++;
                 }
             }
-            start(batch);
-            long sent = 0;
-            ArrayDeque<Pending> queue = new ArrayDeque<>();
+            start(batch, total);
             try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                ArrayDeque<Pending> queue = new ArrayDeque<>();
                 int lineNo = 0;
                 for (String line; (line = readLine(r, file, lineNo + 1)) != null; ) {
                     lineNo++;
                     if (line.isBlank()) continue;
-                    queue.add(new Pending(row(mapper, line, file, lineNo), file + ":" + lineNo));
-                    sent += drain(queue, false, sent, total);
+                    ObjectNode row = row(mapper, line, file, lineNo);
+                    queue.add(new Pending(row, row.path("id").toString(), file + ":" + lineNo));
+                    drain(queue, false);
                 }
+                drain(queue, true);
+            } finally {
+                finish();
             }
-            sent += drain(queue, true, sent, total);
             endBar();
-            return sent;
+            return sent.get();
         }
 
         private static String readLine(BufferedReader r, Path file, int lineNo) throws LoadException {
@@ -300,55 +334,122 @@ public final class LoadCommand {
             }
         }
 
-        private void start(int batch) {
+        private void start(int batch, long total) {
             size = maxSize = batch;
             okInARow = 0;
+            sent.set(0);
+            this.total = total;
+            failure = null;
+            slots = new Semaphore(concurrency);
+            senders = Executors.newFixedThreadPool(concurrency, r -> {
+                Thread t = new Thread(r, "tamter-load-sender");
+                t.setDaemon(true); // a failed load exits without waiting for them
+                return t;
+            });
             started = System.nanoTime();
         }
 
-        /** Sends full batches from the head of {@code queue} (and the rest when {@code all}); returns the rows sent. */
-        private long drain(ArrayDeque<Pending> queue, boolean all, long done, long total) throws IOException, InterruptedException {
-            long sent = 0;
+        /** Waits for the batches in flight, stops the senders, and throws the load's first refusal if there was one. */
+        private void finish() throws IOException, InterruptedException {
+            try {
+                slots.acquire(concurrency);
+                slots.release(concurrency);
+            } finally {
+                senders.shutdownNow();
+            }
+            if (failure != null) throw failure;
+        }
+
+        /** Sends full batches from the head of {@code queue} (and the rest when {@code all}). */
+        private void drain(ArrayDeque<Pending> queue, boolean all) throws IOException, InterruptedException {
             while (queue.size() >= size || all && !queue.isEmpty()) {
                 int n = Math.min(size, queue.size());
                 Pending[] b = new Pending[n];
-                ArrayNode rows = JSON.createArrayNode();
-                for (int i = 0; i < n; i++) rows.add((b[i] = queue.poll()).row);
-                int accepted = sendAdaptive(rows, b);
-                // rows of a halved batch go back to the head, in order
-                for (int i = n - 1; i >= accepted; i--) queue.addFirst(b[i]);
-                sent += accepted;
-                bar(done + sent, total);
+                for (int i = 0; i < n; i++) b[i] = queue.poll();
+                submit(b);
             }
-            return sent;
         }
 
-        /** Sends the first {@link #size} rows of {@code rows}; returns how many were accepted. */
-        private int sendAdaptive(ArrayNode rows, Pending[] where) throws IOException, InterruptedException {
-            for (int attempt = 1; ; attempt++) {
-                ArrayNode part = rows;
-                if (rows.size() > size) {
-                    part = JSON.createArrayNode();
-                    for (int i = 0; i < size; i++) part.add(rows.get(i));
+        /** Hands {@code b} to a sender once a slot is free and no batch in flight holds one of its ids. */
+        private void submit(Pending[] b) throws IOException, InterruptedException {
+            if (failure != null) throw failure;
+            slots.acquire();
+            synchronized (this) {
+                while (failure == null && holdsIdInFlight(b)) wait();
+                if (failure != null) {
+                    slots.release();
+                    throw failure;
                 }
+                for (Pending p : b) idsInFlight.merge(p.id, 1, Integer::sum);
+            }
+            senders.execute(() -> {
+                try {
+                    sendAll(b);
+                } catch (LoadException e) {
+                    fail(e);
+                } catch (InterruptedException e) {
+                    fail(new LoadException("interrupted"));
+                } catch (IOException | RuntimeException e) {
+                    fail(new LoadException(base + ": " + e));
+                } finally {
+                    synchronized (this) {
+                        for (Pending p : b) idsInFlight.computeIfPresent(p.id, (k, c) -> c == 1 ? null : c - 1);
+                        notifyAll();
+                    }
+                    slots.release();
+                }
+            });
+        }
+
+        private boolean holdsIdInFlight(Pending[] b) {
+            if (idsInFlight.isEmpty()) return false;
+            for (Pending p : b) if (idsInFlight.containsKey(p.id)) return true;
+            return false;
+        }
+
+        private synchronized void fail(LoadException e) {
+            if (failure == null) failure = e;
+            notifyAll();
+        }
+
+        /** Sends all of {@code b}, at the current batch size: the rest of a batch accepted in part goes next, in order. */
+        private void sendAll(Pending[] b) throws IOException, InterruptedException {
+            for (int from = 0; from < b.length; ) {
+                if (failure != null) return; // the load stopped; its first refusal is what the user sees
+                int accepted = sendAdaptive(b, from);
+                from += accepted;
+                bar(sent.addAndGet(accepted), total);
+            }
+        }
+
+        /** Sends up to {@link #size} rows of {@code b} from {@code from}; returns how many were accepted. */
+        private int sendAdaptive(Pending[] b, int from) throws IOException, InterruptedException {
+            for (int attempt = 1; ; attempt++) {
+                int n = Math.min(size, b.length - from);
+                ArrayNode part = JSON.createArrayNode();
+                for (int i = 0; i < n; i++) part.add(b[from + i].row);
                 HttpResponse<String> r = post("/upsert", JSON.writeValueAsBytes(JSON.createObjectNode().set("upsert_rows", part)));
                 int st = r.statusCode();
-                if (st == 200) {
-                    if (++okInARow >= GROW_AFTER && size < maxSize) {
-                        size = Math.min(maxSize, size + Math.max(1, size / 4));
-                        okInARow = 0;
+                synchronized (this) {
+                    if (st == 200) {
+                        if (++okInARow >= GROW_AFTER && size < maxSize) {
+                            size = Math.min(maxSize, size + Math.max(1, size / 4));
+                            okInARow = 0;
+                        }
+                        return n;
                     }
-                    return part.size();
+                    okInARow = 0;
                 }
-                okInARow = 0;
-                boolean overload = st == 429 || st == 413 && part.size() > 1;
+                boolean overload = st == 429 || st == 413 && n > 1;
                 if ((overload || st == 503) && attempt < MAX_ATTEMPTS) {
-                    retries++;
-                    if (overload) size = Math.max(1, part.size() / 2);
+                    synchronized (this) {
+                        retries++;
+                        if (overload) size = Math.max(1, Math.min(size, n / 2));
+                    }
                     if (st != 413) Thread.sleep(retryAfterMs(r));
                     continue;
                 }
-                throw new LoadException(refused(r, where));
+                throw new LoadException(refused(r, b, from, n));
             }
         }
 
@@ -392,16 +493,16 @@ public final class LoadCommand {
         }
 
         /** The error line for a refused batch: the file line of the row a 400's path names, else the batch's range. */
-        private String refused(HttpResponse<String> r, Pending[] where) {
+        private String refused(HttpResponse<String> r, Pending[] b, int from, int n) {
             String path = errorField(r, "path");
             if (path != null) {
                 Matcher m = ROW_PATH.matcher(path);
                 if (m.find()) {
                     int i = Integer.parseInt(m.group(1));
-                    if (i < where.length) return where[i].where + ": refused by " + base + ": " + describe(r);
+                    if (i < n) return b[from + i].where + ": refused by " + base + ": " + describe(r);
                 }
             }
-            return "rows from " + where[0].where + " to " + where[where.length - 1].where + " refused by " + base + ": " + describe(r);
+            return "rows from " + b[from].where + " to " + b[from + n - 1].where + " refused by " + base + ": " + describe(r);
         }
 
         /** {@code HTTP 400 invalid_id: message} from an API error body, or the status and the start of the body. */
@@ -425,7 +526,7 @@ public final class LoadCommand {
         private long lastDraw;
         private boolean drawn;
 
-        private void bar(long done, long total) {
+        private synchronized void bar(long done, long total) {
             if (progress == null) return;
             long now = System.nanoTime();
             if (now - lastDraw < 200_000_000L && done < total) return;
@@ -440,13 +541,14 @@ public final class LoadCommand {
         }
 
         /** Ends the progress bar's line, so what follows starts on its own. */
-        void endBar() {
+        synchronized void endBar() {
             if (progress != null && drawn) progress.println();
             drawn = false;
         }
     }
 
-    private record Pending(ObjectNode row, String where) {}
+    /** A row to send, its id as JSON text (rows of one id keep their order), and where in the file it came from. */
+    private record Pending(ObjectNode row, String id, String where) {}
 
     private static String firstLine(String s) {
         if (s == null) return "";

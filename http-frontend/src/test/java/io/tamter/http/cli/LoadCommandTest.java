@@ -14,9 +14,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -221,13 +227,84 @@ class LoadCommandTest {
             float[][] vs = new float[1000][];
             for (int i = 0; i < vs.length; i++) vs[i] = new float[] {i, 1};
             VectorFiles.writeFvecs(f, vs);
-            Run r = load("--url", "http://127.0.0.1:" + stub.getAddress().getPort(), "--namespace", "stub", "--batch", "32", f.toString());
+            // one batch at a time: the sizes the stub sees are then a sequence to check
+            Run r = load("--url", "http://127.0.0.1:" + stub.getAddress().getPort(), "--namespace", "stub", "--batch", "32", "--concurrency", "1",
+                    f.toString());
             assertThat(r.code()).as(r.err()).isZero();
             assertThat(ids).hasSize(1000);
             assertThat(accepted.stream().mapToInt(Integer::intValue).sum()).as("every row once").isEqualTo(1000);
             assertThat(accepted.subList(0, 3)).containsExactly(8, 8, 8);
             assertThat(accepted).as("grows back to the size asked for, not at once").contains(32).doesNotContainSequence(8, 32);
             assertThat(JSON.readTree(r.out()).get("retries").asInt()).isEqualTo(3); // 32 → 16 → 8, and the 503
+        } finally {
+            stub.stop(0);
+        }
+    }
+
+    /**
+     * Batches in flight at once, against a stub that answers after a random pause: several requests
+     * do overlap, every row arrives exactly once, and the rows of one id (a JSONL file that writes
+     * each of 7 ids again and again) arrive in file order, so the last line of an id is what stays.
+     */
+    @Test
+    void concurrentBatchesKeepTheOrderOfOneId() throws Exception {
+        Map<String, List<Integer>> seen = new HashMap<>();
+        AtomicInteger inFlight = new AtomicInteger(), maxInFlight = new AtomicInteger();
+        java.util.concurrent.CountDownLatch overlapped = new java.util.concurrent.CountDownLatch(1);
+        com.sun.net.httpserver.HttpServer stub = com.sun.net.httpserver.HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        stub.setExecutor(Executors.newFixedThreadPool(8));
+        stub.createContext("/", ex -> {
+            int now = inFlight.incrementAndGet();
+            maxInFlight.accumulateAndGet(now, Math::max);
+            try {
+                if (now > 1) overlapped.countDown();
+                // the first request waits (bounded) for a second one: the loader must not wait for its answer to send more
+                else overlapped.await(5, TimeUnit.SECONDS);
+                Thread.sleep(ThreadLocalRandom.current().nextInt(3));
+                JsonNode rows = JSON.readTree(ex.getRequestBody()).get("upsert_rows");
+                synchronized (seen) {
+                    for (JsonNode r : rows) seen.computeIfAbsent(r.get("id").asText(), k -> new ArrayList<>()).add(r.get("line").asInt());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inFlight.decrementAndGet();
+            }
+            byte[] b = "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, b.length);
+            ex.getResponseBody().write(b);
+            ex.close();
+        });
+        stub.start();
+        try {
+            Path f = dir.resolve("repeats.jsonl");
+            StringBuilder sb = new StringBuilder();
+            for (int line = 1; line <= 400; line++)
+                sb.append("{\"id\":\"k").append(line % 7).append("\",\"line\":").append(line).append(",\"vector\":[1,2]}\n");
+            Files.writeString(f, sb);
+            Path g = dir.resolve("unique.jsonl");
+            sb.setLength(0);
+            for (int line = 1; line <= 400; line++) sb.append("{\"id\":\"u").append(line).append("\",\"line\":").append(line).append(",\"vector\":[1,2]}\n");
+            Files.writeString(g, sb);
+            String url = "http://127.0.0.1:" + stub.getAddress().getPort();
+            Run unique = load("--url", url, "--namespace", "stub", "--batch", "5", "--concurrency", "4", g.toString());
+            assertThat(unique.code()).as(unique.err()).isZero();
+            assertThat(maxInFlight.get()).as("batches in flight at once").isGreaterThan(1);
+            synchronized (seen) {
+                assertThat(seen).hasSize(400);
+                seen.clear();
+            }
+            Run repeats = load("--url", url, "--namespace", "stub", "--batch", "3", "--concurrency", "4", f.toString());
+            assertThat(repeats.code()).as(repeats.err()).isZero();
+            synchronized (seen) {
+                assertThat(seen).hasSize(7);
+                int rows = 0;
+                for (Map.Entry<String, List<Integer>> e : seen.entrySet()) {
+                    assertThat(e.getValue()).as("lines of id %s in arrival order", e.getKey()).isSorted().doesNotHaveDuplicates();
+                    rows += e.getValue().size();
+                }
+                assertThat(rows).as("every row once").isEqualTo(400);
+            }
         } finally {
             stub.stop(0);
         }
