@@ -18,7 +18,9 @@ import org.apache.ignite.IgniteException;
 import org.apache.ignite.cluster.ClusterNode;
 import org.apache.ignite.compute.ComputeJob;
 import org.apache.ignite.compute.ComputeJobAdapter;
+import org.apache.ignite.compute.ComputeExecutionRejectedException;
 import org.apache.ignite.compute.ComputeJobResult;
+import org.apache.ignite.compute.ComputeJobResultPolicy;
 import org.apache.ignite.compute.ComputeTaskAdapter;
 import org.apache.ignite.resources.IgniteInstanceResource;
 import org.slf4j.Logger;
@@ -34,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * shards; each answers its shards' candidates ({@link ShardSearch.Partial}) and {@link #reduce}
  * merges them into the top k. The query text is embedded once, here, before the scatter. Every
  * other operation runs as an {@link OpJob} on this node (the node that received the request; a
- * client node sends it to the owner of {@code ns/0}), where {@link GridCoordinator} runs it whole
+ * client node sends it to a server node picked at random, so a frontend's requests spread their
+ * coordination, embedding and merging over the servers), where {@link GridCoordinator} runs it whole
  * when one node owns every shard of the namespace, and otherwise splits it over the shards'
  * owners. A shard job checks, on arrival, that its node is still the primary of each of its shards:
  * during a topology change a job that lands on a node that just lost a shard answers 503
@@ -47,12 +50,21 @@ import org.slf4j.LoggerFactory;
  * job for this node carries the typed request (and, for a search, the prepared query with its
  * parsed filter) and answers a typed result; only a job for another node carries JSON text. A
  * request is thus parsed once at the HTTP edge and rendered once there when everything is local.
+ *
+ * <p>A job whose node left before it answered ({@link #result}): a read's job is failed over to
+ * another node, as Ignite does by default, and so is a write that is the same write when run twice
+ * ({@link #REPEATABLE}: by id, unconditional, as a client's own retry would be). Any other write
+ * (conditional, by filter, namespace-level) may have been applied by the node that left, and its
+ * condition or filter would be evaluated again against that result: it is answered 500
+ * {@code write_outcome_unknown} instead, as GridExecutor answers a write whose task failed.
  */
 public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     private static final long serialVersionUID = 1L;
     /** The name thin clients run it by: {@link io.tamter.client.wire.Envelope#TASK_NAME}, which must be this class's name. */
     public static final String NAME = io.tamter.client.wire.Envelope.TASK_NAME;
     static final String OPS_KEY = "tamter.ops";
+    /** Writes that leave the same state when run again (see the class comment): failed over like reads. */
+    static final java.util.Set<Op> REPEATABLE = java.util.EnumSet.of(Op.UPSERT, Op.UPSERT_COLUMNS, Op.UPDATE, Op.UPDATE_COLUMNS, Op.BATCH_DELETE);
     private static final Logger LOG = LoggerFactory.getLogger(TamterTask.class);
 
     @IgniteInstanceResource
@@ -76,25 +88,19 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
         }
         ClusterNode local = ignite.cluster().localNode();
         if (!r.op().namespaced()) {
-            ClusterNode target = !local.isClient() ? local
-                    : subgrid.stream().filter(n -> !n.isClient()).findFirst().orElseThrow(() -> new IgniteException("no server node in the grid"));
+            ClusterNode target = !local.isClient() ? local : anyServer(subgrid);
             return Map.of(OpJob.to(target, local, r, null), target);
         }
         // the node that coordinates: this one when it has an engine (it received the request), else
-        // (a client node) the owner of shard 0; GridCoordinator runs it there, or splits it over owners
-        ClusterNode target = local;
-        if (GridNode.engineOf(ignite) == null) {
-            String key = GridNode.shardKey(r.namespace(), 0);
-            target = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
-            if (target == null) throw new IgniteException("no owner for shard " + key + ": no server node in the grid");
-        }
+        // (a client node) a server at random; GridCoordinator runs it there, or splits it over owners
+        ClusterNode target = GridNode.engineOf(ignite) != null ? local : anyServer(subgrid);
         return Map.of(OpJob.to(target, local, r, null), target);
     }
 
     /**
      * One {@link ShardSearchJob} per shard, with the query prepared (validated, text embedded) on
      * this node; a request that fails preparation becomes a single job that answers the error.
-     * Null when this node has no engine (the search then goes whole to the owner of shard 0).
+     * Null when this node has no engine (the search then goes whole to a server node, which scatters it).
      */
     private Map<ComputeJob, ClusterNode> scatterSearch(OpRequest r) {
         NamespaceManager engine = GridNode.engineOf(ignite);
@@ -137,6 +143,23 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
         return jobs;
     }
 
+    /** A server node of {@code subgrid}, at random (a client node's requests spread over them). */
+    private static ClusterNode anyServer(List<ClusterNode> subgrid) {
+        List<ClusterNode> servers = subgrid.stream().filter(n -> !n.isClient()).toList();
+        if (servers.isEmpty()) throw new IgniteException("no server node in the grid");
+        return servers.get(java.util.concurrent.ThreadLocalRandom.current().nextInt(servers.size()));
+    }
+
+    @Override
+    public ComputeJobResultPolicy result(ComputeJobResult res, List<ComputeJobResult> rcvd) {
+        IgniteException e = res.getException();
+        // a job rejected by its node never ran: failing it over is safe for any operation
+        if (e != null && request != null && request.op().mutates() && !REPEATABLE.contains(request.op())
+                && !(e instanceof ComputeExecutionRejectedException))
+            return ComputeJobResultPolicy.REDUCE; // answered 500 write_outcome_unknown by merged
+        return super.result(res, rcvd);
+    }
+
     @Override
     public Object reduce(List<ComputeJobResult> results) {
         OpResponse out = merged(results);
@@ -146,8 +169,12 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
     private OpResponse merged(List<ComputeJobResult> results) {
         List<ShardSearch.Partial> parts = new ArrayList<>();
         for (ComputeJobResult res : results) {
-            if (res.getException() != null)
+            if (res.getException() != null) {
+                if (request != null && request.op().mutates()) // see result: it may have been applied
+                    return OpResponse.error(500, "write_outcome_unknown", "the node running the write failed; it may or may not have been applied "
+                            + "(read it back or send it again): " + res.getException().getMessage(), null, 0);
                 return OpResponse.error(503, "node_unavailable", "the node serving the request failed: " + res.getException().getMessage(), null, 1);
+            }
             Object data = res.getData();
             if (data instanceof OpResponse o) return o; // an operation's answer, or a shard job's error
             if (data instanceof ShardSearch.Partial p) {

@@ -1,8 +1,10 @@
 /**
  * What travels over the grid. {@link io.tamter.compute.TamterTask} is the one compute task: a
- * search scatters one job per shard to the shard's owner (each returns its candidates, the task
- * merges them with {@link io.tamter.node.namespace.ShardSearch#merge}); every other operation runs
- * as one job on the owner of the namespace's shard 0, where {@link io.tamter.compute.EngineOps}
+ * search scatters one job per node that owns shards of the namespace (each returns its shards'
+ * candidates, the task merges them with {@link io.tamter.node.namespace.ShardSearch#merge}); every
+ * other operation runs as one job on the node that received it (a server picked at random when
+ * that is a client node), where {@link io.tamter.compute.GridCoordinator} splits it over the
+ * shards' owners and {@link io.tamter.compute.EngineOps}
  * maps API.md's request bodies onto the engine and every failure onto API.md's status and error
  * body. Requests and responses are {@link io.tamter.compute.OpRequest} and
  * {@link io.tamter.compute.OpResponse}: objects within one JVM (the HTTP frontend and the jobs
@@ -11,8 +13,5 @@
  * format, the task name and the operation names ({@link io.tamter.client.wire.Op}) live in the
  * tamter-client module ({@link io.tamter.client.wire.Envelope}), which apps depend on without the
  * engine; the two records here encode through it.
- *
- * <p>Not yet: a write split into per-shard jobs on different owners (all shards of a namespace
- * are opened together on one node until the grid issue places them separately).
  */
 package io.tamter.compute;

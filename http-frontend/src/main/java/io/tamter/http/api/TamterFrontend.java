@@ -23,8 +23,8 @@ import org.apache.ignite.spi.discovery.tcp.ipfinder.vm.TcpDiscoveryVmIpFinder;
  * {@code tamter frontend}: the REST API on an Ignite <em>client</em> node. It joins a grid of server
  * nodes ({@code tamter serve}, {@code tamter node}), holds no shard, opens no RocksDB or Lucene and
  * loads no embedding model: every request goes through {@link GridExecutor} as a {@code TamterTask},
- * which on a node without an engine sends the operation whole to a server node (the owner of the
- * namespace's shard 0; any server for requests without a namespace). That server coordinates it as
+ * which on a node without an engine sends the operation whole to a server node picked at random.
+ * That server coordinates it as
  * if it had received the request itself: validates it, embeds its text (once), splits a write over
  * the shards' owners, scatters a search as one job per owner node and merges the top k.
  *
