@@ -1338,12 +1338,23 @@ public final class Namespace {
         return underSlots(() -> new RecallProbe(this, local().toArray(new Shard[0])).run(body));
     }
 
+    private volatile boolean closeCalled;
+
     void close() throws IOException {
         close(true);
     }
 
+    /**
+     * Whether {@link #close} was called (tests wait on it): from then on it waits for the writes in
+     * flight, which hold the slot lock, and closes the shards after them.
+     */
+    public boolean closeCalled() {
+        return closeCalled;
+    }
+
     /** Closes every shard; {@code finalCheckpoint=false} when the namespace is being deleted. */
     void close(boolean finalCheckpoint) throws IOException {
+        closeCalled = true;
         IOException first = null;
         List<Shard> open;
         List<CompletableFuture<?>> unloading = new ArrayList<>();

@@ -68,6 +68,11 @@ final class InFlight {
             return entries.isEmpty();
         }
 
+        /** How many batches are in flight (each write call's batch is one, however the WAL groups them). */
+        synchronized int size() {
+            return entries.size();
+        }
+
         synchronized boolean writes(DocId id) {
             return ids.containsKey(id);
         }

@@ -1440,6 +1440,11 @@ public final class Shard implements AutoCloseable {
         close(true);
     }
 
+    /** Write batches between their WAL append and the end of their apply (tests wait on it). */
+    public int writesInFlight() {
+        return inFlight.size();
+    }
+
     /**
      * Closes like {@link #close()}; {@code finalCheckpoint=false} skips the final checkpoint (the
      * shard's objects are about to be deleted, or its ownership moved).

@@ -81,6 +81,15 @@ class ShardGroupCommitTest {
         }
     }
 
+    /** Waits (up to 30 s) until {@code condition} holds; fails naming {@code what} otherwise. */
+    static void awaitTrue(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting for " + what);
+            Thread.sleep(5);
+        }
+    }
+
     static void sleep(long ms) {
         try {
             Thread.sleep(ms);
@@ -402,13 +411,19 @@ class ShardGroupCommitTest {
             int i = id;
             fs.add(async(() -> ns.upsert(row(i, 1, ""), null)));
         }
-        sleep(200);
-        Future<?> closing = async(() -> {
-            engine.close();
-            return null;
-        });
-        sleep(200);
-        gate.release.countDown();
+        Shard shard = ns.shard(0);
+        Future<?> closing;
+        try {
+            // all ten in flight (the first held at the WAL, nine queued behind it), then the close under way
+            awaitTrue("ten writes in flight", () -> shard.writesInFlight() == 10);
+            closing = async(() -> {
+                engine.close();
+                return null;
+            });
+            awaitTrue("the close under way", ns::closeCalled);
+        } finally {
+            gate.release.countDown(); // also when a wait failed: a held WAL would hang the close in afterEach
+        }
         closing.get(30, TimeUnit.SECONDS);
         for (Future<WriteResult> f : fs) assertThat(f.get(10, TimeUnit.SECONDS).inserted()).isEqualTo(1);
         engine = new NamespaceManager(tmp.resolve("data"), store, SETTINGS, null);
