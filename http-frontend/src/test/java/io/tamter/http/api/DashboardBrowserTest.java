@@ -33,9 +33,9 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The dashboard (README: Dashboard) in a real headless browser: Debian's {@code chromium} driven
  * through its {@code chromedriver} by Selenium, against a real server with API keys and a namespace
  * of a few documents. The page asks for the key (the server answers 401 without one), lists the
- * namespace, runs a BM25 query with a filter and a vector query whose result tables hold the ids a
- * REST search answers, measures recall with the {@code _debug/recall} button and draws the request
- * charts from {@code /metrics}; the screenshot goes to {@code target/dashboard.png}.
+ * namespace, runs a BM25 query with a filter, a hybrid and a vector query whose result tables hold
+ * the ids a REST search answers, measures recall with the {@code _debug/recall} button and draws
+ * the request charts from {@code /metrics}; the screenshot goes to {@code target/dashboard.png}.
  *
  * <p>Where no browser is installed the test is skipped and says so on stderr; with {@code CI=true}
  * (.ci/run, which installs both packages) a missing browser is a failure instead. Selenium Manager
@@ -166,13 +166,21 @@ class DashboardBrowserTest {
             driver.findElement(By.id("q-run")).click();
             assertThat(driver.findElement(By.id("q-error")).getText()).startsWith("filter: not JSON");
 
-            // a vector query without filter
-            new Select(driver.findElement(By.id("q-mode"))).selectByValue("vector");
+            // hybrid: the text's BM25 ranking fused with the vector's, without filter
+            new Select(driver.findElement(By.id("q-mode"))).selectByValue("hybrid");
             driver.findElement(By.id("q-filter")).clear();
             driver.findElement(By.id("q-vector")).sendKeys("[1, 0, 0.2]");
+            List<String> browserHybrid = runQuery(driver, wait);
+            List<String> restHybrid = ids(s.ok("POST", ns + "/search",
+                    "{\"text\":\"wireless\",\"vector\":[1,0,0.2],\"mode\":\"hybrid\",\"top_k\":10}", "Authorization", auth));
+            assertThat(restHybrid).hasSize(10);
+            assertThat(browserHybrid).isEqualTo(restHybrid);
+
+            // a vector query (the text stays in its field and is not sent)
+            new Select(driver.findElement(By.id("q-mode"))).selectByValue("vector");
             List<String> browserVector = runQuery(driver, wait);
             List<String> restVector = ids(s.ok("POST", ns + "/search", "{\"vector\":[1,0,0.2],\"top_k\":10}", "Authorization", auth));
-            assertThat(restVector).hasSize(10);
+            assertThat(restVector).hasSize(10).isNotEqualTo(restHybrid);
             assertThat(browserVector).isEqualTo(restVector);
 
             // the recall button: _debug/recall's answer, shown as a percentage
