@@ -68,6 +68,7 @@ class DashboardBrowserTest {
             assertThat(r.statusCode()).as(page).isEqualTo(200);
             assertThat(r.headers().firstValue("Content-Type").orElse("")).as(page).startsWith("text/html");
             assertThat(r.body()).as(page).contains("<title>Tamter dashboard</title>", "/dashboard/dashboard.js", "/dashboard/dashboard.css");
+            assertThat(r.headers().firstValue("Cache-Control")).as(page).hasValue("no-cache");
         }
         HttpResponse<String> js = s.call("GET", "/dashboard/dashboard.js", null);
         assertThat(js.statusCode()).isEqualTo(200);
