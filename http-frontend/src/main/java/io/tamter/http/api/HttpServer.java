@@ -13,6 +13,7 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
+import io.javalin.http.staticfiles.Location;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -59,6 +60,8 @@ public final class HttpServer implements AutoCloseable {
     private static final String ATTR_START = "tamter.start";
     private static final String ATTR_OPID = "tamter.opid";
     private static final String ATTR_ROUTE = "tamter.route";
+    /** Where the dashboard's page and assets are served (src/main/resources/dashboard). */
+    static final String DASHBOARD = "/dashboard";
 
     /**
      * Strict JSON: duplicate keys and trailing garbage are errors (a duplicated "id" must not pick
@@ -118,6 +121,15 @@ public final class HttpServer implements AutoCloseable {
             // requests Jetty refuses before any handler runs (bad URI encoding, bad Content-Length, headers or URI
             // too long) get API.md's error body too, not Jetty's HTML page
             cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            // the dashboard (README: Dashboard): plain HTML/CSS/JS from the jar, no build step; it is a page that
+            // calls the API below from the browser, so it holds no data and needs no key itself. Served as static
+            // files, not routes: it is no API route and has no place in /openapi.json
+            cfg.staticFiles.add(sf -> {
+                sf.hostedPath = DASHBOARD;
+                sf.directory = "/dashboard";
+                sf.location = Location.CLASSPATH;
+                sf.headers = Map.of("Cache-Control", "no-cache"); // a new server version's page is never stale
+            });
             cfg.routes.before(this::before);
             cfg.routes.after(this::after);
             for (Route r : Routes.API)
@@ -207,7 +219,8 @@ public final class HttpServer implements AutoCloseable {
         Long t0 = ctx.attribute(ATTR_START);
         long nanos = t0 == null ? 0 : System.nanoTime() - t0;
         String route = ctx.attribute(ATTR_ROUTE);
-        if (route == null) route = Routes.SERVICE.contains(ctx.path()) ? ctx.path() : "unmatched"; // bounded label values
+        if (route == null) // bounded label values
+            route = Routes.SERVICE.contains(ctx.path()) ? ctx.path() : isDashboard(ctx.path()) ? DASHBOARD : "unmatched";
         String method = ctx.method().name();
         int status = ctx.statusCode();
         String r = route;
@@ -326,6 +339,10 @@ public final class HttpServer implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    private static boolean isDashboard(String path) {
+        return path.equals(DASHBOARD) || path.startsWith(DASHBOARD + "/");
+    }
 
     private static String trace(Context ctx) {
         String t = ctx.attribute(ATTR_TRACE);
