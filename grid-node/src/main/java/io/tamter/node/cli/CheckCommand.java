@@ -2,7 +2,7 @@ package io.tamter.node.cli;
 
 import io.tamter.config.Settings;
 import io.tamter.node.index.spann.IntegrityCheck;
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package io.tamter.node.shard;
 
+import io.tamter.node.storage.ShardDb;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;

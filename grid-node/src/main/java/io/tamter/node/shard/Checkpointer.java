@@ -1,5 +1,6 @@
 package io.tamter.node.shard;
 
+import io.tamter.node.storage.ShardDb;
 import io.tamter.node.objectstore.ObjectNotFoundException;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.objectstore.StoredObject;

@@ -1,5 +1,6 @@
 package io.tamter.node.shard;
 
+import io.tamter.node.storage.ShardDb;
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.kernels.Metric;

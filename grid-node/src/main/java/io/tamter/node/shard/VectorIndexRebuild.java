@@ -1,5 +1,6 @@
 package io.tamter.node.shard;
 
+import io.tamter.node.storage.ShardDb;
 import io.tamter.node.index.spann.IndexMetaCodec;
 import io.tamter.node.index.spann.SpannStorage;
 import io.tamter.node.vector.VectorMetric;

@@ -1,5 +1,5 @@
 /**
- * One shard's lifecycle and local state. {@link io.tamter.node.shard.ShardDb} is its RocksDB instance
+ * One shard's lifecycle and local state. {@link io.tamter.node.storage.ShardDb} is its RocksDB instance
  * (column families {@code docs}, {@code postings}, {@code centroids}, {@code versions}, {@code meta})
  * with a {@code version.info} in its directory; {@link io.tamter.node.shard.Shard} is the open shard:
  * documents, vector index, text index and WAL writer.

@@ -2,7 +2,7 @@ package io.tamter.node.index.spann;
 
 import io.tamter.node.index.spann.IndexMetaCodec.Meta;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashSet;

@@ -4,7 +4,7 @@ import io.tamter.kernels.PostingLayout;
 import io.tamter.kernels.VectorKernels;
 import io.tamter.node.index.spann.IndexMetaCodec.Meta;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import io.tamter.node.vector.VectorMetric;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;

@@ -1,6 +1,6 @@
 package io.tamter.node.index.spann;
 
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

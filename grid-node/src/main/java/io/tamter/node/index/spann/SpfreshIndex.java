@@ -6,7 +6,7 @@ import io.tamter.kernels.VectorKernels;
 import io.tamter.node.index.lire.Rebalancer;
 import io.tamter.node.index.spann.IndexMetaCodec.Meta;
 import io.tamter.node.index.spann.IndexMetaCodec.State;
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import io.tamter.node.vector.VectorMetric;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package io.tamter.node.index.spann;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tamter.node.shard.ShardDb;
+import io.tamter.node.storage.ShardDb;
 import io.tamter.node.vector.VectorMetric;
 import java.nio.file.Path;
 import java.util.HashMap;

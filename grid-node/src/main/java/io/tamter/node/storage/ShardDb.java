@@ -1,4 +1,4 @@
-package io.tamter.node.shard;
+package io.tamter.node.storage;
 
 import io.tamter.config.Params;
 import io.tamter.config.Settings;
