@@ -20,7 +20,8 @@
  * {@link io.tamter.node.shard.IndexTail} (ARCHITECTURE.md's write buffer) holds the applies the
  * vector index does not hold yet. One worker task per shard (on a shared pool) writes them into
  * the index oldest first, then records {@code engine.indexed_seq} in the {@code meta} column
- * family, then drops them from the tail. A vector search reads the tail's latest state of each vid
+ * family, then drops them from the tail. A vector search ({@link io.tamter.node.shard.ShardVectorSearch},
+ * called by the shard under its index read lock) reads the tail's latest state of each vid
  * it touches <em>before</em> it asks the index, scores those documents exactly, leaves the
  * index's entries of those vids out (deleted, overwritten or not there yet) and merges: so every
  * acked write is found at once (a vid leaves the tail only once the index holds it). Filters and
