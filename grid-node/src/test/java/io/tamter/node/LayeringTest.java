@@ -23,15 +23,16 @@ import org.junit.jupiter.api.Test;
 class LayeringTest {
     /** Lower numbers lie below; a package uses only lower layers. */
     static final Map<String, Integer> LAYERS = Map.ofEntries(
-            Map.entry("storage", 0), Map.entry("vector", 0), Map.entry("doc", 0), Map.entry("objectstore", 0), Map.entry("embed", 0),
-            Map.entry("schema", 1),
-            Map.entry("text", 2), Map.entry("wal", 2), Map.entry("crypto", 2),
-            Map.entry("filter", 3),
-            Map.entry("index", 4), Map.entry("index.lire", 4), Map.entry("index.spann", 4),
-            Map.entry("shard", 5),
-            Map.entry("namespace", 6),
-            Map.entry("cluster", 7),
-            Map.entry("cli", 8));
+            Map.entry("storage", 0), Map.entry("vector", 0), Map.entry("objectstore", 0), Map.entry("embed", 0),
+            Map.entry("doc", 1),
+            Map.entry("schema", 2),
+            Map.entry("text", 3), Map.entry("wal", 3), Map.entry("crypto", 3),
+            Map.entry("filter", 4),
+            Map.entry("index", 5), Map.entry("index.lire", 5), Map.entry("index.spann", 5),
+            Map.entry("shard", 6),
+            Map.entry("namespace", 7),
+            Map.entry("cluster", 8),
+            Map.entry("cli", 9));
     static final Pattern REF = Pattern.compile("\\bio\\.tamter\\.node\\.([a-z][a-z0-9]*(?:\\.[a-z][a-z0-9]*)*)\\.[A-Z*]");
     static final Pattern PACKAGE = Pattern.compile("^package io\\.tamter\\.node\\.([a-z0-9.]+);", Pattern.MULTILINE);
     static final Pattern COMMENTS = Pattern.compile("/\\*.*?\\*/|//[^\\n]*", Pattern.DOTALL);

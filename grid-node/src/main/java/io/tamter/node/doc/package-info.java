@@ -9,7 +9,8 @@
  * an existing document keeps its vid (the vector index bumps the vid's version, the text index
  * replaces the vid's Lucene document); a deleted document's vid is never reused, and writing its
  * id again gives it a new vid. Per-document vids keep the vid space dense (the vector index keeps
- * an in-memory version array indexed by vid). The id → vid mapping lives in the shard's
- * {@code docs} column family (see {@link io.tamter.node.shard.Shard}).
+ * an in-memory version array indexed by vid). The id → vid mapping and the documents live in the
+ * shard's {@code docs} column family ({@link io.tamter.node.doc.DocumentStore}, which the shard
+ * writes in its apply).
  */
 package io.tamter.node.doc;

@@ -6,6 +6,7 @@ import io.tamter.config.Settings;
 import io.tamter.node.doc.DocId;
 import io.tamter.node.doc.Document;
 import io.tamter.node.doc.DocumentCodec;
+import io.tamter.node.doc.DocumentStore;
 import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.schema.Schema;
@@ -20,7 +21,6 @@ import io.tamter.node.wal.WalReader;
 import io.tamter.node.wal.WalShard;
 import io.tamter.node.wal.WalWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -122,6 +122,8 @@ public final class Shard implements AutoCloseable {
     private final IndexTail tail = new IndexTail();
     /** Vector searches over the index, the tail and the stored vectors (this shard's reads, under indexLock). */
     private final ShardVectorSearch vectorSearch;
+    /** The stored documents (the docs column family). */
+    private final DocumentStore docs;
     /**
      * Held by the index worker while it writes one tail entry into {@link #vectors}, and by
      * whatever must not interleave with that (index swaps, rebuild steps, close). Taken after
@@ -219,6 +221,7 @@ public final class Shard implements AutoCloseable {
         this.appliedSeq = appliedSeq;
         this.nextVid = nextVid;
         this.appliedNextVid = nextVid;
+        this.docs = new DocumentStore(db, "shard " + walShard);
         this.vectorSearch = new ShardVectorSearch(settings, tail, text, this::byVid, () -> this.metric);
     }
 
@@ -539,26 +542,16 @@ public final class Shard implements AutoCloseable {
             if (rebuild != r || closed || failed != null) return -2;
             SpfreshIndex idx = vectors;
             VectorMetric m = metric;
-            long next = -1;
-            try (org.rocksdb.RocksIterator it = db.db().newIterator(db.docs(), db.readOptions())) {
-                int n = 0;
-                for (it.seek(vidKey(fromVid)); it.isValid() && it.key()[0] == 'v'; it.next()) {
-                    if (n == batch) {
-                        next = ByteBuffer.wrap(it.key(), 1, 8).getLong();
-                        break;
-                    }
-                    n++;
-                    DocumentCodec.Stored d = DocumentCodec.decode(it.value());
-                    float[] v = d.doc().vector();
-                    r.visited(v == null ? 0 : v.length);
-                    if (v == null || v.length != idx.dim() || idx.contains(d.vid())) continue;
-                    if (m == VectorMetric.COSINE_DISTANCE && isZero(v)) {
-                        r.skippedZero();
-                        continue; // stored under another metric; it has no cosine distance
-                    }
-                    idx.insert(d.vid(), v);
+            long next = docs.visitFrom(fromVid, batch, d -> {
+                float[] v = d.doc().vector();
+                r.visited(v == null ? 0 : v.length);
+                if (v == null || v.length != idx.dim() || idx.contains(d.vid())) return;
+                if (m == VectorMetric.COSINE_DISTANCE && isZero(v)) {
+                    r.skippedZero();
+                    return; // stored under another metric; it has no cosine distance
                 }
-            }
+                idx.insert(d.vid(), v);
+            });
             if (next < 0) {
                 try {
                     db.db().delete(db.meta(), db.writeOptions(), VectorIndexRebuild.REBUILD_KEY);
@@ -583,37 +576,17 @@ public final class Shard implements AutoCloseable {
 
     /** The stored document of {@code id} with its vid, or null. */
     public DocumentCodec.Stored get(DocId id) {
-        byte[] v = rocksGet(idKey(id));
-        if (v == null) return null;
-        long vid = ByteBuffer.wrap(v).getLong();
-        byte[] d = rocksGet(vidKey(vid));
-        return d == null ? null : DocumentCodec.decode(d);
+        return docs.get(id);
     }
 
     /** The stored document of {@code vid}, or null. */
     public Document byVid(long vid) {
-        byte[] d = rocksGet(vidKey(vid));
-        return d == null ? null : DocumentCodec.decode(d).doc();
+        return docs.byVid(vid);
     }
 
-    /**
-     * Up to {@code limit} stored documents in id order ({@link DocId#compareTo}: the byte order of
-     * {@link DocId#key()}) whose id is greater than {@code after} (null: from the first). Reads
-     * the document store directly; a document deleted while the page is read is left out.
-     */
+    /** {@link DocumentStore#documentsAfter}: reads the document store directly. */
     public List<Document> documentsAfter(DocId after, int limit) {
-        List<Document> out = new ArrayList<>(Math.min(limit, 1024));
-        byte[] from = after == null ? new byte[] {'i'} : idKey(after);
-        try (org.rocksdb.RocksIterator it = db.db().newIterator(db.docs(), db.readOptions())) {
-            for (it.seek(from); it.isValid() && out.size() < limit; it.next()) {
-                byte[] k = it.key();
-                if (k[0] != 'i') break;
-                if (after != null && java.util.Arrays.equals(k, from)) continue;
-                Document d = byVid(ByteBuffer.wrap(it.value()).getLong());
-                if (d != null) out.add(d);
-            }
-        }
-        return out;
+        return docs.documentsAfter(after, limit);
     }
 
     /** Live documents (as the text index counts them). */
@@ -1233,14 +1206,8 @@ public final class Shard implements AutoCloseable {
         try (WriteBatch b = new WriteBatch()) {
             for (ShardWrite w : writes) {
                 switch (w) {
-                    case ShardWrite.Put p -> {
-                        b.put(db.docs(), idKey(p.doc().id()), ByteBuffer.allocate(8).putLong(p.vid()).array());
-                        b.put(db.docs(), vidKey(p.vid()), DocumentCodec.encode(p.vid(), p.doc()));
-                    }
-                    case ShardWrite.Delete d -> {
-                        b.delete(db.docs(), idKey(d.id()));
-                        b.delete(db.docs(), vidKey(d.vid()));
-                    }
+                    case ShardWrite.Put p -> docs.put(b, p.vid(), p.doc());
+                    case ShardWrite.Delete d -> docs.delete(b, d.id(), d.vid());
                 }
             }
             long applied = Math.max(appliedSeq, seq);
@@ -1267,18 +1234,6 @@ public final class Shard implements AutoCloseable {
 
     // ------------------------------------------------------------------ keys
 
-    static byte[] idKey(DocId id) {
-        byte[] k = id.key();
-        byte[] out = new byte[k.length + 1];
-        out[0] = 'i';
-        System.arraycopy(k, 0, out, 1, k.length);
-        return out;
-    }
-
-    static byte[] vidKey(long vid) {
-        return ByteBuffer.allocate(9).put((byte) 'v').putLong(vid).array();
-    }
-
     private static byte[] le(long v) {
         return ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(v).array();
     }
@@ -1289,14 +1244,6 @@ public final class Shard implements AutoCloseable {
             return v == null ? 0 : ByteBuffer.wrap(v).order(ByteOrder.LITTLE_ENDIAN).getLong();
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot read " + new String(key, StandardCharsets.UTF_8) + " in " + db.dir() + ": " + e.getMessage(), e);
-        }
-    }
-
-    private byte[] rocksGet(byte[] key) {
-        try {
-            return db.db().get(db.docs(), db.readOptions(), key);
-        } catch (RocksDBException e) {
-            throw new UncheckedIOException(new IOException("cannot read documents of shard " + walShard + ": " + e.getMessage(), e));
         }
     }
 
