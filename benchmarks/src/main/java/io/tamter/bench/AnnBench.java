@@ -13,10 +13,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench ann}: static recall and speed of each engine on one dataset, against exact
@@ -26,19 +29,64 @@ import java.util.concurrent.Future;
 final class AnnBench {
     private AnnBench() {}
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of("sweep"));
-        a.checkKnown(Set.of("dataset", "k", "engines", "metric", "sweep", "threads", "queries", "work"));
-        int k = a.getInt("k", 10);
-        int threads = a.getInt("threads", 1);
-        VectorMetric metric = VectorMetric.fromShortName(a.get("metric", "l2"));
-        List<String> engines = Engines.parse(a.get("engines", "spfresh,exact,lucene-hnsw,jvector"));
-        Settings settings = Engines.settings(a.sets());
-        Path work = Files.createDirectories(Path.of(a.get("work", System.getProperty("java.io.tmpdir"))).resolve("tamter-bench-" + ProcessHandle.current().pid()));
+    @Command(name = "ann", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Static recall and speed of each engine on one dataset, against exact ground truth.",
+                "",
+                "All engines run in one process and one run (BENCHMARKS.md). One JSON line per engine and parameter point, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", required = true, description = "a directory of base/query.fvecs, "
+                + "a name under ../shared/data, or synthetic:n=..,dim=..,clusters=..,seed=..[,queries=..]")
+        String dataset;
+
+        @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--engines", paramLabel = "A,B", split = ",", hideParamSyntax = true, converter = BenchOptions.EngineConverter.class,
+                defaultValue = "spfresh,exact,lucene-hnsw,jvector", description = "engines to run, in order (default ${DEFAULT-VALUE})")
+        List<String> engines;
+
+        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
+                description = "distance (default ${DEFAULT-VALUE})")
+        VectorMetric metric;
+
+        @Option(names = "--sweep", description = "search each engine at every point of its parameter sweep, not only its default")
+        boolean sweep;
+
+        @Option(names = "--threads", paramLabel = "N", description = "concurrent searching threads (default ${DEFAULT-VALUE})")
+        int threads = 1;
+
+        @Option(names = "--queries", paramLabel = "N", description = "use the first N queries (default: all)")
+        Integer queries;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Mixin
+        BenchOptions.Work work;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        int k = o.k;
+        int threads = o.threads;
+        VectorMetric metric = o.metric;
+        List<String> engines = o.engines;
+        Settings settings = o.sets.settings();
+        Path work = Files.createDirectories(o.work.dir.resolve("tamter-bench-" + ProcessHandle.current().pid()));
 
         long t0 = System.nanoTime();
-        Dataset d = Datasets.load(a.require("dataset"), null, metric);
-        int nq = a.getInt("queries", d.queries().length);
+        Dataset d = Datasets.load(o.dataset, null, metric);
+        int nq = o.queries != null ? o.queries : d.queries().length;
         if (nq < d.queries().length) d = d.withQueries(Arrays.copyOf(d.queries(), nq));
         log("dataset %s: %d x %d, %d queries (%.1f s)", d.name(), d.base().length, d.dim(), d.queries().length, secs(t0));
         t0 = System.nanoTime();
@@ -63,7 +111,7 @@ final class AnnBench {
                 log("%s: built in %.1f s", name, buildS);
                 for (float[] q : d.queries()) e.search(q, k); // warm-up, and touch what searches touch
                 Map<String, Object> memory = MemoryProbe.delta(before, MemoryProbe.read(), e.nativeBytes());
-                List<Map<String, Object>> points = a.flag("sweep") && !e.searchSweep().isEmpty() ? e.searchSweep() : List.of(Map.of());
+                List<Map<String, Object>> points = o.sweep && !e.searchSweep().isEmpty() ? e.searchSweep() : List.of(Map.of());
                 for (Map<String, Object> p : points) {
                     e.applySearchParams(p);
                     Map<String, Object> line = measure(e, d, k, threads);

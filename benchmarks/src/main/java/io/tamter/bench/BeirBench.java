@@ -18,8 +18,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench beir}: retrieval quality on a BEIR dataset (BENCHMARKS.md). The corpus goes
@@ -80,32 +83,89 @@ final class BeirBench {
         }
     }
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("dataset", "mode", "modes", "model", "k", "split", "queries", "batch", "work", "via", "url"));
-        String via = a.get("via", "engine");
+    @Command(name = "beir", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Text retrieval quality (nDCG@k, recall@100) on a BEIR dataset: bm25, dense, hybrid.",
+                "",
+                "The corpus is loaded through the namespace engine "
+                    + "(or over HTTP with --via http), each judged query is searched in each mode and scored with nDCG@k and recall@100. "
+                    + "One JSON line per mode, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--dataset", paramLabel = "DIR", required = true, description = "a BEIR directory (corpus.jsonl, queries.jsonl, "
+                + "qrels/), e.g. ../shared/data/scifact, or its name under ../shared/data")
+        String dataset;
+
+        @Option(names = "--mode", paramLabel = "bm25|dense|hybrid", split = ",", hideParamSyntax = true, description = "the mode to run (default bm25)")
+        List<String> mode;
+
+        @Option(names = "--modes", paramLabel = "A,B", split = ",", hideParamSyntax = true, description = "several modes, e.g. bm25,dense,hybrid (not with --mode)")
+        List<String> modes;
+
+        @Option(names = "--model", paramLabel = "NAME", description = "embedding model for dense and hybrid, e.g. all-minilm-l6-v2 or "
+                + "bge-small-en-v1.5 (default: the server's default; --via engine only)")
+        String model;
+
+        @Option(names = "--k", paramLabel = "N", description = "results per query, in 1..100 (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--split", paramLabel = "NAME", description = "qrels split (default ${DEFAULT-VALUE})")
+        String split = "test";
+
+        @Option(names = "--queries", paramLabel = "N", description = "use the first N judged queries (default: all)")
+        Integer queries;
+
+        @Option(names = "--batch", paramLabel = "N", description = "documents per write while loading (default ${DEFAULT-VALUE})")
+        int batch = 256;
+
+        @Option(names = "--via", paramLabel = "engine|http", description = "load and search through the namespace engine in this JVM, "
+                + "or over REST (default ${DEFAULT-VALUE})")
+        String via = "engine";
+
+        @Option(names = "--url", paramLabel = "URL", description = "with --via http: the server, e.g. http://127.0.0.1:PORT (default: "
+                + "a server of its own on a free port)")
+        String url;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Mixin
+        BenchOptions.Work work;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        String via = o.via;
         if (!via.equals("engine") && !via.equals("http")) throw new IllegalArgumentException("--via must be engine or http; got " + via);
-        if (a.get("mode", null) != null && a.get("modes", null) != null) throw new IllegalArgumentException("give --mode or --modes, not both");
-        List<String> modes = List.of(a.get("modes", a.get("mode", "bm25")).split(","));
+        if (o.mode != null && o.modes != null) throw new IllegalArgumentException("give --mode or --modes, not both");
+        List<String> modes = o.modes != null ? o.modes : o.mode != null ? o.mode : List.of("bm25");
         for (String m : modes) if (!MODES.contains(m)) throw new IllegalArgumentException("unknown mode '" + m + "'; known: " + String.join(", ", MODES));
-        int k = a.getInt("k", 10);
+        int k = o.k;
         if (k < 1 || k > 100) throw new IllegalArgumentException("--k must be in 1..100; --k " + k);
         int top = Math.max(100, k);
-        int batch = a.getInt("batch", 256);
+        int batch = o.batch;
         boolean embed = modes.contains("dense") || modes.contains("hybrid");
-        EmbeddingModel model = embed ? EmbeddingModel.fromName(a.get("model", EmbeddingModel.DEFAULT.settingName())) : null;
-        if (via.equals("http") && a.get("model", null) != null && model != EmbeddingModel.DEFAULT)
+        EmbeddingModel model = embed ? EmbeddingModel.fromName(o.model != null ? o.model : EmbeddingModel.DEFAULT.settingName()) : null;
+        if (via.equals("http") && o.model != null && model != EmbeddingModel.DEFAULT)
             throw new IllegalArgumentException("--via http: namespaces created over HTTP use the default model; --model is for --via engine");
         // over HTTP a namespace is created by its first write, with the default settings: it embeds
         // every document even for bm25 alone
         if (via.equals("http")) model = EmbeddingModel.DEFAULT;
-        Settings settings = Engines.settings(a.sets());
-        Path work = Path.of(a.get("work", System.getProperty("java.io.tmpdir")));
+        Settings settings = o.sets.settings();
+        Path work = o.work.dir;
 
-        Path dir = Datasets.locate(a.require("dataset"), null);
-        Beir data = Beir.load(dir, a.get("split", "test"));
+        Path dir = Datasets.locate(o.dataset, null);
+        Beir data = Beir.load(dir, o.split);
         List<String> qids = data.evalQueries();
-        int nq = a.getInt("queries", qids.size());
+        int nq = o.queries != null ? o.queries : qids.size();
         if (nq < qids.size()) qids = qids.subList(0, nq);
         AnnBench.log("beir %s: %d documents, %d queries with judgments; modes %s%s", data.name(), data.corpus().size(), qids.size(), modes,
                 model == null ? "" : ", model " + model.settingName());
@@ -113,7 +173,7 @@ final class BeirBench {
         ObjectNode options = M.createObjectNode().put("num_shards", 1);
         if (model == null) options.putNull("embedding_model");
         else options.put("embedding_model", model.settingName());
-        try (BeirTarget e = via.equals("http") ? BeirTarget.http(a.get("url", null), work, settings)
+        try (BeirTarget e = via.equals("http") ? BeirTarget.http(o.url, work, settings)
                 : BeirTarget.engine(new EngineNamespace(work, "tamter-beir", settings, options))) {
             long t0 = System.nanoTime();
             ArrayNode rows = M.createArrayNode();

@@ -1,62 +1,126 @@
 package io.tamter.bench;
 
-/** {@code tamter bench <kind> …}: the benchmark harness (benchmarks/README.md). */
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tamter bench <kind> …}: the benchmark harness (benchmarks/README.md). Arguments are parsed
+ * by picocli, one {@code @Command} per kind ({@code AnnBench.Options} and its peers) with typed
+ * options: {@code --help} (or {@code -h}) prints a kind's usage on stdout and exits 0; an unknown
+ * option, a missing or bad value, or a bench's own check of a value (an
+ * {@link IllegalArgumentException}) is one line on stderr naming it, exit code 2; any other failure
+ * a stack trace, exit code 1. The error handling follows http-frontend's {@code TamterMain} (whose
+ * handlers this module cannot reach: they are that package's own).
+ */
 public final class BenchMain {
     private BenchMain() {}
 
-    public static void main(String[] args) throws Exception {
-        if (args.length == 0) usage(0);
-        String[] rest = java.util.Arrays.copyOfRange(args, 1, args.length);
+    /** Exit code of a usage error. */
+    static final int USAGE_ERROR = 2;
+
+    public static void main(String[] args) {
+        int code;
         try {
-            switch (args[0]) {
-                case "ann" -> AnnBench.run(rest);
-                case "stream" -> StreamBench.run(rest);
-                case "filter" -> FilterBench.run(rest);
-                case "beir" -> BeirBench.run(rest);
-                case "http" -> HttpBench.run(rest);
-                case "embed" -> EmbedBench.run(rest);
-                case "grid" -> GridBench.run(rest);
-                case "cold" -> ColdBench.run(rest);
-                case "help", "-h", "--help" -> usage(0);
-                default -> {
-                    System.err.println("tamter bench: unknown kind '" + args[0] + "'");
-                    usage(2);
-                }
-            }
-        } catch (Args.HelpRequested e) {
-            usage(0);
-        } catch (IllegalArgumentException e) {
-            System.err.println("tamter bench " + args[0] + ": " + e.getMessage());
-            System.exit(2);
+            code = run(args, System.out, System.err);
+        } catch (Throwable t) {
+            System.err.println("tamter bench: " + t);
+            t.printStackTrace(System.err);
+            code = 1;
         }
-        System.exit(0);
+        // exit even while a failed run's threads (engines, HTTP clients, servers) are still alive
+        System.exit(code);
     }
 
-    /** The usage: asked for (exit code 0) on stdout, after a usage error (2) on stderr. */
-    private static void usage(int code) {
-        (code == 0 ? System.out : System.err).println("""
-                usage: ./tamter bench <kind> ...
-                  ann    --dataset DIR|name|synthetic:n=..,dim=..,clusters=..,seed=.. [--k 10] [--engines spfresh,exact,lucene-hnsw,jvector]
-                         [--metric l2|cosine|dot] [--sweep] [--threads 1] [--queries N] [--set key=value ...]
-                  stream --runbook FILE [--dataset DIR|SPEC] [--engines spfresh,lucene-hnsw] [--k 10] [--queries N] [--set key=value ...]
-                  filter --dataset DIR|name|synthetic:... [--selectivity 0.5,0.1,0.01,0.001] [--k 10] [--metric l2|cosine|dot]
-                         [--queries N] [--set key=value ...]
-                  beir   --dataset DIR (e.g. ../shared/data/scifact) --mode bm25|dense|hybrid | --modes bm25,dense,hybrid
-                         [--model all-minilm-l6-v2|bge-small-en-v1.5] [--k 10] [--split test] [--queries N] [--set key=value ...]
-                         [--via engine|http] [--url http://127.0.0.1:PORT] (http without --url: a server of its own on a free port)
-                  embed  --dataset DIR (BEIR) [--batch-sizes 1,8,32] [--sample 1000] [--request 500] [--model NAME]
-                         [--out DIR2] [--set key=value ...]: docs/s and tokens/s per texts per call; with --out the
-                         corpus and queries as base/query.fvecs for bench ann
-                  cold   [--dataset DIR|name|synthetic:... (default synthetic:n=100000,dim=128,clusters=200,seed=7,queries=1000)]
-                         [--targets local,gcs:20,gcs:50] [--rounds 20] [--warm 20] [--shards 1] [--k 10] [--set key=value ...]:
-                         the first query after evicting every shard (reload from the object store) and warm queries
-                  http   --namespace NS [--url http://127.0.0.1:8080] [--mix search=0.7,upsert=0.3] [--concurrency 32]
-                         [--duration 60s] [--warmup 5s] [--dataset DIR (query.fvecs)] [--k 10]
-                  grid   [--nodes 1,2,3] [--dataset DIR|name|synthetic:...] [--shards 6] [--ops search,upsert] [--concurrency 16]
-                         [--duration 30s] [--warmup 5s] [--k 10] [--heap 1g] [--set key=value ...]: REST throughput of a grid
-                         of that many tamter serve JVMs on this machine (a fresh file:// store each), CPU cores per node
-                --help after a kind (bench ann --help) prints this too.
-                results: one JSON object per line on stdout, the last a summary; progress on stderr""");
-        System.exit(code);
+    /**
+     * Runs one bench; returns the exit code. {@code out} gets help, {@code err} usage errors; a
+     * bench's results go to System.out and its progress to System.err. Failures other than usage
+     * errors are thrown.
+     */
+    static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+        Bench top = new Bench();
+        int code = commandLine(top, out, err).execute(args);
+        if (top.failure != null) throw top.failure;
+        return code;
+    }
+
+    /** The command tree with the harness's error handling. */
+    static CommandLine commandLine(Bench top, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(top);
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            CommandLine c = ex.getCommandLine();
+            if (c.getCommandSpec().parent() != null && List.of(args).stream().anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+                // --help anywhere among a kind's arguments asks for its usage, whatever else is wrong there
+                c.usage(c.getOut());
+                return 0;
+            }
+            PrintWriter w = c.getErr();
+            if (c.getCommandSpec().parent() == null && ex instanceof CommandLine.UnmatchedArgumentException u
+                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
+                w.println("tamter bench: unknown kind " + u.getUnmatched().get(0));
+                c.usage(w);
+            } else {
+                w.println(c.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (try --help)");
+            }
+            w.flush();
+            return USAGE_ERROR;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            if (ex instanceof IllegalArgumentException) { // a bench's own check of a value
+                c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
+                c.getErr().flush();
+                return USAGE_ERROR;
+            }
+            top.failure = ex;
+            return 1;
+        });
+        return cl;
+    }
+
+    /** picocli's message for a bad argument, cut to its first line; an unknown option named first. */
+    private static String oneLine(CommandLine.ParameterException ex) {
+        // picocli checks required options before it reports an unknown one: "--dataset is missing"
+        // would hide that --datset was misspelt
+        List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
+                : ex.getCommandLine().getUnmatchedArguments();
+        if (!unmatched.isEmpty()) {
+            String a = unmatched.get(0);
+            return (a.startsWith("-") ? "unknown option " : "unexpected argument ") + a;
+        }
+        String m = ex.getMessage();
+        int nl = m.indexOf('\n');
+        return nl < 0 ? m : m.substring(0, nl);
+    }
+
+    @Command(name = "tamter bench", synopsisHeading = "", customSynopsis = "usage: ./tamter bench <kind> [options]%n",
+            commandListHeading = "%nkinds (./tamter bench <kind> --help for each one's options):%n",
+            subcommands = {AnnBench.Options.class, StreamBench.Options.class, FilterBench.Options.class, BeirBench.Options.class,
+                EmbedBench.Options.class, ColdBench.Options.class, HttpBench.Options.class, GridBench.Options.class,
+                CommandLine.HelpCommand.class},
+            footerHeading = "%n", footer = "results: one JSON object per line on stdout, the last a summary; progress on stderr")
+    static final class Bench implements Callable<Integer> {
+        Exception failure;
+
+        @Mixin
+        BenchOptions.Help help;
+
+        @Spec
+        CommandSpec spec;
+
+        /** No kind: the usage, exit code 0. */
+        @Override
+        public Integer call() {
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return 0;
+        }
     }
 }

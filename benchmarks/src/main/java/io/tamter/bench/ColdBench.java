@@ -26,7 +26,10 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench cold}: cold-query latency (issue 11's acceptance point). One namespace of the
@@ -46,21 +49,72 @@ final class ColdBench {
 
     private static final ObjectMapper M = new ObjectMapper();
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("dataset", "targets", "rounds", "warm", "k", "shards", "metric", "batch", "work"));
-        int k = a.getInt("k", 10);
-        int rounds = a.getInt("rounds", 20);
-        int warm = a.getInt("warm", 20);
-        int shards = a.getInt("shards", 1);
-        int batch = a.getInt("batch", 256);
+    @Command(name = "cold", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Cold-query latency: the first query after evicting every shard, then warm ones.",
+                "",
+                "Per target, one namespace is loaded and checkpointed; then each round evicts every "
+                    + "shard and times the first query (a reload from the object store) and --warm queries after it. One JSON line "
+                    + "per target, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", defaultValue = "synthetic:n=100000,dim=128,clusters=200,seed=7,queries=1000",
+                description = "a directory of base/query.fvecs, a name under ../shared/data, or synthetic:... (default ${DEFAULT-VALUE})")
+        String dataset;
+
+        @Option(names = "--targets", paramLabel = "A,B", split = ",", hideParamSyntax = true, defaultValue = "local,gcs:20,gcs:50",
+                description = "object stores: local (a directory), gcs:MS (an in-process GCS server adding MS ms to every request) "
+                        + "(default ${DEFAULT-VALUE})")
+        List<String> targets;
+
+        @Option(names = "--rounds", paramLabel = "N", description = "evictions, each followed by one cold query (default ${DEFAULT-VALUE})")
+        int rounds = 20;
+
+        @Option(names = "--warm", paramLabel = "N", description = "warm queries after each cold one (default ${DEFAULT-VALUE})")
+        int warm = 20;
+
+        @Option(names = "--shards", paramLabel = "N", description = "shards of the namespace (default ${DEFAULT-VALUE})")
+        int shards = 1;
+
+        @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
+                description = "distance (default ${DEFAULT-VALUE})")
+        VectorMetric metric;
+
+        @Option(names = "--batch", paramLabel = "N", description = "rows per write while loading (default ${DEFAULT-VALUE})")
+        int batch = 256;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Mixin
+        BenchOptions.Work work;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        int k = o.k;
+        int rounds = o.rounds;
+        int warm = o.warm;
+        int shards = o.shards;
+        int batch = o.batch;
         if (rounds < 1 || warm < 1 || shards < 1) throw new IllegalArgumentException("--rounds, --warm and --shards must be at least 1");
-        VectorMetric metric = VectorMetric.fromShortName(a.get("metric", "l2"));
-        List<String> targets = List.of(a.get("targets", "local,gcs:20,gcs:50").split(","));
+        VectorMetric metric = o.metric;
+        List<String> targets = o.targets;
         for (String t : targets) latencyOf(t); // reject a bad target before any work
-        Settings settings = Engines.settings(a.sets());
-        Path work = Path.of(a.get("work", System.getProperty("java.io.tmpdir")));
-        Dataset d = Datasets.load(a.get("dataset", "synthetic:n=100000,dim=128,clusters=200,seed=7,queries=1000"), null, metric);
+        Settings settings = o.sets.settings();
+        Path work = o.work.dir;
+        Dataset d = Datasets.load(o.dataset, null, metric);
         int n = d.base().length;
         AnnBench.log("cold %s: %d vectors, %d shards, targets %s, %d rounds of 1 cold + %d warm queries", d.name(), n, shards, targets,
                 rounds, warm);
@@ -100,7 +154,7 @@ final class ColdBench {
                 for (int s = 0; s < shards; s++) engine.cache().evict("bench", s);
                 double checkpointS = AnnBench.secs(c0);
                 long checkpointBytes = 0;
-                for (var o : store.list("bench/")) checkpointBytes += o.size();
+                for (var obj : store.list("bench/")) checkpointBytes += obj.size();
                 AnnBench.log("%s: loaded %d vectors in %.1f s, checkpointed in %.1f s (%d bytes in the store)", target, n, loadS, checkpointS,
                         checkpointBytes);
                 if (gcs != null) for (GcsTestServer.Op op : GcsTestServer.Op.values())

@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench embed --dataset DIR [--out DIR2]}: the embedding rate, and optionally the
@@ -36,19 +39,63 @@ import java.util.Set;
 final class EmbedBench {
     private EmbedBench() {}
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("dataset", "out", "model", "split", "batch-sizes", "sample", "request"));
-        EmbeddingModel model = EmbeddingModel.fromName(a.get("model", EmbeddingModel.DEFAULT.settingName()));
-        Path dir = Datasets.locate(a.require("dataset"), null);
-        Path out = a.flag("out") ? Files.createDirectories(Path.of(a.require("out"))) : null;
-        Settings settings = Engines.settings(a.sets());
-        int sample = a.getInt("sample", 1_000), request = a.getInt("request", 500);
-        if (sample < 1 || request < 1) throw new IllegalArgumentException("--sample and --request must be >= 1");
-        List<Integer> sizes = new ArrayList<>();
-        for (String s : a.get("batch-sizes", "1,8,32").split(",")) sizes.add(Integer.parseInt(s.trim()));
+    @Command(name = "embed", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Embedding rate per texts per model call; optionally the corpus as vectors.",
+                "",
+                "On a BEIR corpus: docs/s and tokens/s for each number of texts per model call; with "
+                    + "--out, the corpus and judged queries embedded and written as base/query.fvecs for bench ann. One JSON line per "
+                    + "batch size, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
 
-        BeirBench.Beir data = BeirBench.Beir.load(dir, a.get("split", "test"));
+        @Option(names = "--dataset", paramLabel = "DIR", required = true, description = "a BEIR directory, or its name under ../shared/data")
+        String dataset;
+
+        @Option(names = "--batch-sizes", paramLabel = "N,N", split = ",", hideParamSyntax = true, defaultValue = "1,8,32",
+                description = "texts per model call to sweep, the setting embed.texts_per_run (default ${DEFAULT-VALUE})")
+        List<Integer> batchSizes;
+
+        @Option(names = "--sample", paramLabel = "N", description = "documents (and at most as many queries) per sweep point "
+                + "(default ${DEFAULT-VALUE})")
+        int sample = 1_000;
+
+        @Option(names = "--request", paramLabel = "N", description = "texts per embedding request, what tamter load sends "
+                + "(default ${DEFAULT-VALUE})")
+        int request = 500;
+
+        @Option(names = "--model", paramLabel = "NAME", description = "embedding model (default: the default model)")
+        String model;
+
+        @Option(names = "--split", paramLabel = "NAME", description = "qrels split whose queries are embedded (default ${DEFAULT-VALUE})")
+        String split = "test";
+
+        @Option(names = "--out", paramLabel = "DIR2", description = "also write the whole corpus and the judged queries as "
+                + "base.fvecs, query.fvecs and ids.txt there (with the settings as given)")
+        Path out;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        EmbeddingModel model = EmbeddingModel.fromName(o.model != null ? o.model : EmbeddingModel.DEFAULT.settingName());
+        Path dir = Datasets.locate(o.dataset, null);
+        Path out = o.out != null ? Files.createDirectories(o.out) : null;
+        Settings settings = o.sets.settings();
+        int sample = o.sample, request = o.request;
+        if (sample < 1 || request < 1) throw new IllegalArgumentException("--sample and --request must be >= 1");
+        List<Integer> sizes = new ArrayList<>(o.batchSizes);
+
+        BeirBench.Beir data = BeirBench.Beir.load(dir, o.split);
         List<String> qids = data.evalQueries();
         List<String> corpus = new ArrayList<>();
         List<String> ids = new ArrayList<>();

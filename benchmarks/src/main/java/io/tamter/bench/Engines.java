@@ -26,12 +26,6 @@ final class Engines {
         };
     }
 
-    static List<String> parse(String csv) {
-        List<String> out = List.of(csv.split(","));
-        for (String e : out) if (!NAMES.contains(e)) throw new IllegalArgumentException("unknown engine '" + e + "'; known: " + String.join(", ", NAMES));
-        return out;
-    }
-
     /** Settings from the environment, then each {@code --set key=value}. */
     static Settings settings(List<String> sets) {
         java.util.Map<String, String> all = new java.util.LinkedHashMap<>();

@@ -17,7 +17,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench filter}: filtered vector search (BENCHMARKS.md). The base vectors go through
@@ -43,28 +46,66 @@ final class FilterBench {
         return (int) Long.remainderUnsigned(z, BUCKETS);
     }
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("dataset", "selectivity", "k", "metric", "queries", "batch", "work"));
-        int k = a.getInt("k", 10);
-        int batch = a.getInt("batch", 256);
-        VectorMetric metric = VectorMetric.fromShortName(a.get("metric", "l2"));
+    @Command(name = "filter", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Filtered vector search: recall and speed at several filter selectivities.",
+                "",
+                "The base vectors go through the namespace engine with an int "
+                    + "attribute bucket (a hash of the id mod 1000); each query is searched with a filter matching a fraction s of "
+                    + "the rows and scored against exact search among the matching rows. One JSON line per selectivity, then a summary."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", required = true, description = "a directory of base/query.fvecs, "
+                + "a name under ../shared/data, or synthetic:n=..,dim=..,clusters=..,seed=..[,queries=..]")
+        String dataset;
+
+        @Option(names = "--selectivity", paramLabel = "S,S", split = ",", hideParamSyntax = true, defaultValue = "0.5,0.1,0.01,0.001",
+                description = "fractions of the rows the filter matches, each in [0.001, 1] (default ${DEFAULT-VALUE})")
+        List<Double> selectivity;
+
+        @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
+                description = "distance (default ${DEFAULT-VALUE})")
+        VectorMetric metric;
+
+        @Option(names = "--queries", paramLabel = "N", description = "use the first N queries (default: all)")
+        Integer queries;
+
+        @Option(names = "--batch", paramLabel = "N", description = "rows per write while loading (default ${DEFAULT-VALUE})")
+        int batch = 256;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Mixin
+        BenchOptions.Work work;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        int k = o.k;
+        int batch = o.batch;
+        VectorMetric metric = o.metric;
         List<Double> sels = new ArrayList<>();
-        for (String s : a.get("selectivity", "0.5,0.1,0.01,0.001").split(",")) {
-            double v;
-            try {
-                v = Double.parseDouble(s.strip());
-            } catch (NumberFormatException x) {
-                throw new IllegalArgumentException("--selectivity wants fractions like 0.5,0.01; got '" + s + "'");
-            }
+        for (double v : o.selectivity) {
             if (!(v > 0 && v <= 1) || Math.round(v * BUCKETS) < 1)
-                throw new IllegalArgumentException("--selectivity must be in [" + (1.0 / BUCKETS) + ", 1]; got " + s);
+                throw new IllegalArgumentException("--selectivity must be in [" + (1.0 / BUCKETS) + ", 1]; got " + v);
             sels.add(v);
         }
-        Settings settings = Engines.settings(a.sets());
-        Path work = Path.of(a.get("work", System.getProperty("java.io.tmpdir")));
-        Dataset d = Datasets.load(a.require("dataset"), null, metric);
-        int nq = a.getInt("queries", d.queries().length);
+        Settings settings = o.sets.settings();
+        Path work = o.work.dir;
+        Dataset d = Datasets.load(o.dataset, null, metric);
+        int nq = o.queries != null ? o.queries : d.queries().length;
         if (nq < d.queries().length) d = d.withQueries(java.util.Arrays.copyOf(d.queries(), nq));
         int n = d.base().length;
         int[] buckets = new int[n];

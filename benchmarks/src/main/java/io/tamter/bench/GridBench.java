@@ -23,11 +23,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench grid} (issue 10, "Scaling"): REST throughput of a grid of 1, 2, 3 …
@@ -46,24 +49,75 @@ final class GridBench {
 
     private static final ObjectMapper M = new ObjectMapper();
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("nodes", "dataset", "shards", "ops", "concurrency", "duration", "warmup", "k", "heap", "set"));
+    @Command(name = "grid", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "REST throughput of a grid of 1, 2, 3 ... tamter serve JVMs on this machine.",
+                "",
+                "Each node has a fresh file:// store; for each node count, a namespace of --shards shards is loaded, then each of --ops runs for --duration after "
+                    + "--warmup, with the CPU cores each node and the load generator used. One JSON line per node count and "
+                    + "operation, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--nodes", paramLabel = "N,N", split = ",", hideParamSyntax = true, defaultValue = "1,2,3",
+                description = "grid sizes to run, each in 1..8 (default ${DEFAULT-VALUE})")
+        List<Integer> nodes;
+
+        @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", defaultValue = "synthetic:n=20000,dim=64,clusters=64,seed=7,queries=1000",
+                description = "base vectors to load and queries to search (default ${DEFAULT-VALUE})")
+        String dataset;
+
+        @Option(names = "--shards", paramLabel = "N", description = "shards of the namespace (default ${DEFAULT-VALUE})")
+        int shards = 6;
+
+        @Option(names = "--ops", paramLabel = "A,B", split = ",", hideParamSyntax = true, defaultValue = "search,upsert",
+                description = "operations to time, one after the other: search, upsert (default ${DEFAULT-VALUE})")
+        List<String> ops;
+
+        @Option(names = "--concurrency", paramLabel = "N", description = "clients, each one request at a time (default ${DEFAULT-VALUE})")
+        int concurrency = 16;
+
+        @Option(names = "--duration", paramLabel = "T", converter = BenchOptions.SecondsConverter.class, defaultValue = "30s",
+                description = "measured time per operation, e.g. 30s, 2m (default ${DEFAULT-VALUE})")
+        double duration;
+
+        @Option(names = "--warmup", paramLabel = "T", converter = BenchOptions.SecondsConverter.class, defaultValue = "5s",
+                description = "load before the measured time, not counted (default ${DEFAULT-VALUE})")
+        double warmup;
+
+        @Option(names = "--k", paramLabel = "N", description = "results per search (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--heap", paramLabel = "SIZE", description = "-Xmx of each node's JVM (default ${DEFAULT-VALUE})")
+        String heap = "1g";
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
         List<Integer> nodeCounts = new ArrayList<>();
-        for (String s : a.get("nodes", "1,2,3").split(",")) {
-            int n = Integer.parseInt(s.trim());
+        for (int n : o.nodes) {
             if (n < 1 || n > 8) throw new IllegalArgumentException("--nodes: each count must be in 1..8; got " + n);
             nodeCounts.add(n);
         }
-        List<String> ops = List.of(a.get("ops", "search,upsert").split(","));
+        List<String> ops = o.ops;
         for (String op : ops) if (!op.equals("search") && !op.equals("upsert")) throw new IllegalArgumentException("--ops: search, upsert; got " + op);
-        int shards = a.getInt("shards", 6);
-        int concurrency = a.getInt("concurrency", 16);
-        double duration = HttpBench.seconds(a.get("duration", "30s"));
-        double warmup = HttpBench.seconds(a.get("warmup", "5s"));
-        int k = a.getInt("k", 10);
-        String heap = a.get("heap", "1g");
-        Dataset data = Datasets.load(a.get("dataset", "synthetic:n=20000,dim=64,clusters=64,seed=7,queries=1000"), null, VectorMetric.EUCLIDEAN_SQUARED);
+        int shards = o.shards;
+        int concurrency = o.concurrency;
+        double duration = o.duration;
+        double warmup = o.warmup;
+        int k = o.k;
+        String heap = o.heap;
+        Dataset data = Datasets.load(o.dataset, null, VectorMetric.EUCLIDEAN_SQUARED);
         int dims = data.base()[0].length;
         AnnBench.log("bench grid: nodes %s, dataset %s (%d x %d), %d shards, ops %s, concurrency %d, %.0f s each (+%.0f s warm-up)", nodeCounts,
                 data.name(), data.base().length, dims, shards, ops, concurrency, duration, warmup);
@@ -74,7 +128,7 @@ final class GridBench {
             Path work = Files.createTempDirectory("tamter-bench-grid-");
             List<Process> procs = new ArrayList<>();
             try {
-                List<String> urls = startGrid(n, work, heap, a.sets(), procs);
+                List<String> urls = startGrid(n, work, heap, o.sets.sets, procs);
                 String ns = "/v1/namespaces/bench";
                 JsonNode created = json(client, urls.get(0) + ns, "PUT",
                         "{\"num_shards\":" + shards + ",\"distance_metric\":\"euclidean_squared\",\"embedding_model\":null}");

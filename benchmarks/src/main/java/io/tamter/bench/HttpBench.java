@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -32,6 +32,9 @@ import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.Timeout;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench http} (BENCHMARKS.md): a closed-loop load of {@code --concurrency} clients
@@ -53,20 +56,68 @@ final class HttpBench {
 
     private static final ObjectMapper M = new ObjectMapper();
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of());
-        a.checkKnown(Set.of("url", "namespace", "mix", "concurrency", "duration", "warmup", "dataset", "k", "api-key"));
-        String url = a.get("url", "http://127.0.0.1:8080").replaceAll("/+$", "");
+    @Command(name = "http", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "REST throughput and latency of a closed-loop load against a running server.",
+                "",
+                "A closed loop of --concurrency clients against a running server (loopback only) for --duration, each "
+                    + "request drawn from --mix; latency per request from send to the last byte; the warm-up is not counted. One JSON "
+                    + "line per operation, then a summary line."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--namespace", paramLabel = "NS", required = true, description = "the namespace, already loaded (tamter load)")
+        String namespace;
+
+        @Option(names = "--url", paramLabel = "URL", description = "the server, a loopback address (default ${DEFAULT-VALUE})")
+        String url = "http://127.0.0.1:8080";
+
+        @Option(names = "--mix", paramLabel = "OP=W,OP=W", description = "operations and their weights: search (a vector query), upsert "
+                + "(one new document), e.g. search=0.7,upsert=0.3 (default ${DEFAULT-VALUE})")
+        String mix = "search=1.0";
+
+        @Option(names = "--concurrency", paramLabel = "N", description = "clients, each one request at a time (default ${DEFAULT-VALUE})")
+        int concurrency = 32;
+
+        @Option(names = "--duration", paramLabel = "T", converter = BenchOptions.SecondsConverter.class, defaultValue = "60s",
+                description = "measured time, e.g. 60s, 500ms, 2m (default ${DEFAULT-VALUE})")
+        double duration;
+
+        @Option(names = "--warmup", paramLabel = "T", converter = BenchOptions.SecondsConverter.class, defaultValue = "5s",
+                description = "load before the measured time, not counted (default ${DEFAULT-VALUE})")
+        double warmup;
+
+        @Option(names = "--dataset", paramLabel = "DIR", description = "search with its query.fvecs (default: random vectors of the "
+                + "namespace's dimension)")
+        String dataset;
+
+        @Option(names = "--k", paramLabel = "N", description = "results per search (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--api-key", paramLabel = "K", description = "Authorization: Bearer K (default: $TAMTER_API_KEY)")
+        String apiKey = System.getenv("TAMTER_API_KEY");
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        String url = o.url.replaceAll("/+$", "");
         URI u = URI.create(url);
         if (u.getHost() == null || !InetAddress.getByName(u.getHost()).isLoopbackAddress())
             throw new IllegalArgumentException("--url " + url + ": bench http only loads loopback addresses");
-        String ns = a.require("namespace");
-        int concurrency = a.getInt("concurrency", 32);
-        double duration = seconds(a.get("duration", "60s"));
-        double warmup = seconds(a.get("warmup", "5s"));
-        int k = a.getInt("k", 10);
-        String key = a.get("api-key", System.getenv("TAMTER_API_KEY"));
-        Map<String, Double> mix = mix(a.get("mix", "search=1.0"));
+        String ns = o.namespace;
+        int concurrency = o.concurrency;
+        double duration = o.duration;
+        double warmup = o.warmup;
+        int k = o.k;
+        String key = o.apiKey;
+        Map<String, Double> mix = mix(o.mix);
 
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         JsonNode info = M.readTree(send(client, url + "/v1/namespaces/" + ns, "GET", null, key).body());
@@ -74,8 +125,8 @@ final class HttpBench {
         int dims = info.path("dimensions").asInt();
         if (dims <= 0) throw new IllegalStateException("namespace " + ns + " has no vectors yet; load it first (tamter load)");
         float[][] queries = null;
-        if (a.get("dataset", null) != null) {
-            Path q = Datasets.locate(a.get("dataset", null), null).resolve("query.fvecs");
+        if (o.dataset != null) {
+            Path q = Datasets.locate(o.dataset, null).resolve("query.fvecs");
             if (Files.exists(q)) queries = VectorFiles.readFvecs(q);
         }
         AnnBench.log("bench http: %s namespace %s (%d dims, %d docs), mix %s, concurrency %d, %.0f s (+%.0f s warm-up)", url, ns, dims,

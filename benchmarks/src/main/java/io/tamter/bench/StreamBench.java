@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tamter bench stream}: freshness under inserts and deletes (BENCHMARKS.md). Each engine
@@ -26,23 +29,70 @@ import java.util.Set;
 final class StreamBench {
     private StreamBench() {}
 
-    static void run(String[] argv) throws Exception {
-        Args a = new Args(argv, Set.of("step-stats"));
-        a.checkKnown(Set.of("runbook", "dataset", "engines", "k", "metric", "queries", "work", "step-stats"));
-        boolean stepStats = a.flag("step-stats");
-        Path file = Path.of(a.require("runbook"));
+    @Command(name = "stream", synopsisHeading = "usage: ", separator = " ", sortOptions = false, descriptionHeading = "%n",
+            optionListHeading = "%noptions:%n", sortSynopsis = false,
+            description = {
+                "Freshness under inserts and deletes: a runbook replayed, every search step scored.",
+                "",
+                "Each engine replays a NeurIPS'23-style runbook (BENCHMARKS.md); every "
+                    + "search step is scored against exact search over the live rows at that moment; after the last step the engine "
+                    + "drains and is searched once more (final_recall), and a static rebuild of the final rows gives the bar."})
+    static final class Options implements Callable<Integer> {
+        @Mixin
+        BenchOptions.Help help;
+
+        @Option(names = "--runbook", paramLabel = "FILE", required = true, description = "the runbook (YAML, e.g. benchmarks/runbooks/)")
+        Path runbook;
+
+        @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", description = "replaces the runbook's dataset (relative to the "
+                + "working directory; the runbook's own is relative to the runbook)")
+        String dataset;
+
+        @Option(names = "--engines", paramLabel = "A,B", split = ",", hideParamSyntax = true, converter = BenchOptions.EngineConverter.class,
+                defaultValue = "spfresh,lucene-hnsw", description = "engines to run, in order (default ${DEFAULT-VALUE})")
+        List<String> engines;
+
+        @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
+        int k = 10;
+
+        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
+                description = "distance (default ${DEFAULT-VALUE})")
+        VectorMetric metric;
+
+        @Option(names = "--queries", paramLabel = "N", description = "use the first N queries (default: up to 1000)")
+        Integer queries;
+
+        @Option(names = "--step-stats", description = "add the index's shape (stats) to each search step's line; reads every posting")
+        boolean stepStats;
+
+        @Mixin
+        BenchOptions.Sets sets;
+
+        @Mixin
+        BenchOptions.Work work;
+
+        @Override
+        public Integer call() throws Exception {
+            run(this);
+            return 0;
+        }
+    }
+
+    static void run(Options o) throws Exception {
+        boolean stepStats = o.stepStats;
+        Path file = o.runbook;
         Runbook rb = Runbook.load(file);
-        int k = a.getInt("k", 10);
-        VectorMetric metric = VectorMetric.fromShortName(a.get("metric", "l2"));
-        List<String> engines = Engines.parse(a.get("engines", "spfresh,lucene-hnsw"));
-        Settings settings = Engines.settings(a.sets());
-        Path work = Files.createDirectories(Path.of(a.get("work", System.getProperty("java.io.tmpdir"))).resolve("tamter-stream-" + ProcessHandle.current().pid()));
+        int k = o.k;
+        VectorMetric metric = o.metric;
+        List<String> engines = o.engines;
+        Settings settings = o.sets.settings();
+        Path work = Files.createDirectories(o.work.dir.resolve("tamter-stream-" + ProcessHandle.current().pid()));
 
         // --dataset replaces the runbook's (a runbook over vectors made by `bench embed` names no fixed path)
-        String spec = a.get("dataset", rb.dataset());
-        Path relativeTo = a.get("dataset", null) != null ? Path.of("").toAbsolutePath() : file.toAbsolutePath().getParent();
+        String spec = o.dataset != null ? o.dataset : rb.dataset();
+        Path relativeTo = o.dataset != null ? Path.of("").toAbsolutePath() : file.toAbsolutePath().getParent();
         Dataset d = Datasets.load(spec, relativeTo, metric);
-        int nq = a.getInt("queries", Math.min(d.queries().length, 1000));
+        int nq = o.queries != null ? o.queries : Math.min(d.queries().length, 1000);
         if (nq < d.queries().length) d = d.withQueries(java.util.Arrays.copyOf(d.queries(), nq));
         if (d.base().length < rb.maxPts()) throw new IllegalArgumentException(spec + " has " + d.base().length + " rows; runbook wants " + rb.maxPts());
         AnnBench.log("runbook %s: dataset %s, %d steps, %d queries", file.getFileName(), d.name(), rb.steps().size(), d.queries().length);

@@ -76,8 +76,8 @@ class BeirFilterBenchTest {
 
     @Test
     void filterBenchReachesRecallAtEverySelectivity() throws Exception {
-        List<JsonNode> lines = HarnessTest.capture(() -> FilterBench.run(new String[] {"--dataset",
-                "synthetic:n=4000,dim=16,clusters=20,seed=11,queries=40", "--selectivity", "0.5,0.1,0.01,0.002", "--k", "10"}));
+        List<JsonNode> lines = HarnessTest.capture(() -> FilterBench.run(HarnessTest.options(new FilterBench.Options(), "--dataset",
+                "synthetic:n=4000,dim=16,clusters=20,seed=11,queries=40", "--selectivity", "0.5,0.1,0.01,0.002", "--k", "10")));
         assertThat(lines).hasSize(5);
         for (int i = 0; i < 4; i++) {
             JsonNode l = lines.get(i);
@@ -120,8 +120,8 @@ class BeirFilterBenchTest {
         Files.write(dir.getParent().resolve("corpus.jsonl"), corpus, StandardCharsets.UTF_8);
         Files.copy(src.resolve("queries.jsonl"), dir.getParent().resolve("queries.jsonl"));
 
-        List<JsonNode> lines = HarnessTest.capture(() -> BeirBench.run(new String[] {"--dataset", dir.getParent().toString(), "--mode", "bm25",
-                "--work", tmp.toString()}));
+        List<JsonNode> lines = HarnessTest.capture(() -> BeirBench.run(HarnessTest.options(new BeirBench.Options(), "--dataset", dir.getParent().toString(), "--mode", "bm25",
+                "--work", tmp.toString())));
         assertThat(lines).hasSize(2);
         JsonNode l = lines.get(0);
         assertThat(l.get("bench").asText()).isEqualTo("beir");

@@ -26,18 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** The benchmark harness: data, ground truth, runbooks, and short real runs of both benches. */
 class HarnessTest {
 
-    @Test
-    void argsHelpAndWrongOptions() {
-        // --help anywhere among a bench's arguments is a request for the usage, before any value is checked
-        assertThatThrownBy(() -> new Args(new String[] {"--k", "x", "--help"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
-        assertThatThrownBy(() -> new Args(new String[] {"-h"}, java.util.Set.of())).isInstanceOf(Args.HelpRequested.class);
-        Args a = new Args(new String[] {"--k", "3", "--sweep", "--set", "a=1", "--set", "b=2"}, java.util.Set.of("sweep"));
-        assertThat(a.getInt("k", 10)).isEqualTo(3);
-        assertThat(a.flag("sweep")).isTrue();
-        assertThat(a.sets()).containsExactly("a=1", "b=2");
-        assertThatThrownBy(() -> new Args(new String[] {"--kk", "3"}, java.util.Set.of()).checkKnown(java.util.Set.of("k")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessage("unknown option --kk");
-        assertThatThrownBy(() -> new Args(new String[] {"--k"}, java.util.Set.of())).hasMessage("--k needs a value");
+    /** {@code args} parsed into a bench's options as {@code tamter bench} parses them; a bad argument throws. */
+    static <T> T options(T options, String... args) {
+        new picocli.CommandLine(options).parseArgs(args);
+        return options;
     }
 
     @Test
@@ -163,8 +155,8 @@ class HarnessTest {
 
     @Test
     void annBenchPrintsOneLinePerEngineAndASummary() throws Exception {
-        List<JsonNode> lines = capture(() -> AnnBench.run(new String[] {"--dataset", "synthetic:n=3000,dim=16,clusters=20,seed=9,queries=50",
-                "--engines", "spfresh,exact,lucene-hnsw,jvector"}));
+        List<JsonNode> lines = capture(() -> AnnBench.run(HarnessTest.options(new AnnBench.Options(), "--dataset", "synthetic:n=3000,dim=16,clusters=20,seed=9,queries=50",
+                "--engines", "spfresh,exact,lucene-hnsw,jvector")));
         assertThat(lines).hasSize(5);
         for (JsonNode l : lines.subList(0, 4)) {
             assertThat(l.get("bench").asText()).isEqualTo("ann");
@@ -195,8 +187,8 @@ class HarnessTest {
                   4: {operation: insert, start: 3000, end: 4000}
                   5: {operation: search}
                 """);
-        List<JsonNode> lines = capture(() -> StreamBench.run(new String[] {"--runbook", rb.toString(), "--engines", "spfresh,lucene-hnsw",
-                "--set", "index.build_threshold=500"}));
+        List<JsonNode> lines = capture(() -> StreamBench.run(HarnessTest.options(new StreamBench.Options(), "--runbook", rb.toString(), "--engines", "spfresh,lucene-hnsw",
+                "--set", "index.build_threshold=500")));
         assertThat(lines).hasSize(6); // two search steps and a summary, per engine
         JsonNode spSummary = lines.get(2);
         assertThat(spSummary.get("summary").asBoolean()).isTrue();
@@ -214,8 +206,8 @@ class HarnessTest {
 
     @Test
     void coldBenchTimesAReloadPerRoundOnEachTarget(@TempDir Path dir) throws Exception {
-        List<JsonNode> lines = capture(() -> ColdBench.run(new String[] {"--dataset", "synthetic:n=1000,dim=8,clusters=10,seed=3,queries=20",
-                "--targets", "local,gcs:5", "--rounds", "2", "--warm", "3", "--shards", "2", "--work", dir.toString()}));
+        List<JsonNode> lines = capture(() -> ColdBench.run(HarnessTest.options(new ColdBench.Options(), "--dataset", "synthetic:n=1000,dim=8,clusters=10,seed=3,queries=20",
+                "--targets", "local,gcs:5", "--rounds", "2", "--warm", "3", "--shards", "2", "--work", dir.toString())));
         assertThat(lines).hasSize(3);
         for (JsonNode l : lines.subList(0, 2)) {
             assertThat(l.get("bench").asText()).isEqualTo("cold");
@@ -231,7 +223,7 @@ class HarnessTest {
         assertThat(lines.get(1).get("cold_p50_ms").asDouble()).isGreaterThan(5);
         assertThat(lines.get(2).get("summary").asBoolean()).isTrue();
         assertThat(lines.get(2).get("targets").has("gcs:5")).isTrue();
-        assertThatThrownBy(() -> ColdBench.run(new String[] {"--targets", "s3"})).hasMessageContaining("--targets");
+        assertThatThrownBy(() -> ColdBench.run(HarnessTest.options(new ColdBench.Options(), "--targets", "s3"))).hasMessageContaining("--targets");
     }
 
     interface Body {
