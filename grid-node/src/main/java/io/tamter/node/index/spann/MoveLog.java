@@ -16,7 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>What it does not cover: a search that reads a posting only after a merge deleted it finds
  * no old copy to count; the merged vectors went to other postings, which the search may have
- * scanned before they arrived (see SpannSearcher).
+ * scanned before they arrived. SpannSearcher catches that case by the vanished posting itself
+ * (it scans every head again).
  *
  * <p><b>The rule.</b> A search takes {@link #epoch()} when it starts. An entry of vid at version
  * {@code e} that the version map calls stale (current {@code c}) still counts when the moves of

@@ -68,10 +68,10 @@ import java.util.List;
  * A vector that LIRE re-places while the search runs is not missed either when the search read
  * its old posting before the move: that entry is stale by the version map when it is scanned,
  * and the search counts it anyway when {@link MoveLog} shows that only moves made it stale since
- * the search started (SPFresh itself leaves this window open). Still open: a merge that moves a
- * posting's vectors into postings this search already scanned, and deletes the posting before
- * the search reads it — the search looks the heads up again but does not scan the visited ones
- * again (NamespaceOpsTest bounds what that costs).
+ * the search started (SPFresh itself leaves this window open). A merge that moves a posting's
+ * vectors into postings this search already scanned, and deletes the posting before the search
+ * reads it, is caught by the vanished posting: the search then scans every head it finds again,
+ * from RocksDB.
  * While the index is flat (below its build threshold) the one flat posting is scanned exactly.
  * Every posting scanned also feeds the rebalancer ({@link SpannCore#observe}).
  */
@@ -230,6 +230,7 @@ public final class SpannSearcher {
             return true;
         }
 
+        /** Forgets which heads were scanned (at the end of a search, or to scan them all again: see searchBuilt). */
         void end() {
             for (int i = 0; i < scannedCount; i++) scanned[scannedList[i] >>> 6] = 0;
             scannedCount = 0;
@@ -340,8 +341,17 @@ public final class SpannSearcher {
             }
             if (m > 0 && !s.settled) vanished |= readAndScan(s, m, qv, sp, top, heads, cache);
             if (s.settled) break;
-            // a vanished posting's entries now sit under heads the first head search did not see: look again
-            if (vanished && vanishedRounds++ < 3) continue;
+            // A vanished posting (split or merged away since the head search) moved its entries to other
+            // postings: new ones the first head search did not see, or ones this search scanned before the
+            // entries arrived. So the heads are looked up again and every one is scanned again, from RocksDB:
+            // the batch that deleted the posting rewrote the others, and the cache may hold their old content
+            // for a moment after it (SpannStorage.commit updates it after the write). TopK counts a vector
+            // seen twice once. Rare (a move racing this very search), so its cost does not matter.
+            if (vanished && vanishedRounds++ < 3) {
+                s.end();
+                cache = null;
+                continue;
+            }
             // postings a delete (nearly) emptied, before LIRE merged them away, do not count against
             // nprobe: as many more heads are probed, up to twice nprobe more in all
             if (s.wasted > extended && found == nprobe && nprobe < heads.size() && extended < 2 * sp.nprobe()) {
