@@ -41,9 +41,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>Run twice (issue 11): on a {@code file://} directory, and on {@code gs://} against
  * {@link GcsTestServer} in this JVM, which the three children reach through
- * {@code STORAGE_EMULATOR_HOST} with their own GCS clients. There the WAL's create-if-absent that
- * fences a killed owner's successor is {@code ifGenerationMatch=0}, evaluated by that one server
- * for three processes at once.
+ * {@code STORAGE_EMULATOR_HOST} with their own GCS clients. There every conditional write (the
+ * WAL's create-if-absent and its successor's claim, the manifest's and {@code meta.json}'s
+ * compare-and-set) is a generation precondition evaluated by that one server for three processes
+ * at once. One kill per store by default; {@code -Dtamter.stores=gs} runs one store.
  */
 class GridFailoverTest {
     static final ObjectMapper JSON = new ObjectMapper();
