@@ -381,6 +381,9 @@ class GcsObjectStoreTest {
             assertThatThrownBy(() -> raw.delete(BlobId.of(BUCKET, "a/1"), Storage.BlobSourceOption.generationMatch(one.getGeneration() + 1)))
                     .isInstanceOfSatisfying(StorageException.class, e -> assertThat(e.getCode()).isEqualTo(412));
             assertThat(raw.delete(BlobId.of(BUCKET, "no/such"))).isFalse();
+            assertThat(server.preconditionFailures()).as("the 412s, recorded").containsExactly(
+                    "INSERT: ifGenerationNotMatch=" + one.getGeneration() + " on a/1", "INSERT: ifMetagenerationMatch=7 on a/1",
+                    "DELETE: ifGenerationMatch=" + (one.getGeneration() + 1) + " on a/1");
         }
         assertThat(server.blob(BUCKET, "a/1")).as("no failed precondition changed anything").isNotNull();
         assertThat(new String(server.blob(BUCKET, "a/1").bytes(), UTF_8)).isEqualTo("a/1");

@@ -127,6 +127,7 @@ public final class GcsTestServer implements AutoCloseable {
     private final List<String> unhandled = new CopyOnWriteArrayList<>();
     private final AtomicLong lastGeneration = new AtomicLong();
     private final AtomicInteger checkedUploads = new AtomicInteger();
+    private final List<String> preconditionFailures = new CopyOnWriteArrayList<>();
 
     public GcsTestServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
@@ -168,6 +169,11 @@ public final class GcsTestServer implements AutoCloseable {
     /** Uploads that came with a CRC32C, which matched their bytes (a mismatch is a 400). */
     public int checkedUploads() {
         return checkedUploads.get();
+    }
+
+    /** The requests answered 412 (a precondition that did not hold), as "OP: condition on name". */
+    public List<String> preconditionFailures() {
+        return List.copyOf(preconditionFailures);
     }
 
     /** Requests this server does not implement ("METHOD path?query"). */
@@ -252,6 +258,7 @@ public final class GcsTestServer implements AutoCloseable {
                     case DELETE -> delete(bucket, decodePath(m.group(2)), query);
                 };
             } catch (HttpError e) {
+                if (e.status == 412) preconditionFailures.add(op + ": " + e.getMessage().substring(e.getMessage().indexOf(": ") + 2));
                 if (fault != null && fault.kind() == FaultKind.LOSE_RESPONSE) return; // closes the connection unanswered
                 sendError(ex, e);
                 return;
@@ -292,32 +299,32 @@ public final class GcsTestServer implements AutoCloseable {
         if (query.containsKey("generation") && Long.parseLong(query.get("generation")) != blob.generation()) {
             throw new HttpError(404, "notFound", "No such object: " + bucketName + "/" + name + "#" + query.get("generation"));
         }
-        checkPreconditions(blob, query);
+        checkPreconditions(name, blob, query);
         return blob;
     }
 
-    private static void checkPreconditions(Blob current, Map<String, String> query) throws HttpError {
+    private static void checkPreconditions(String name, Blob current, Map<String, String> query) throws HttpError {
         String gm = query.get("ifGenerationMatch");
         if (gm != null) {
             long want = Long.parseLong(gm);
-            if (current == null ? want != 0 : current.generation() != want) throw conditionNotMet("ifGenerationMatch=" + gm);
+            if (current == null ? want != 0 : current.generation() != want) throw conditionNotMet(name, "ifGenerationMatch=" + gm);
         }
         String gnm = query.get("ifGenerationNotMatch");
         if (gnm != null && current != null && current.generation() == Long.parseLong(gnm)) {
-            throw conditionNotMet("ifGenerationNotMatch=" + gnm);
+            throw conditionNotMet(name, "ifGenerationNotMatch=" + gnm);
         }
         String mm = query.get("ifMetagenerationMatch");
         if (mm != null && (current == null || current.metageneration() != Long.parseLong(mm))) {
-            throw conditionNotMet("ifMetagenerationMatch=" + mm);
+            throw conditionNotMet(name, "ifMetagenerationMatch=" + mm);
         }
         String mnm = query.get("ifMetagenerationNotMatch");
         if (mnm != null && current != null && current.metageneration() == Long.parseLong(mnm)) {
-            throw conditionNotMet("ifMetagenerationNotMatch=" + mnm);
+            throw conditionNotMet(name, "ifMetagenerationNotMatch=" + mnm);
         }
     }
 
-    private static HttpError conditionNotMet(String what) {
-        return new HttpError(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold: " + what);
+    private static HttpError conditionNotMet(String name, String what) {
+        return new HttpError(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold: " + what + " on " + name);
     }
 
     /** Checks the preconditions against the live object and stores the new one, atomically. */
@@ -339,7 +346,7 @@ public final class GcsTestServer implements AutoCloseable {
         String contentType = resource.get("contentType") instanceof String s ? s : "application/octet-stream";
         NavigableMap<String, Blob> bucket = bucket(bucketName);
         synchronized (bucket) {
-            checkPreconditions(bucket.get(name), query);
+            checkPreconditions(name, bucket.get(name), query);
             Blob blob = new Blob(bucketName, name, nextGeneration(), 1, bytes, contentType, Map.copyOf(metadata), crc, md5, Instant.now());
             bucket.put(name, blob);
             return blob;
@@ -487,7 +494,7 @@ public final class GcsTestServer implements AutoCloseable {
         synchronized (bucket) {
             Blob current = bucket.get(name);
             if (current == null) throw new HttpError(404, "notFound", "No such object: " + bucketName + "/" + name);
-            checkPreconditions(current, query);
+            checkPreconditions(name, current, query);
             bucket.remove(name);
         }
         return new Response(204, new byte[0], null);

@@ -6,7 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.tamter.config.Params;
 import io.tamter.node.namespace.NamespaceManager;
+import io.tamter.node.objectstore.GcsObjectStore;
+import io.tamter.node.objectstore.GcsObjectStoreOptions;
+import io.tamter.node.objectstore.GcsTestServer;
 import io.tamter.node.objectstore.LocalDirectoryObjectStore;
+import io.tamter.node.objectstore.ObjectStore;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,8 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.Test;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 10, in one JVM: three server nodes (each an Ignite server node with the engine and REST)
@@ -24,6 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
  * it owns. Writes and searches sent to any node answer exactly what a one-node reference answers on
  * the same requests; after one node stops (gracefully), every acked row is still there (GET and
  * top-1 vector search) through the survivors, which take its shards over.
+ *
+ * <p>On a {@code file://} directory; with {@code -Dtamter.long=true} also on {@code gs://} against
+ * {@link GcsTestServer}, each node with its own GCS client (issue 11). The default suite runs the
+ * grid on {@code gs://} in {@code GridFailoverTest}, with separate processes and a SIGKILL; this
+ * one would add some 40 s to it.
  */
 class GridTest {
     static final int DIMS = 8;
@@ -33,16 +45,39 @@ class GridTest {
 
     static final String OPTIONS = "{\"num_shards\":6,\"distance_metric\":\"euclidean_squared\",\"embedding_model\":null}";
 
+    /** Opens a node's own client of the grid's one store: each node has its own, as separate processes would. */
+    interface StoreOpener {
+        ObjectStore open() throws IOException;
+    }
+
     static TestServer node(Path dir, String name, Path store, String join) throws Exception {
+        return node(dir, name, () -> new LocalDirectoryObjectStore(store), join);
+    }
+
+    static TestServer node(Path dir, String name, StoreOpener store, String join) throws Exception {
         Map<String, String> o = new HashMap<>();
         o.put(Params.GRID_OWNERSHIP_CHECK_MS.key(), "200");
         if (join != null) o.put(Params.GRID_DISCOVERY_ADDRESSES.key(), join);
-        return TestServer.start(dir.resolve(name), o, new LocalDirectoryObjectStore(store));
+        return TestServer.start(dir.resolve(name), o, store.open());
     }
 
-    @Test
-    void threeNodesAnswerAsOneAndSurviveAGracefulLeave() throws Exception {
-        Path store = dir.resolve("store");
+    /** The object stores to run on: {@code -Dtamter.stores=file,gs} chooses; by default file, and gs too in the long form. */
+    static Stream<String> stores() {
+        return TestServer.stores(Boolean.getBoolean("tamter.long") ? "file,gs" : "file");
+    }
+
+    @ParameterizedTest(name = "object store {0}")
+    @MethodSource("stores")
+    void threeNodesAnswerAsOneAndSurviveAGracefulLeave(String scheme) throws Exception {
+        try (GcsTestServer gcs = scheme.equals("gs") ? new GcsTestServer().createBucket("tamter-grid") : null) {
+            StoreOpener store = gcs == null ? () -> new LocalDirectoryObjectStore(dir.resolve("store"))
+                    : () -> new GcsObjectStore(GcsObjectStoreOptions.of("tamter-grid", "grid").withHost(gcs.endpoint()));
+            threeNodes(store);
+            if (gcs != null) assertThat(gcs.unhandled()).as("routes the GCS test server does not speak").isEmpty();
+        }
+    }
+
+    void threeNodes(StoreOpener store) throws Exception {
         try (TestServer ref = TestServer.start(dir.resolve("ref"));
                 TestServer n1 = node(dir, "n1", store, null)) {
             String join = "127.0.0.1:" + n1.node.ports().discovery();

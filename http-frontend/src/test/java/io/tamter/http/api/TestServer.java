@@ -66,6 +66,14 @@ public final class TestServer implements AutoCloseable {
                 clientPort);
     }
 
+    /**
+     * The object stores a test that runs on several should run on: {@code -Dtamter.stores} (a
+     * comma-separated list of {@code file} and {@code gs}), else {@code byDefault}.
+     */
+    public static java.util.stream.Stream<String> stores(String byDefault) {
+        return java.util.stream.Stream.of(System.getProperty("tamter.stores", byDefault).split(",")).map(String::strip).filter(x -> !x.isEmpty());
+    }
+
     /** Every port {@link #freePort} returned in this JVM. */
     private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.tamter.config.Settings;
 import io.tamter.node.namespace.NamespaceManager;
-import io.tamter.node.objectstore.LocalDirectoryObjectStore;
+import io.tamter.node.objectstore.GcsTestServer;
+import io.tamter.node.objectstore.ObjectStore;
+import io.tamter.node.objectstore.ObjectStores;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,16 +27,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Issue 10's failover acceptance, with real processes: three {@code tamter serve} JVMs on 127.0.0.1
- * share one {@code file://} object store and serve one namespace of 6 shards. Writers spread
- * upserts over the nodes while one node is killed with SIGKILL; afterwards every write that got a
- * 200 is there through the survivors: GET, and a vector search's top 1. The killed node then
- * restarts on its data directory and rejoins (shards spread again) before the next round. One kill
- * here, 10 with {@code -Dtamter.long=true}.
+ * share one object store and serve one namespace of 6 shards. Writers spread upserts over the
+ * nodes while one node is killed with SIGKILL; afterwards every write that got a 200 is there
+ * through the survivors: GET, and a vector search's top 1. The killed node then restarts on its
+ * data directory and rejoins (shards spread again) before the next round. One kill here, 10 with
+ * {@code -Dtamter.long=true}.
+ *
+ * <p>Run twice (issue 11): on a {@code file://} directory, and on {@code gs://} against
+ * {@link GcsTestServer} in this JVM, which the three children reach through
+ * {@code STORAGE_EMULATOR_HOST} with their own GCS clients. There every conditional write (the
+ * WAL's create-if-absent and its successor's claim, the manifest's and {@code meta.json}'s
+ * compare-and-set) is a generation precondition evaluated by that one server for three processes
+ * at once. One kill per store by default; {@code -Dtamter.stores=gs} runs one store.
  */
 class GridFailoverTest {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -45,15 +55,45 @@ class GridFailoverTest {
     @TempDir
     Path dir;
 
-    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    static final String BUCKET = "tamter-grid";
 
-    @Test
-    void noAckedWriteLostWhenANodeIsKilled() throws Exception {
+    final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The {@code --object-store} URI every node gets, and the environment its process starts with. */
+    String storeUri;
+    Map<String, String> env = Map.of();
+
+    /** Both stores; {@code -Dtamter.stores=gs} (or {@code file}) runs one. */
+    static java.util.stream.Stream<String> stores() {
+        return io.tamter.http.api.TestServer.stores("file,gs");
+    }
+
+    @ParameterizedTest(name = "object store {0}")
+    @MethodSource("stores")
+    void noAckedWriteLostWhenANodeIsKilled(String scheme) throws Exception {
+        try (GcsTestServer gcs = scheme.equals("gs") ? new GcsTestServer().createBucket(BUCKET) : null) {
+            if (gcs == null) {
+                storeUri = dir.resolve("store").toUri().toString();
+            } else {
+                storeUri = "gs://" + BUCKET + "/grid";
+                env = Map.of("STORAGE_EMULATOR_HOST", gcs.endpoint().substring("http://".length()));
+            }
+            killUnderWrites();
+            if (gcs != null) {
+                System.out.printf("GridFailoverTest: GCS test server: %d inserts, %d media reads, %d lists; preconditions that failed (412): %s%n",
+                        gcs.requests(GcsTestServer.Op.INSERT), gcs.requests(GcsTestServer.Op.GET_MEDIA), gcs.requests(GcsTestServer.Op.LIST),
+                        gcs.preconditionFailures());
+                assertThat(gcs.unhandled()).as("routes the GCS test server does not speak").isEmpty();
+                assertThat(gcs.blob(BUCKET, "grid/fo/meta.json")).as("the namespace lives in the bucket").isNotNull();
+            }
+        }
+    }
+
+    void killUnderWrites() throws Exception {
+        long began = System.nanoTime();
         int kills = Boolean.getBoolean("tamter.long") ? 10 : 1;
         long seed = Long.getLong("tamter.seed", System.nanoTime());
         Random rnd = new Random(seed);
-        Path store = dir.resolve("store");
-        try (LocalDirectoryObjectStore s = new LocalDirectoryObjectStore(store);
+        try (ObjectStore s = ObjectStores.open(URI.create(storeUri), env);
                 NamespaceManager m = new NamespaceManager(dir.resolve("setup"), s, Settings.defaults(), null)) {
             m.create("fo", JSON.readTree("{\"num_shards\":6,\"distance_metric\":\"euclidean_squared\",\"embedding_model\":null}"));
         }
@@ -68,9 +108,10 @@ class GridFailoverTest {
         int[] starts = new int[NODES];
         Map<Integer, float[]> acked = new ConcurrentHashMap<>();
         try {
-            for (int i = 0; i < NODES; i++) procs[i] = start(i, store, httpPorts, gridPorts, join.toString(), starts);
+            for (int i = 0; i < NODES; i++) procs[i] = start(i, httpPorts, gridPorts, join.toString(), starts);
             for (int i = 0; i < NODES; i++) ServeCrashTest.waitListening(procs[i], log(i, starts[i]));
             awaitReady(httpPorts);
+            System.out.printf("GridFailoverTest: %s: three nodes ready %d ms after the test began%n", storeUri, (System.nanoTime() - began) / 1_000_000);
             AtomicInteger nextId = new AtomicInteger();
             for (int round = 0; round < kills; round++) {
                 AtomicBoolean stop = new AtomicBoolean();
@@ -113,13 +154,17 @@ class GridFailoverTest {
                         + "30 more writes acked within %d ms%n", round, victim, before, searchMs, writesMs);
                 verify(httpPorts[survivor], acked, seed);
                 verify(httpPorts[(victim + 2) % NODES], acked, seed);
+                long restartAt = System.nanoTime();
                 // the killed node restarts on its data directory and rejoins; shards spread again
-                procs[victim] = start(victim, store, httpPorts, gridPorts, join.toString(), starts);
+                procs[victim] = start(victim, httpPorts, gridPorts, join.toString(), starts);
                 ServeCrashTest.waitListening(procs[victim], log(victim, starts[victim]));
                 awaitReady(httpPorts);
                 verify(httpPorts[victim], acked, seed);
+                System.out.printf("GridFailoverTest: round %d: survivors verified %d ms after the kill; node %d restarted, ready and verified in %d ms%n",
+                        round, (restartAt - killedAt) / 1_000_000, victim, (System.nanoTime() - restartAt) / 1_000_000);
             }
-            System.out.printf("GridFailoverTest: %d kill(s), %d acknowledged rows, all present (seed %d)%n", kills, acked.size(), seed);
+            System.out.printf("GridFailoverTest: %s: %d kill(s), %d acknowledged rows, all present (seed %d), %d ms%n", storeUri, kills, acked.size(),
+                    seed, (System.nanoTime() - began) / 1_000_000);
         } finally {
             for (Process p : procs) {
                 if (p == null || !p.isAlive()) continue;
@@ -133,13 +178,13 @@ class GridFailoverTest {
         return dir.resolve("node" + node + "-" + start + ".log");
     }
 
-    Process start(int i, Path store, int[] httpPorts, int[] gridPorts, String join, int[] starts) throws IOException {
+    Process start(int i, int[] httpPorts, int[] gridPorts, String join, int[] starts) throws IOException {
         starts[i]++;
-        List<String> extra = List.of("--object-store", store.toUri().toString(), "--grid-port", Integer.toString(gridPorts[i]), "--join", join,
+        List<String> extra = List.of("--object-store", storeUri, "--grid-port", Integer.toString(gridPorts[i]), "--join", join,
                 "--set", "grid.communication_port=" + ServeCrashTest.freePort(), "--set", "grid.client_port=" + ServeCrashTest.freePort(),
                 "--set", "index.build_threshold=1000000", // exact search: top 1 of a stored vector is that row, whatever the index
                 "--set", "checkpoint.interval_ms=1500", "--set", "grid.ownership_check_ms=300");
-        return ServeCrashTest.start(dir.resolve("data" + i), httpPorts[i], extra, log(i, starts[i]));
+        return ServeCrashTest.start(dir.resolve("data" + i), httpPorts[i], extra, log(i, starts[i]), env);
     }
 
     /** Waits until every node answers /ready (its owned shards open). */

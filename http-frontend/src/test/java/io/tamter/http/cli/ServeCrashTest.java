@@ -211,6 +211,11 @@ class ServeCrashTest {
     }
 
     static Process start(Path data, int port, List<String> extra, Path out) throws IOException {
+        return start(data, port, extra, out, Map.of());
+    }
+
+    /** {@link #start(Path, int, List, Path)} with {@code env} added to the child's environment. */
+    static Process start(Path data, int port, List<String> extra, Path out, Map<String, String> env) throws IOException {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String root = System.getProperty("tamter.root", "..");
         List<String> cmd = new ArrayList<>(List.of(java));
@@ -219,7 +224,9 @@ class ServeCrashTest {
         cmd.addAll(List.of("-Xmx1g", "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "-cp", System.getProperty("java.class.path"),
                 TamterMain.class.getName(), "serve", "--data", data.toString(), "--port", Integer.toString(port)));
         cmd.addAll(extra);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     static void waitListening(Process p, Path out) throws Exception {
