@@ -282,38 +282,39 @@ final class GridCoordinator {
             case CONDITIONAL_UPSERT, CONDITIONAL_UPDATE, CONDITIONAL_DELETE -> true;
             default -> false;
         };
+        // each body may have only the fields of its schema in /openapi.json (BodySchemas)
         switch (r.op()) {
             case UPSERT -> {
-                EngineOps.checkFields(b, Set.of("upsert_rows"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), null);
             }
             case CONDITIONAL_UPSERT -> {
-                EngineOps.checkFields(b, Set.of("upsert_rows", "condition"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), EngineOps.field(b, "condition", true));
             }
             case UPDATE -> {
-                EngineOps.checkFields(b, Set.of("patch_rows"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), null);
             }
             case CONDITIONAL_UPDATE -> {
-                EngineOps.checkFields(b, Set.of("patch_rows", "condition"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), EngineOps.field(b, "condition", true));
             }
             case BATCH_DELETE -> {
-                EngineOps.checkFields(b, Set.of("deletes"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planDelete(EngineOps.field(b, "deletes", true), null);
             }
             case CONDITIONAL_DELETE -> {
-                EngineOps.checkFields(b, Set.of("deletes", "condition"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planDelete(EngineOps.field(b, "deletes", true), EngineOps.field(b, "condition", true));
             }
             case UPSERT_COLUMNS -> {
-                EngineOps.checkFields(b, Set.of("upsert_columns"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planUpsertColumns(EngineOps.field(b, "upsert_columns", true));
                 sub = Op.UPSERT;
             }
             case UPDATE_COLUMNS -> {
-                EngineOps.checkFields(b, Set.of("patch_columns"));
+                EngineOps.checkFields(b, BodySchemas.requestFields(r.op()));
                 plan = ns.planPatchColumns(EngineOps.field(b, "patch_columns", true));
                 sub = Op.UPDATE;
                 columns = "patch_columns";

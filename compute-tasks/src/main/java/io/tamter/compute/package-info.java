@@ -10,7 +10,9 @@
  * ({@code io.tamter.client.TamterClient}), which so share one format with the REST API. That text
  * format, the task name and the operation names ({@link io.tamter.client.wire.Op}) live in the
  * tamter-client module ({@link io.tamter.client.wire.Envelope}), which apps depend on without the
- * engine; the two records here encode through it.
+ * engine; the two records here encode through it. {@link io.tamter.compute.BodySchemas} holds the
+ * JSON Schemas of every body, which {@code /openapi.json} serves and whose field lists the request
+ * checks here use.
  *
  * <p>Not yet: a write split into per-shard jobs on different owners (all shards of a namespace
  * are opened together on one node until the grid issue places them separately).
