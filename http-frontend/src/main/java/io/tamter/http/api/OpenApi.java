@@ -19,7 +19,7 @@ public final class OpenApi {
     /** The spec as served. */
     static final String SPEC_JSON = spec().toString();
 
-    public static ObjectNode spec() {
+    static ObjectNode spec() {
         ObjectNode root = HttpServer.JSON.createObjectNode();
         root.put("openapi", "3.1.0");
         ObjectNode info = root.putObject("info");
