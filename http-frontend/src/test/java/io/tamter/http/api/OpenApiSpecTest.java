@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The served {@code /openapi.json} against the server: a tour that answers every route once with
- * 200 and once with an error, each answer validated by {@link TestServer#call} against the spec
- * fetched from the server ({@link SpecValidator}); the spec's own request and response examples
+ * 200 and once with an error, each answer (and each request answered 200) validated by
+ * {@link TestServer#call} against the spec fetched from the server ({@link SpecValidator}); the spec's own request and response examples
  * and the product's examples ({@code ../shared/design/examples}) against its schemas.
  */
 class OpenApiSpecTest {
@@ -217,6 +217,9 @@ class OpenApiSpecTest {
         assertThatThrownBy(() -> s.spec.check("POST", "/v1/namespaces/x/upsert", 400, "application/json", "{\"status\":\"error\"}"))
                 .isInstanceOf(AssertionError.class);
         // a request body with a misspelt field: the spec refuses it as the server does
+        assertThatThrownBy(() -> s.spec.checkAcceptedRequest("POST", "/v1/namespaces/x/upsert", "{\"upsert_row\":[]}"))
+                .isInstanceOf(AssertionError.class).hasMessageContaining("upsert_row");
+        s.spec.checkAcceptedRequest("POST", "/v1/namespaces/x/upsert", "{\"upsert_rows\":[{\"id\":1,\"vector\":[1,2]}]}");
         assertThat(s.spec.validate(s.spec.component("UpsertRequest"), TestServer.JSON.createObjectNode().putArray("upsert_row"))).isNotEmpty();
         assertThat(s.spec.validate(s.spec.component("SearchRequest"), TestServer.JSON.createObjectNode().put("top_k", 0))).isNotEmpty();
     }

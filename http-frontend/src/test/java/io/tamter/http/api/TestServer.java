@@ -101,13 +101,15 @@ public final class TestServer implements AutoCloseable {
 
     /**
      * Sends a request and checks the answer against the served {@code /openapi.json} (its status is documented
-     * for the route and its body validates against that response's schema); an answer that does not is an
-     * AssertionError, whatever the test expected.
+     * for the route and its body validates against that response's schema; a request answered 200 validates
+     * against the route's request schema); an exchange that does not is an AssertionError, whatever the test
+     * expected.
      */
     public HttpResponse<String> call(String method, String path, String body, String... headers) {
         HttpResponse<String> r = send(method, path, body, headers);
         String key = spec.check(method, path, r.statusCode(), r.headers().firstValue("Content-Type").orElse(null), r.body());
         if (key != null) validated.add(key);
+        if (r.statusCode() == 200) spec.checkAcceptedRequest(method, path, body);
         return r;
     }
 
