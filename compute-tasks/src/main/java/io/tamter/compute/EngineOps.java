@@ -146,18 +146,14 @@ public final class EngineOps {
     private OpResponse run(OpRequest r) throws IOException {
         JsonNode b = r.body();
         return switch (r.op()) {
-            case UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), null), Set.of("upsert_rows"), false);
-            case CONDITIONAL_UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), field(b, "condition", true)),
-                    Set.of("upsert_rows", "condition"), true);
-            case UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), null), Set.of("patch_rows"), false);
-            case CONDITIONAL_UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), field(b, "condition", true)),
-                    Set.of("patch_rows", "condition"), true);
-            case BATCH_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), null), Set.of("deletes"), false);
-            case CONDITIONAL_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), field(b, "condition", true)),
-                    Set.of("deletes", "condition"), true);
-            case FILTER_DELETE -> write(r, ns -> ns.deleteByFilter(field(b, "filter", true)), Set.of("filter"), false);
-            case UPDATE_BY_FILTER -> write(r, ns -> ns.updateByFilter(field(b, "filter", true), field(b, "patch", true)),
-                    Set.of("filter", "patch"), false);
+            case UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), null), false);
+            case CONDITIONAL_UPSERT -> write(r, ns -> ns.upsert(field(b, "upsert_rows", true), field(b, "condition", true)), true);
+            case UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), null), false);
+            case CONDITIONAL_UPDATE -> write(r, ns -> ns.patch(field(b, "patch_rows", true), field(b, "condition", true)), true);
+            case BATCH_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), null), false);
+            case CONDITIONAL_DELETE -> write(r, ns -> ns.delete(field(b, "deletes", true), field(b, "condition", true)), true);
+            case FILTER_DELETE -> write(r, ns -> ns.deleteByFilter(field(b, "filter", true)), false);
+            case UPDATE_BY_FILTER -> write(r, ns -> ns.updateByFilter(field(b, "filter", true), field(b, "patch", true)), false);
             case SET_SCHEMA -> {
                 ObjectNode out = JsonNodeFactory.instance.objectNode();
                 withNamespaceForWrite(r, ns -> {
@@ -186,10 +182,10 @@ public final class EngineOps {
             case GET_CLUSTER -> throw new IllegalStateException("the cluster view is answered by the grid (GridCoordinator)");
             case DELETE_NAMESPACE -> deleteNamespace(r);
             case GET_DOCUMENT -> getDocument(r);
-            case UPSERT_COLUMNS -> write(r, ns -> ns.upsertColumns(field(b, "upsert_columns", true)), Set.of("upsert_columns"), false);
-            case UPDATE_COLUMNS -> write(r, ns -> ns.patchColumns(field(b, "patch_columns", true)), Set.of("patch_columns"), false);
+            case UPSERT_COLUMNS -> write(r, ns -> ns.upsertColumns(field(b, "upsert_columns", true)), false);
+            case UPDATE_COLUMNS -> write(r, ns -> ns.patchColumns(field(b, "patch_columns", true)), false);
             case CONFIGURE_METRIC -> {
-                checkFields(b, Set.of("distance_metric"));
+                checkFields(b, BodySchemas.requestFields(r.op()));
                 Namespace.Info i = withNamespaceForWrite(r, ns -> ns.configureMetric(b));
                 LOG.info("trace {} op {}: {} metric set to {}", r.traceId(), r.operationId(), r.namespace(), i.metric());
                 OpResponse res = info(i);
@@ -247,8 +243,8 @@ public final class EngineOps {
         T apply(Namespace ns) throws IOException;
     }
 
-    private OpResponse write(OpRequest r, NsCall<WriteResult> call, Set<String> allowed, boolean conditional) throws IOException {
-        checkFields(r.body(), allowed);
+    private OpResponse write(OpRequest r, NsCall<WriteResult> call, boolean conditional) throws IOException {
+        checkFields(r.body(), BodySchemas.requestFields(r.op())); // the fields its schema in /openapi.json lists
         WriteResult w = withNamespaceForWrite(r, call);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         out.put("inserted", w.inserted());
@@ -363,7 +359,7 @@ public final class EngineOps {
      */
     static OpResponse multiSearch(OpRequest r, java.util.function.Function<OpRequest, OpResponse> search) {
         JsonNode b = r.body();
-        checkFields(b, Set.of("queries"));
+        checkFields(b, BodySchemas.requestFields(io.tamter.client.wire.Op.MULTI_SEARCH));
         JsonNode qs = field(b, "queries", true);
         if (!qs.isArray() || qs.isEmpty() || qs.size() > MAX_QUERIES)
             throw new InvalidRequestException("invalid_request", "queries", "queries: must be a list of 1.." + MAX_QUERIES

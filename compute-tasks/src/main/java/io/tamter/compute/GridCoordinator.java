@@ -282,38 +282,19 @@ final class GridCoordinator {
             case CONDITIONAL_UPSERT, CONDITIONAL_UPDATE, CONDITIONAL_DELETE -> true;
             default -> false;
         };
+        EngineOps.checkFields(b, BodySchemas.requestFields(r.op())); // only the fields of its schema in /openapi.json
         switch (r.op()) {
-            case UPSERT -> {
-                EngineOps.checkFields(b, Set.of("upsert_rows"));
-                plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), null);
-            }
-            case CONDITIONAL_UPSERT -> {
-                EngineOps.checkFields(b, Set.of("upsert_rows", "condition"));
-                plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), EngineOps.field(b, "condition", true));
-            }
-            case UPDATE -> {
-                EngineOps.checkFields(b, Set.of("patch_rows"));
-                plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), null);
-            }
-            case CONDITIONAL_UPDATE -> {
-                EngineOps.checkFields(b, Set.of("patch_rows", "condition"));
-                plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), EngineOps.field(b, "condition", true));
-            }
-            case BATCH_DELETE -> {
-                EngineOps.checkFields(b, Set.of("deletes"));
-                plan = ns.planDelete(EngineOps.field(b, "deletes", true), null);
-            }
-            case CONDITIONAL_DELETE -> {
-                EngineOps.checkFields(b, Set.of("deletes", "condition"));
-                plan = ns.planDelete(EngineOps.field(b, "deletes", true), EngineOps.field(b, "condition", true));
-            }
+            case UPSERT -> plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), null);
+            case CONDITIONAL_UPSERT -> plan = ns.planUpsert(EngineOps.field(b, "upsert_rows", true), EngineOps.field(b, "condition", true));
+            case UPDATE -> plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), null);
+            case CONDITIONAL_UPDATE -> plan = ns.planPatch(EngineOps.field(b, "patch_rows", true), EngineOps.field(b, "condition", true));
+            case BATCH_DELETE -> plan = ns.planDelete(EngineOps.field(b, "deletes", true), null);
+            case CONDITIONAL_DELETE -> plan = ns.planDelete(EngineOps.field(b, "deletes", true), EngineOps.field(b, "condition", true));
             case UPSERT_COLUMNS -> {
-                EngineOps.checkFields(b, Set.of("upsert_columns"));
                 plan = ns.planUpsertColumns(EngineOps.field(b, "upsert_columns", true));
                 sub = Op.UPSERT;
             }
             case UPDATE_COLUMNS -> {
-                EngineOps.checkFields(b, Set.of("patch_columns"));
                 plan = ns.planPatchColumns(EngineOps.field(b, "patch_columns", true));
                 sub = Op.UPDATE;
                 columns = "patch_columns";

@@ -12,6 +12,8 @@
  * ({@code io.tamter.client.TamterClient}), which so share one format with the REST API. That text
  * format, the task name and the operation names ({@link io.tamter.client.wire.Op}) live in the
  * tamter-client module ({@link io.tamter.client.wire.Envelope}), which apps depend on without the
- * engine; the two records here encode through it.
+ * engine; the two records here encode through it. {@link io.tamter.compute.BodySchemas} holds the
+ * JSON Schemas of every body, which {@code /openapi.json} serves and whose field lists the request
+ * checks here use.
  */
 package io.tamter.compute;

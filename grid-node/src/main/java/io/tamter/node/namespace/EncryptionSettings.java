@@ -33,7 +33,8 @@ public record EncryptionSettings(Mode mode, String keyName) {
     }
 
     public static final EncryptionSettings DEFAULT = new EncryptionSettings(Mode.DEFAULT, null);
-    private static final Set<String> KEYS = Set.of("mode", "key_name");
+    /** The fields of the body (the OpenAPI schema of that body is checked against them). */
+    public static final Set<String> KEYS = Set.of("mode", "key_name");
 
     public EncryptionSettings {
         if (mode == null) throw new IllegalArgumentException("mode must not be null");

@@ -39,7 +39,8 @@ public record NamespaceSettings(String name, VectorMetric metric, int dimensions
     public static final int MAX_SHARDS = 1024;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,128}");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> OPTIONS = Set.of("distance_metric", "num_shards", "embedding_model", "schema", "encryption");
+    /** The fields of {@code PUT /v1/namespaces/{ns}} (the OpenAPI schema of that body is checked against them). */
+    public static final Set<String> OPTIONS = Set.of("distance_metric", "num_shards", "embedding_model", "schema", "encryption");
 
     /** @throws InvalidRequestException unless the name matches {@code [A-Za-z0-9_.-]{1,128}} and is not {@code .} or {@code ..} */
     public static void checkName(String name) {

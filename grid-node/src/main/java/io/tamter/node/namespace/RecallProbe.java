@@ -33,7 +33,8 @@ import org.apache.lucene.search.Query;
 public final class RecallProbe {
     public static final int DEFAULT_NUM = 25;
     public static final int MAX_NUM = 1000;
-    private static final Set<String> KEYS = Set.of("num", "top_k", "filter");
+    /** The fields of the body (the OpenAPI schema of that body is checked against them). */
+    public static final Set<String> KEYS = Set.of("num", "top_k", "filter");
 
     /** The answer: {@code {"avg_recall":…, "avg_ann_count":…, "avg_exhaustive_count":…, "sampled":…}}. */
     public record Result(double avgRecall, double avgAnnCount, double avgExhaustiveCount, int sampled) {}

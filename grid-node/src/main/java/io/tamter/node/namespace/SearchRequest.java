@@ -28,7 +28,8 @@ public record SearchRequest(float[] vector, String text, Mode mode, JsonNode fil
     public static final int DEFAULT_RRF_K = 60;
     /** The largest {@code rrf_k} taken. */
     public static final int MAX_RRF_K = 1_000_000;
-    private static final Set<String> KEYS = Set.of("vector", "text", "mode", "filter", "top_k", "include_metadata", "include_vectors",
+    /** The fields of a search body (the OpenAPI schema of that body is checked against them). */
+    public static final Set<String> KEYS = Set.of("vector", "text", "mode", "filter", "top_k", "include_metadata", "include_vectors",
             "include_text", "distance_threshold", "rank_by", "cursor", "aggregate_by", "group_by", "consistency", "rrf_k", "weights");
 
     /** A search as before v1.1: no ranking by attribute, no aggregations, strong consistency, default fusion. */

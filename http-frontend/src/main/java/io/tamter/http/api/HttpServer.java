@@ -108,6 +108,7 @@ public final class HttpServer implements AutoCloseable {
         new JvmThreadMetrics().bindTo(metrics);
         new ProcessorMetrics().bindTo(metrics);
         if (gauges != null) gauges.accept(metrics);
+        String openApi = OpenApi.SPEC_JSON; // built once per JVM, here so that a broken spec stops the start, not a request
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -147,7 +148,7 @@ public final class HttpServer implements AutoCloseable {
                 authorize(ctx, Op.Access.ADMIN, null);
                 ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
             });
-            cfg.routes.get("/openapi.json", ctx -> json(ctx, 200, OpenApi.spec()));
+            cfg.routes.get("/openapi.json", ctx -> ctx.status(200).contentType("application/json").result(openApi));
             cfg.routes.exception(ApiException.class, (e, ctx) -> {
                 if (e.retryAfter > 0) ctx.header("Retry-After", Long.toString(e.retryAfter));
                 json(ctx, e.status, error(e.code, e.getMessage(), e.path));

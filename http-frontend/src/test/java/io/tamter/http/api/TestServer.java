@@ -31,6 +31,10 @@ public final class TestServer implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     public final String base;
     final int clientPort;
+    /** The spec this server serves at {@code /openapi.json}; {@link #call} validates every answer against it. */
+    final SpecValidator spec;
+    /** What {@link #call} validated: {@code "METHOD template status"} (status as the spec's key: 200, 4XX, 5XX). */
+    final java.util.Set<String> validated = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private TestServer(TamterServer server, int clientPort) {
         this.server = server;
@@ -38,6 +42,9 @@ public final class TestServer implements AutoCloseable {
         this.http = server.http();
         this.base = "http://127.0.0.1:" + http.port();
         this.clientPort = clientPort;
+        HttpResponse<String> openapi = send("GET", "/openapi.json", null);
+        if (openapi.statusCode() != 200) throw new IllegalStateException("GET /openapi.json: " + openapi.statusCode() + " " + openapi.body());
+        this.spec = SpecValidator.of(openapi.body());
     }
 
     public static TestServer start(Path dir) throws IOException {
@@ -100,7 +107,21 @@ public final class TestServer implements AutoCloseable {
         throw new IOException("no free port found in 15000-32000");
     }
 
+    /**
+     * Sends a request and checks the answer against the served {@code /openapi.json} (its status is documented
+     * for the route and its body validates against that response's schema; a request answered 200 validates
+     * against the route's request schema); an exchange that does not is an AssertionError, whatever the test
+     * expected.
+     */
     public HttpResponse<String> call(String method, String path, String body, String... headers) {
+        HttpResponse<String> r = send(method, path, body, headers);
+        String key = spec.check(method, path, r.statusCode(), r.headers().firstValue("Content-Type").orElse(null), r.body());
+        if (key != null) validated.add(key);
+        if (r.statusCode() == 200) spec.checkAcceptedRequest(method, path, body);
+        return r;
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String... headers) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(120));
         for (int i = 0; i + 1 < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
