@@ -37,7 +37,7 @@ final class AnnBench {
                 "All engines run in one process and one run (BENCHMARKS.md). One JSON line per engine and parameter point, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", required = true, description = "a directory of base/query.fvecs, "
                 + "a name under ../shared/data, or synthetic:n=..,dim=..,clusters=..,seed=..[,queries=..]")
@@ -50,9 +50,8 @@ final class AnnBench {
                 defaultValue = "spfresh,exact,lucene-hnsw,jvector", description = "engines to run, in order (default ${DEFAULT-VALUE})")
         List<String> engines;
 
-        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
-                description = "distance (default ${DEFAULT-VALUE})")
-        VectorMetric metric;
+        @Mixin
+        BenchOptions.Metric metric;
 
         @Option(names = "--sweep", description = "search each engine at every point of its parameter sweep, not only its default")
         boolean sweep;
@@ -79,7 +78,7 @@ final class AnnBench {
     static void run(Options o) throws Exception {
         int k = o.k;
         int threads = o.threads;
-        VectorMetric metric = o.metric;
+        VectorMetric metric = o.metric.metric;
         List<String> engines = o.engines;
         Settings settings = o.sets.settings();
         Path work = Files.createDirectories(o.work.dir.resolve("tamter-bench-" + ProcessHandle.current().pid()));

@@ -93,7 +93,7 @@ final class BeirBench {
                     + "One JSON line per mode, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--dataset", paramLabel = "DIR", required = true, description = "a BEIR directory (corpus.jsonl, queries.jsonl, "
                 + "qrels/), e.g. ../shared/data/scifact, or its name under ../shared/data")

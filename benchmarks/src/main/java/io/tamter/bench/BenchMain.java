@@ -1,11 +1,9 @@
 package io.tamter.bench;
 
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
+import io.tamter.http.cli.TamterMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -17,14 +15,14 @@ import picocli.CommandLine.Spec;
  * options: {@code --help} (or {@code -h}) prints a kind's usage on stdout and exits 0; an unknown
  * option, a missing or bad value, or a bench's own check of a value (an
  * {@link IllegalArgumentException}) is one line on stderr naming it, exit code 2; any other failure
- * a stack trace, exit code 1. The error handling follows http-frontend's {@code TamterMain} (whose
- * handlers this module cannot reach: they are that package's own).
+ * a stack trace, exit code 1: the error handling of the {@code tamter} commands
+ * ({@link TamterMain#withErrorHandling}).
  */
 public final class BenchMain {
     private BenchMain() {}
 
     /** Exit code of a usage error. */
-    static final int USAGE_ERROR = 2;
+    static final int USAGE_ERROR = TamterMain.USAGE_ERROR;
 
     public static void main(String[] args) {
         int code;
@@ -51,54 +49,10 @@ public final class BenchMain {
         return code;
     }
 
-    /** The command tree with the harness's error handling. */
+    /** The command tree with the error handling of the {@code tamter} commands ({@link TamterMain#withErrorHandling}). */
     static CommandLine commandLine(Bench top, PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(top);
-        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
-        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-        cl.setParameterExceptionHandler((ex, args) -> {
-            CommandLine c = ex.getCommandLine();
-            if (c.getCommandSpec().parent() != null && List.of(args).stream().anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
-                // --help anywhere among a kind's arguments asks for its usage, whatever else is wrong there
-                c.usage(c.getOut());
-                return 0;
-            }
-            PrintWriter w = c.getErr();
-            if (c.getCommandSpec().parent() == null && ex instanceof CommandLine.UnmatchedArgumentException u
-                    && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
-                w.println("tamter bench: unknown kind " + u.getUnmatched().get(0));
-                c.usage(w);
-            } else {
-                w.println(c.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (try --help)");
-            }
-            w.flush();
-            return USAGE_ERROR;
-        });
-        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
-            if (ex instanceof IllegalArgumentException) { // a bench's own check of a value
-                c.getErr().println(c.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
-                c.getErr().flush();
-                return USAGE_ERROR;
-            }
-            top.failure = ex;
-            return 1;
-        });
-        return cl;
-    }
-
-    /** picocli's message for a bad argument, cut to its first line; an unknown option named first. */
-    private static String oneLine(CommandLine.ParameterException ex) {
-        // picocli checks required options before it reports an unknown one: "--dataset is missing"
-        // would hide that --datset was misspelt
-        List<String> unmatched = ex instanceof CommandLine.UnmatchedArgumentException u ? u.getUnmatched()
-                : ex.getCommandLine().getUnmatchedArguments();
-        if (!unmatched.isEmpty()) {
-            String a = unmatched.get(0);
-            return (a.startsWith("-") ? "unknown option " : "unexpected argument ") + a;
-        }
-        String m = ex.getMessage();
-        int nl = m.indexOf('\n');
-        return nl < 0 ? m : m.substring(0, nl);
+        // --help anywhere among a kind's arguments asks for its usage, whatever else is wrong there (as before picocli)
+        return TamterMain.withErrorHandling(new CommandLine(top), out, err, "tamter bench: unknown kind ", true, e -> top.failure = e);
     }
 
     @Command(name = "tamter bench", synopsisHeading = "", customSynopsis = "usage: ./tamter bench <kind> [options]%n",
@@ -111,7 +65,7 @@ public final class BenchMain {
         Exception failure;
 
         @Mixin
-        BenchOptions.Help help;
+        TamterMain.HelpOption help;
 
         @Spec
         CommandSpec spec;

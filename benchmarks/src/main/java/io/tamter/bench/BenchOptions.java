@@ -16,10 +16,11 @@ import picocli.CommandLine.TypeConversionException;
 final class BenchOptions {
     private BenchOptions() {}
 
-    /** {@code -h}/{@code --help} of every bench. */
-    static final class Help {
-        @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
-        boolean help;
+    /** {@code --metric}: the distance the vectors are searched by. */
+    static final class Metric {
+        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = MetricConverter.class, defaultValue = "l2",
+                description = "distance (default ${DEFAULT-VALUE})")
+        VectorMetric metric;
     }
 
     /** {@code --set key=value}, repeated: settings (config Params) over the environment's. */

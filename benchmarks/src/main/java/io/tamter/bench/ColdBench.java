@@ -59,7 +59,7 @@ final class ColdBench {
                     + "per target, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", defaultValue = "synthetic:n=100000,dim=128,clusters=200,seed=7,queries=1000",
                 description = "a directory of base/query.fvecs, a name under ../shared/data, or synthetic:... (default ${DEFAULT-VALUE})")
@@ -82,9 +82,8 @@ final class ColdBench {
         @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
         int k = 10;
 
-        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
-                description = "distance (default ${DEFAULT-VALUE})")
-        VectorMetric metric;
+        @Mixin
+        BenchOptions.Metric metric;
 
         @Option(names = "--batch", paramLabel = "N", description = "rows per write while loading (default ${DEFAULT-VALUE})")
         int batch = 256;
@@ -109,7 +108,7 @@ final class ColdBench {
         int shards = o.shards;
         int batch = o.batch;
         if (rounds < 1 || warm < 1 || shards < 1) throw new IllegalArgumentException("--rounds, --warm and --shards must be at least 1");
-        VectorMetric metric = o.metric;
+        VectorMetric metric = o.metric.metric;
         List<String> targets = o.targets;
         for (String t : targets) latencyOf(t); // reject a bad target before any work
         Settings settings = o.sets.settings();

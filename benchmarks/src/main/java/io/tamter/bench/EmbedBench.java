@@ -49,7 +49,7 @@ final class EmbedBench {
                     + "batch size, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--dataset", paramLabel = "DIR", required = true, description = "a BEIR directory, or its name under ../shared/data")
         String dataset;

@@ -56,7 +56,7 @@ final class FilterBench {
                     + "the rows and scored against exact search among the matching rows. One JSON line per selectivity, then a summary."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--dataset", paramLabel = "DIR|NAME|SPEC", required = true, description = "a directory of base/query.fvecs, "
                 + "a name under ../shared/data, or synthetic:n=..,dim=..,clusters=..,seed=..[,queries=..]")
@@ -69,9 +69,8 @@ final class FilterBench {
         @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
         int k = 10;
 
-        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
-                description = "distance (default ${DEFAULT-VALUE})")
-        VectorMetric metric;
+        @Mixin
+        BenchOptions.Metric metric;
 
         @Option(names = "--queries", paramLabel = "N", description = "use the first N queries (default: all)")
         Integer queries;
@@ -95,7 +94,7 @@ final class FilterBench {
     static void run(Options o) throws Exception {
         int k = o.k;
         int batch = o.batch;
-        VectorMetric metric = o.metric;
+        VectorMetric metric = o.metric.metric;
         List<Double> sels = new ArrayList<>();
         for (double v : o.selectivity) {
             if (!(v > 0 && v <= 1) || Math.round(v * BUCKETS) < 1)

@@ -59,7 +59,7 @@ final class GridBench {
                     + "operation, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--nodes", paramLabel = "N,N", split = ",", hideParamSyntax = true, defaultValue = "1,2,3",
                 description = "grid sizes to run, each in 1..8 (default ${DEFAULT-VALUE})")

@@ -66,7 +66,7 @@ final class HttpBench {
                     + "line per operation, then a summary line."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--namespace", paramLabel = "NS", required = true, description = "the namespace, already loaded (tamter load)")
         String namespace;

@@ -39,7 +39,7 @@ final class StreamBench {
                     + "drains and is searched once more (final_recall), and a static rebuild of the final rows gives the bar."})
     static final class Options implements Callable<Integer> {
         @Mixin
-        BenchOptions.Help help;
+        io.tamter.http.cli.TamterMain.HelpOption help;
 
         @Option(names = "--runbook", paramLabel = "FILE", required = true, description = "the runbook (YAML, e.g. benchmarks/runbooks/)")
         Path runbook;
@@ -55,9 +55,8 @@ final class StreamBench {
         @Option(names = "--k", paramLabel = "N", description = "neighbours per query (default ${DEFAULT-VALUE})")
         int k = 10;
 
-        @Option(names = "--metric", paramLabel = "l2|cosine|dot", converter = BenchOptions.MetricConverter.class, defaultValue = "l2",
-                description = "distance (default ${DEFAULT-VALUE})")
-        VectorMetric metric;
+        @Mixin
+        BenchOptions.Metric metric;
 
         @Option(names = "--queries", paramLabel = "N", description = "use the first N queries (default: up to 1000)")
         Integer queries;
@@ -83,7 +82,7 @@ final class StreamBench {
         Path file = o.runbook;
         Runbook rb = Runbook.load(file);
         int k = o.k;
-        VectorMetric metric = o.metric;
+        VectorMetric metric = o.metric.metric;
         List<String> engines = o.engines;
         Settings settings = o.sets.settings();
         Path work = Files.createDirectories(o.work.dir.resolve("tamter-stream-" + ProcessHandle.current().pid()));

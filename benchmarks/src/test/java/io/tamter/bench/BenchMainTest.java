@@ -110,7 +110,7 @@ class BenchMainTest {
         assertThat(ann.k).isEqualTo(10);
         assertThat(ann.threads).isEqualTo(1);
         assertThat(ann.engines).containsExactly("spfresh", "exact", "lucene-hnsw", "jvector");
-        assertThat(ann.metric).isEqualTo(VectorMetric.EUCLIDEAN_SQUARED);
+        assertThat(ann.metric.metric).isEqualTo(VectorMetric.EUCLIDEAN_SQUARED);
         assertThat(ann.sweep).isFalse();
         assertThat(ann.queries).isNull();
         assertThat(ann.work.dir).isEqualTo(Path.of(System.getProperty("java.io.tmpdir")));
@@ -119,7 +119,7 @@ class BenchMainTest {
         assertThat(ann.engines).containsExactly("exact", "jvector");
         assertThat(ann.sweep).isTrue();
         assertThat(ann.threads).isEqualTo(4);
-        assertThat(ann.metric).isEqualTo(VectorMetric.COSINE_DISTANCE);
+        assertThat(ann.metric.metric).isEqualTo(VectorMetric.COSINE_DISTANCE);
         assertThat(ann.queries).isEqualTo(7);
         assertThat(ann.sets.sets).containsExactly("a=1", "b=2");
         assertThat(ann.work.dir).isEqualTo(Path.of("/w"));

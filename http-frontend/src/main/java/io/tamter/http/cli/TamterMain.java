@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -39,7 +40,7 @@ public final class TamterMain {
     }
 
     /** Exit code of a usage error (an unknown option, a missing or bad value). */
-    static final int USAGE_ERROR = 2;
+    public static final int USAGE_ERROR = 2;
 
     /** Runs one command with System.out and System.err; returns the exit code. */
     static int run(String[] args) throws Exception {
@@ -60,16 +61,33 @@ public final class TamterMain {
 
     /** The command tree with Tamter's error handling, writing to the streams of {@code top}. */
     static CommandLine commandLine(Tamter top) {
-        CommandLine cl = new CommandLine(top);
-        cl.setOut(new PrintWriter(top.out, true, StandardCharsets.UTF_8));
-        cl.setErr(new PrintWriter(top.err, true, StandardCharsets.UTF_8));
+        return withErrorHandling(new CommandLine(top), top.out, top.err, "tamter: unknown command ", false, e -> top.failure = e);
+    }
+
+    /**
+     * Tamter's command-line error handling on {@code cl} (also the bench harness's): an unknown
+     * subcommand is {@code unknownSubcommand} plus its name and the usage; an unknown option or a
+     * missing or bad value is one line naming it; a command's own check of a value (an
+     * {@link IllegalArgumentException}) is one line too; all of these exit with {@link #USAGE_ERROR}.
+     * Any other failure goes to {@code failure} (the caller reports it: a stack trace, exit code 1).
+     * With {@code helpWins}, {@code --help} anywhere among a subcommand's arguments prints its usage
+     * whatever else is wrong there.
+     */
+    public static CommandLine withErrorHandling(CommandLine cl, PrintStream out, PrintStream err, String unknownSubcommand, boolean helpWins,
+            Consumer<Exception> failure) {
+        cl.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cl.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine c = ex.getCommandLine();
+            if (helpWins && c.getCommandSpec().parent() != null && List.of(args).stream().anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+                c.usage(c.getOut());
+                return 0;
+            }
             PrintWriter w = c.getErr();
             if (c.getCommandSpec().parent() == null && ex instanceof CommandLine.UnmatchedArgumentException u
                     && !u.getUnmatched().isEmpty() && !u.getUnmatched().get(0).startsWith("-")) {
-                // an unknown command: say so, then list the commands
-                w.println("tamter: unknown command " + u.getUnmatched().get(0));
+                // an unknown subcommand: say so, then list them
+                w.println(unknownSubcommand + u.getUnmatched().get(0));
                 c.usage(w);
             } else {
                 w.println(c.getCommandSpec().qualifiedName() + ": " + oneLine(ex) + " (try --help)");
@@ -83,7 +101,7 @@ public final class TamterMain {
                 c.getErr().flush();
                 return USAGE_ERROR;
             }
-            top.failure = ex; // anything else is main's to report (a stack trace, exit code 1)
+            failure.accept(ex); // anything else is the caller's to report (a stack trace, exit code 1)
             return 1;
         });
         return cl;
@@ -104,10 +122,10 @@ public final class TamterMain {
         return nl < 0 ? m : m.substring(0, nl);
     }
 
-    /** {@code -h}/{@code --help} of every command. */
-    static final class HelpOption {
+    /** {@code -h}/{@code --help} of every command (the bench harness's too). */
+    public static final class HelpOption {
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "print this help and exit")
-        boolean help;
+        public boolean help;
     }
 
     @Command(name = "tamter", synopsisHeading = "", customSynopsis = "usage: ./tamter <command> [--help]%n",
