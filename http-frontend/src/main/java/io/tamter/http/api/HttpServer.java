@@ -361,7 +361,13 @@ public final class HttpServer implements AutoCloseable {
 
     private static void json(Context ctx, int status, ObjectNode body) {
         if (body.get("error") instanceof ObjectNode e && !e.has("trace_id")) e.put("trace_id", trace(ctx));
-        ctx.status(status).contentType("application/json").result(body.toString());
+        byte[] out;
+        try {
+            out = JSON.writeValueAsBytes(body); // UTF-8 bytes at once, not a String that Javalin encodes again
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a response tree that cannot be rendered", e);
+        }
+        ctx.status(status).contentType("application/json").result(out);
     }
 
     static boolean isLoopback(String host) {
