@@ -4,6 +4,7 @@ import io.tamter.config.Params;
 import io.tamter.config.Settings;
 import io.tamter.kernels.Metric;
 import io.tamter.node.doc.Document;
+import io.tamter.node.index.spann.ScratchPool;
 import io.tamter.node.index.spann.SpfreshIndex;
 import io.tamter.node.shard.Shard.VectorHit;
 import io.tamter.node.text.TextIndex;
@@ -41,8 +42,8 @@ final class ShardVectorSearch {
         this.metric = metric;
     }
 
-    /** Each searching thread's direct buffer for the vector index's filter bits (grown as shards grow). */
-    private static final ThreadLocal<ByteBuffer> FILTER_SCRATCH = new ThreadLocal<>();
+    /** Direct buffers for the vector index's filter bits, lent to one search at a time (grown as shards grow; null: none yet). */
+    private static final ScratchPool<ByteBuffer> FILTER_SCRATCH = ScratchPool.forCores(() -> null);
 
     /**
      * The index's answer merged with an exact scan of the unindexed tail: the tail's latest state of
@@ -57,10 +58,13 @@ final class ShardVectorSearch {
             VidBitSet bits = text.matchingVids(filter);
             double fraction = settings.getDouble(Params.FILTER_EXACT_FRACTION);
             if (bits.cardinality() <= Math.max(k, fraction * idx.liveCount())) return exact(query, k, bits, maxDistance);
-            ByteBuffer scratch = bits.toByteBuffer(FILTER_SCRATCH.get());
-            FILTER_SCRATCH.set(scratch); // read by this search only, on this thread, and free again when it returns
-            List<VectorHit> fromIndex = indexHits(idx, query, k, maxDistance, scratch, bits.limitBits(), pending);
-            return pending.isEmpty() ? fromIndex : merge(fromIndex, tailHits(idx, query, k, pending, bits, maxDistance), k);
+            ByteBuffer scratch = bits.toByteBuffer(FILTER_SCRATCH.take());
+            try { // read by this search only, and free again when it returns
+                List<VectorHit> fromIndex = indexHits(idx, query, k, maxDistance, scratch, bits.limitBits(), pending);
+                return pending.isEmpty() ? fromIndex : merge(fromIndex, tailHits(idx, query, k, pending, bits, maxDistance), k);
+            } finally {
+                FILTER_SCRATCH.give(scratch);
+            }
         }
         List<VectorHit> fromIndex = indexHits(idx, query, k, maxDistance, null, 0, pending);
         return pending.isEmpty() ? fromIndex : merge(fromIndex, tailHits(idx, query, k, pending, null, maxDistance), k);

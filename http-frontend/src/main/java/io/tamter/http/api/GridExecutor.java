@@ -1,5 +1,6 @@
 package io.tamter.http.api;
 
+import io.tamter.client.wire.Op;
 import io.tamter.compute.OpRequest;
 import io.tamter.compute.OpResponse;
 import io.tamter.compute.TamterTask;
@@ -30,11 +31,10 @@ public final class GridExecutor implements OpExecutor {
     private final Ignite ignite;
     /**
      * Platform threads that run operations here ({@link TamterTask#runHere}), as Ignite's public
-     * pool ran the task's jobs: the HTTP handlers run on virtual threads, and the engine keeps
-     * per-thread scratch (the searcher's arrays, the filter's direct buffer) that a new virtual
-     * thread per request would allocate again for every search, while ONNX and RocksDB calls
-     * would pin the few carrier threads. Writes wait in them for the WAL, hence as many as
-     * {@code grid.job_threads}.
+     * pool ran the task's jobs, except the searches that {@link #runsInline} lets run on the request's
+     * own virtual thread. The handlers run on virtual threads, and an embedding (ONNX, milliseconds of
+     * native code) or a long export would pin one of the few carrier threads and stall every other
+     * request. Writes wait in them for the WAL, hence as many as {@code grid.job_threads}.
      */
     private final ExecutorService here;
 
@@ -100,6 +100,7 @@ public final class GridExecutor implements OpExecutor {
         // a frontend (client node) whose servers all left waits to reconnect: nothing can be sent, so a 503 is true even for a write
         if (disconnectedClient())
             return OpResponse.error(503, "grid_unavailable", "this frontend is disconnected from the grid (no server node); retry", null, 1);
+        if (runsInline(request)) return runOnce(request);
         try {
             return CompletableFuture.supplyAsync(() -> runOnce(request), here).join();
         } catch (java.util.concurrent.CompletionException e) { // what runOnce threw, as it would have thrown here
@@ -109,6 +110,18 @@ public final class GridExecutor implements OpExecutor {
         } catch (RejectedExecutionException e) {
             return OpResponse.error(503, "node_unavailable", "the node is stopping", null, 1);
         }
+    }
+
+    /**
+     * Whether a request runs on the calling (virtual) thread rather than on {@link #here}: a search
+     * that embeds nothing (no {@code text}: the vector is given). Such a search is a few dozen
+     * microseconds of CPU, and handing it to a pool thread and back cost two thread switches, as much
+     * CPU as the search itself (perf of REST searches, benchmarks/README session 7). Its scratch
+     * comes from the index's pools ({@code ScratchPool}), not from thread-locals, so a new virtual
+     * thread per request allocates nothing again.
+     */
+    static boolean runsInline(OpRequest request) {
+        return request.op() == Op.SEARCH && request.body() != null && !request.body().has("text");
     }
 
     private OpResponse runOnce(OpRequest request) {

@@ -303,7 +303,7 @@ public final class HeadIndex implements AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicLong modCount = new java.util.concurrent.atomic.AtomicLong();
     private volatile Packed packed = new Packed(-1, new int[0], new float[0], 0);
-    private final ThreadLocal<float[]> scanDists = ThreadLocal.withInitial(() -> new float[0]);
+    private final ScratchPool<float[]> scanDists = ScratchPool.forCores(() -> new float[0]);
 
     private Packed packed() {
         Packed p = packed;
@@ -332,13 +332,14 @@ public final class HeadIndex implements AutoCloseable {
 
     private int bruteForce(float[] q, int n, int[] outIds, float[] outDists) {
         Packed p = packed();
-        float[] ds = scanDists.get();
-        if (ds.length < p.n()) {
-            ds = new float[p.ids().length];
-            scanDists.set(ds);
+        float[] ds = scanDists.take();
+        if (ds.length < p.n()) ds = new float[p.ids().length];
+        try {
+            kernels.distances(metric, q, p.matrix(), 0, p.n(), dim, ds);
+            return sortTop(p.ids(), ds, p.n(), n, outIds, outDists);
+        } finally {
+            scanDists.give(ds);
         }
-        kernels.distances(metric, q, p.matrix(), 0, p.n(), dim, ds);
-        return sortTop(p.ids(), ds, p.n(), n, outIds, outDists);
     }
 
     /**

@@ -90,7 +90,7 @@ public final class SpannSearcher {
 
     private final SpannCore core;
     private final ProbeCalibrator calibrator = new ProbeCalibrator();
-    private final ThreadLocal<Scratch> scratch = ThreadLocal.withInitial(Scratch::new);
+    private final ScratchPool<Scratch> scratch = ScratchPool.forCores(Scratch::new);
 
     public SpannSearcher(SpannCore core) {
         this.core = core;
@@ -240,19 +240,23 @@ public final class SpannSearcher {
     public Result search(float[] q, SearchParams sp) {
         core.stateLock.readLock().lock();
         try {
-            if (core.state == State.FLAT) return searchFlat(q, sp);
-            Scratch s = scratch.get();
+            Scratch s = scratch.take();
             try {
-                return searchBuilt(q, sp, s);
+                if (core.state == State.FLAT) return searchFlat(q, sp, s);
+                try {
+                    return searchBuilt(q, sp, s);
+                } finally {
+                    s.end();
+                }
             } finally {
-                s.end();
+                scratch.give(s);
             }
         } finally {
             core.stateLock.readLock().unlock();
         }
     }
 
-    private Result searchFlat(float[] q, SearchParams sp) {
+    private Result searchFlat(float[] q, SearchParams sp, Scratch s) {
         TopK top = new TopK(sp.k());
         PostingCache cache = core.storage.cache();
         PostingCache.Entry e = cache == null ? null : cache.get(SpannStorage.FLAT_HEAD);
@@ -262,7 +266,6 @@ public final class SpannSearcher {
             if (p == null) return new Result(top.sorted(), new Stats(0, 0, 0, 0));
             int count = PostingCodec.count(p, core.dim, SpannStorage.FLAT_HEAD);
             if (cache == null) {
-                Scratch s = scratch.get();
                 s.ensure(1, sp.k());
                 scan(p, count, new QueryVector(q), sp, top, s.outVids, s.outDists);
                 return new Result(top.sorted(), new Stats(1, count, 0, 0));
@@ -270,7 +273,6 @@ public final class SpannSearcher {
             e = PostingCache.Entry.decode(p, core.dim, count);
             cache.offer(SpannStorage.FLAT_HEAD, stamp, e);
         }
-        Scratch s = scratch.get();
         s.moveEpoch = core.moves.epoch();
         scanDecoded(e, q, sp, top, s);
         return new Result(top.sorted(), new Stats(1, e.count(), 0, 0));
