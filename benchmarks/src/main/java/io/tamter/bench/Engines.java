@@ -12,13 +12,14 @@ import java.util.List;
 
 /** The one registry of engine names. */
 final class Engines {
-    static final List<String> NAMES = List.of("spfresh", "exact", "lucene-hnsw", "jvector");
+    static final List<String> NAMES = List.of("spfresh", "spfresh-inserted", "exact", "lucene-hnsw", "jvector");
 
     private Engines() {}
 
     static AnnEngine create(String name, VectorMetric metric, int dim, Settings settings, Path work) {
         return switch (name) {
             case "spfresh" -> new SpfreshEngine(metric, dim, settings, work);
+            case "spfresh-inserted" -> new SpfreshEngine(metric, dim, settings, work, true);
             case "exact" -> new ExactEngine(metric);
             case "lucene-hnsw" -> new LuceneHnswEngine(metric, work, 16, 100);
             case "jvector" -> new JVectorEngine(metric, dim, 16, 100);

@@ -11,8 +11,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Tamter's SPFresh index, through the same API the shard uses. */
+/**
+ * Tamter's SPFresh index, through the same API the shard uses. Built either as {@code bench ann}
+ * builds a static index (balanced k-means over all vectors at once), or, as {@code spfresh-inserted},
+ * by inserting the vectors one at a time, as a namespace's index worker does when rows arrive over
+ * REST: the layout LIRE's splits grow, which is what a loaded namespace searches.
+ */
 public final class SpfreshEngine implements AnnEngine {
+    private final boolean inserted;
     private final VectorMetric metric;
     private final int dim;
     private final Settings settings;
@@ -32,10 +38,16 @@ public final class SpfreshEngine implements AnnEngine {
     private final java.util.concurrent.atomic.LongAdder searches = new java.util.concurrent.atomic.LongAdder();
 
     public SpfreshEngine(VectorMetric metric, int dim, Settings settings, Path workDir) {
+        this(metric, dim, settings, workDir, false);
+    }
+
+    /** @param inserted build by one insert per vector (see the class comment), not by a static build */
+    public SpfreshEngine(VectorMetric metric, int dim, Settings settings, Path workDir, boolean inserted) {
+        this.inserted = inserted;
         this.metric = metric;
         this.dim = dim;
         this.settings = settings;
-        this.dir = workDir.resolve("spfresh");
+        this.dir = workDir.resolve(inserted ? "spfresh-inserted" : "spfresh");
         this.nprobe = settings.get(Params.NPROBE);
         this.epsilon = settings.get(Params.SEARCH_EPSILON);
         this.radiusFactor = settings.get(Params.PROBE_RADIUS_FACTOR);
@@ -52,7 +64,7 @@ public final class SpfreshEngine implements AnnEngine {
 
     @Override
     public String name() {
-        return "spfresh";
+        return inserted ? "spfresh-inserted" : "spfresh";
     }
 
     @Override
@@ -73,7 +85,8 @@ public final class SpfreshEngine implements AnnEngine {
     @Override
     public void build(float[][] vectors, int[] ids) {
         reopenEmpty();
-        index.bulkBuild(ids.length, i -> ids[i], i -> vectors[ids[i]]);
+        if (inserted) for (int id : ids) index.insert(id, vectors[id]);
+        else index.bulkBuild(ids.length, i -> ids[i], i -> vectors[ids[i]]);
     }
 
     @Override
