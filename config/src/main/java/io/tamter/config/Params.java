@@ -23,6 +23,8 @@ public final class Params {
             "A posting list longer than this (live entries) is split by the rebalancer");
     public static final Param<Integer> MIN_POSTING = Param.ofInt("index.min_posting", 8, 0, 1_000_000, "vectors",
             "A posting list whose live length falls under this is merged into its nearest neighbour");
+    public static final Param<Double> GC_LIVE_FRACTION = Param.ofDouble("index.gc_live_fraction", 0.5, 0.0, 1.0, "ratio",
+            "A posting whose live share of entries falls under this is rewritten without its stale ones (searches scan every entry)");
     public static final Param<Integer> BUILD_POSTING = Param.ofInt("index.build_posting", 64, 2, 1_000_000, "vectors",
             "Target posting length of the balanced k-means build (heads = vectors / build_posting)");
     public static final Param<Integer> REPLICA_COUNT = Param.ofInt("index.replica_count", 8, 1, 64, "postings",

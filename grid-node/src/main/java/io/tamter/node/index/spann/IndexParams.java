@@ -9,7 +9,7 @@ public record IndexParams(
         double searchEpsilon, int nprobe, int headCandidates, int reassignK, int buildThreshold,
         int rebalancerThreads, int rebalancerQueue, int headGraphDegree, int headGraphBeam, double headSearchOverquery,
         int kmeansIterations, int kmeansBranching, int kmeansSample, double kmeansBalance, long postingCacheBytes, double probeRadiusFactor, long headScanFloats, int probePatience,
-        int codeMinDims, double codeErrorBound, double probeTargetRecall) {
+        int codeMinDims, double codeErrorBound, double probeTargetRecall, double gcLiveFraction) {
 
     public static IndexParams from(Settings s) {
         s.validate();
@@ -21,6 +21,7 @@ public record IndexParams(
                 s.get(Params.HEAD_GRAPH_BEAM), s.get(Params.HEAD_SEARCH_OVERQUERY), s.get(Params.KMEANS_ITERATIONS),
                 s.get(Params.KMEANS_BRANCHING), s.get(Params.KMEANS_SAMPLE), s.get(Params.KMEANS_BALANCE),
                 s.get(Params.POSTING_CACHE_BYTES), s.get(Params.PROBE_RADIUS_FACTOR), s.get(Params.HEAD_SCAN_FLOATS), s.get(Params.PROBE_PATIENCE),
-                s.get(Params.CODE_MIN_DIMS), s.get(Params.CODE_ERROR_BOUND), s.get(Params.PROBE_TARGET_RECALL));
+                s.get(Params.CODE_MIN_DIMS), s.get(Params.CODE_ERROR_BOUND), s.get(Params.PROBE_TARGET_RECALL),
+                s.get(Params.GC_LIVE_FRACTION));
     }
 }

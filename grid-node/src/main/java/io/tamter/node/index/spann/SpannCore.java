@@ -515,7 +515,7 @@ public final class SpannCore {
     private void noteLive(HeadIndex.Head h, int count, int live, long bumpsWhenDue) {
         h.liveLength = live;
         h.checkedAtBumps = bumpsWhenDue;
-        if (live < params.minPosting() || live * 2 < count) {
+        if (live < params.minPosting() || live < params.gcLiveFraction() * count) {
             // few live entries: merge away; many stale ones: a rewrite (the split path drops them)
             if (live < params.minPosting()) maintenance.requestMerge(h.id);
             else maintenance.requestSplit(h.id);
