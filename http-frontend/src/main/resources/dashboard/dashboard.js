@@ -82,10 +82,9 @@ async function loadNamespaces() {
 function ownersByNamespace(cluster) {
   const out = {};
   if (!cluster) return out;
-  const label = {};
-  for (const n of cluster.nodes || []) label[n.id] = n.address || String(n.id);
   for (const s of cluster.shards || []) {
-    const owner = s.owner == null ? "unowned" : (label[s.owner] || String(s.owner));
+    // a shard is {namespace, shard, owner (a node id), state}; a state other than serving is shown beside the owner
+    const owner = (s.owner == null ? "unowned" : String(s.owner)) + (s.state && s.state !== "serving" ? " (" + s.state + ")" : "");
     const m = out[s.namespace] || (out[s.namespace] = {});
     m[owner] = (m[owner] || 0) + 1;
   }
@@ -96,10 +95,10 @@ function renderNamespaces(names, metas, cluster, noCluster) {
   const owners = ownersByNamespace(cluster);
   if (cluster) {
     const nodes = cluster.nodes || [];
-    // a node is {id, local, shards_owned} (older servers: {id, address, shards})
+    // a node is {id, address, http, shards}; the one serving this page is the one whose http is this page's origin
     $("cluster-summary").textContent = nodes.length + " server node" + (nodes.length === 1 ? "" : "s") + ": "
-      + nodes.map((n) => (n.address || n.id) + (n.local ? " (this one)" : "") + ": "
-        + (n.shards_owned != null ? n.shards_owned : n.shards) + " shards").join(", ");
+      + nodes.map((n) => n.id + (n.address ? " at " + n.address : "") + (n.http === location.origin ? " (this one)" : "") + ": "
+        + n.shards + " shards").join(", ");
   } else {
     $("cluster-summary").textContent = noCluster;
   }

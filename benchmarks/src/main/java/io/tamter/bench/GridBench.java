@@ -147,7 +147,7 @@ final class GridBench {
                 List<Integer> owned = new ArrayList<>(); // in process order, as cpu_cores_per_node
                 for (int i = 0; i < n; i++) {
                     int count = 0;
-                    for (JsonNode node : cluster.path("nodes")) if (node.path("id").asText().equals(nodeId(i))) count = node.path("shards_owned").asInt();
+                    for (JsonNode node : cluster.path("nodes")) if (node.path("id").asText().equals(nodeId(i))) count = node.path("shards").asInt();
                     owned.add(count);
                 }
                 for (String op : ops) {

@@ -394,12 +394,22 @@ public final class BodySchemas {
                 "properties": {
                   "status": {"const": "ok"},
                   "nodes": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": false, "required": ["id", "local", "shards_owned"],
-                    "properties": {"id": {"type": "string", "description": "the node's consistent id"}, "local": {"type": "boolean"}, "shards_owned": {"type": "integer", "minimum": 0}}
+                    "type": "object", "additionalProperties": false, "required": ["id", "address", "http", "shards"],
+                    "properties": {
+                      "id": {"type": "string", "description": "the node's consistent id"},
+                      "address": {"type": ["string", "null"], "description": "the node's Ignite discovery address host:port (what --join takes); null when the node did not answer"},
+                      "http": {"type": ["string", "null"], "description": "the node's REST base URL; null for a node without REST (tamter node) or one that did not answer"},
+                      "shards": {"type": "integer", "minimum": 0, "description": "shards the node owns"}
+                    }
                   }},
                   "shards": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": false, "required": ["namespace", "shard", "owner"],
-                    "properties": {"namespace": {"type": "string"}, "shard": {"type": "integer", "minimum": 0}, "owner": {"type": ["string", "null"]}}
+                    "type": "object", "additionalProperties": false, "required": ["namespace", "shard", "owner", "state"],
+                    "properties": {
+                      "namespace": {"type": "string"}, "shard": {"type": "integer", "minimum": 0},
+                      "owner": {"type": ["string", "null"], "description": "the consistent id of the primary of the shard in the ownership cache"},
+                      "state": {"enum": ["serving", "idle", "opening", "moving", "unowned", "unknown"],
+                        "description": "serving: open on its owner; idle: closed by the cold tier on its owner, opened by the next request; opening: its owner has not opened it yet (it just took it over); moving: still open on a node that no longer owns it (draining before it closes); unowned: no server node; unknown: its owner did not answer"}
+                    }
                   }}
                 }
               }

@@ -193,6 +193,8 @@ public final class EngineOps {
                 yield res;
             }
             case GET_ENCRYPTION -> {
+                // a grid's encryption change asks each owner node to take the new settings now (GridCoordinator)
+                if (r.param(GridCoordinator.RELOAD) != null) engine.reloadSettings(r.namespace());
                 ObjectNode out = JsonNodeFactory.instance.objectNode();
                 out.set("encryption", engine.get(r.namespace()).encryption().toJson());
                 yield OpResponse.ok(out);
@@ -225,15 +227,21 @@ public final class EngineOps {
             }
             case WARM -> warm(engine.get(r.namespace()));
             case DEBUG_RECALL -> {
-                RecallProbe.Result res = engine.get(r.namespace()).recall(b);
-                ObjectNode out = JsonNodeFactory.instance.objectNode();
-                out.put("avg_recall", res.avgRecall());
-                out.put("avg_ann_count", res.avgAnnCount());
-                out.put("avg_exhaustive_count", res.avgExhaustiveCount());
-                out.put("sampled", res.sampled());
-                yield OpResponse.ok(out);
+                String phase = r.param(RecallParts.PHASE);
+                if (phase != null) yield RecallParts.run(engine.get(r.namespace()), phase, b); // a part of a grid recall (GridCoordinator)
+                yield OpResponse.ok(recallJson(engine.get(r.namespace()).recall(b)));
             }
         };
+    }
+
+    /** API.md's recall answer. */
+    static ObjectNode recallJson(RecallProbe.Result res) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("avg_recall", res.avgRecall());
+        out.put("avg_ann_count", res.avgAnnCount());
+        out.put("avg_exhaustive_count", res.avgExhaustiveCount());
+        out.put("sampled", res.sampled());
+        return out;
     }
 
     // ------------------------------------------------------------------ writes

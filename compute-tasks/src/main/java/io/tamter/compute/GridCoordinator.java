@@ -9,6 +9,7 @@ import io.tamter.node.cluster.GridNode;
 import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
 import io.tamter.node.namespace.NamespaceSettings;
+import io.tamter.node.namespace.RecallProbe;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -51,8 +52,13 @@ import org.slf4j.LoggerFactory;
  *       has open.</li>
  *   <li>Schema and encryption reads, schema changes: here, from the settings ({@code meta.json} is
  *       shared; other nodes reload it on their next access).</li>
- *   <li>Copy, recall, encryption changes of a namespace spread over nodes: 501
- *       {@code not_implemented} (they are not split yet).</li>
+ *   <li>Copy between namespaces spread over nodes: checked and prepared here, then the source's
+ *       pages exported from its owners (merged as export is) and written to the target as upserts
+ *       through the write routing above ({@link #gridCopy}).</li>
+ *   <li>{@code _debug/recall}: a sample from every owner node, the queries picked from them, each
+ *       searched (index and exhaustive) on every owner node, the hits merged ({@link #recall}).</li>
+ *   <li>Encryption changes: made here, then every owner node reads the settings again and confirms
+ *       ({@link #setEncryption}).</li>
  * </ul>
  * Searches do not come here: {@link TamterTask} scatters them, one job per owner node. A
  * multi-search of a namespace spread over nodes runs here, each query as such a scattered search
@@ -71,6 +77,8 @@ final class GridCoordinator {
     static final String CANDIDATE = "_candidate";
     /** Internal parameter: drop the namespace's local state only (a grid delete, on the other nodes). */
     static final String DROP_LOCAL = "_drop_local";
+    /** Internal parameter of a GET of the encryption: read the namespace's settings again first (a grid encryption change). */
+    static final String RELOAD = "_reload";
     private static final Set<Op> WRITES = Set.of(Op.UPSERT, Op.CONDITIONAL_UPSERT, Op.UPDATE, Op.CONDITIONAL_UPDATE, Op.BATCH_DELETE,
             Op.CONDITIONAL_DELETE, Op.UPSERT_COLUMNS, Op.UPDATE_COLUMNS);
     private static final Set<Op> FAN_OUT = Set.of(Op.GET_NAMESPACE, Op.CONFIGURE_METRIC, Op.FILTER_DELETE, Op.UPDATE_BY_FILTER, Op.WARM,
@@ -117,16 +125,19 @@ final class GridCoordinator {
             if (SETTINGS_ONLY.contains(r.op())) return ops.execute(r, bytes);
             if (r.op() == Op.GET_DOCUMENT) return getDocument(r, ns);
             if (r.op() == Op.DELETE_NAMESPACE) return deleteNamespace(r);
-            return OpResponse.error(501, "not_implemented", r.op().wire() + " of a namespace whose shards are spread over several nodes "
-                    + "is not implemented yet (namespace " + r.namespace() + " has " + n + " shards on " + owners.size() + " nodes)", null, 0);
+            if (r.op() == Op.DEBUG_RECALL) return recall(r, ns, n);
+            if (r.op() == Op.SET_ENCRYPTION) return setEncryption(r, n, bytes);
+            // every namespaced operation but search (TamterTask scatters it) is routed above
+            throw new IllegalStateException(r.op().wire() + " is not routed over several nodes (namespace " + r.namespace() + " has " + n
+                    + " shards on " + owners.size() + " nodes)");
         } catch (IOException | RuntimeException e) {
             return EngineOps.failure(e, r);
         }
     }
 
     /**
-     * A copy reads every shard of the source and writes every shard of the target in one process,
-     * so it runs where one node owns all of them (always on one node); otherwise 501.
+     * A copy whose source and target shards are all owned by one node runs there whole (always on
+     * one node); otherwise here, page by page ({@link #gridCopy}).
      */
     private OpResponse copy(OpRequest r, Optional<Namespace> target, Map<UUID, List<Integer>> targetOwners, long bytes) throws IOException {
         JsonNode sn = r.body() == null ? null : r.body().get("source_namespace");
@@ -142,12 +153,70 @@ final class GridCoordinator {
         int targetShards = target.map(Namespace::numShards).orElse(source.get().numShards());
         Map<UUID, List<Integer>> nodes = new LinkedHashMap<>(owners(sn.textValue(), range(source.get().numShards())));
         for (UUID u : owners(r.namespace(), range(targetShards)).keySet()) nodes.putIfAbsent(u, List.of());
-        if (nodes.size() > 1)
-            return OpResponse.error(501, "not_implemented", "copy between namespaces whose shards are spread over several nodes is not "
-                    + "implemented yet (" + sn.textValue() + " and " + r.namespace() + " have shards on " + nodes.size() + " nodes)", null, 0);
+        if (nodes.size() > 1) return gridCopy(r, target);
         UUID only = nodes.keySet().iterator().next();
         if (only.equals(ignite.cluster().localNode().id())) return ops.execute(r, bytes);
         return resend(r, targetOwners.getOrDefault(only, List.of()));
+    }
+
+    /**
+     * A copy between namespaces whose shards are on several nodes, as {@link NamespaceManager#copy}
+     * does it on one: the request checked, the target empty on every node (before it takes the
+     * source's settings), created or given the source's settings here; then the source's documents
+     * in id order, a page of {@link NamespaceManager#COPY_PAGE} at a time, each page exported from
+     * every owner node of the source and merged ({@link #fanOut}), and written to the target as one
+     * upsert through the write routing ({@link #write}: split by shard, each part to its owner,
+     * retried on a move). Rows carry their vectors, so nothing is embedded again. Not atomic, as on
+     * one node: a failure after some pages leaves them written (500 {@code write_outcome_unknown},
+     * naming how many documents were copied).
+     */
+    private OpResponse gridCopy(OpRequest r, Optional<Namespace> existing) throws IOException {
+        String source = engine.checkCopy(r.namespace(), r.body());
+        engine.get(source); // 404 before anything changes
+        if (existing.isPresent()) {
+            OpResponse info = fanOut(new OpRequest(Op.GET_NAMESPACE, r.namespace(), null, Map.of(), r.traceId(), null), existing.get().numShards());
+            if (!info.isOk()) return info;
+            long n = info.body().path("approx_row_count").asLong();
+            if (n > 0)
+                return OpResponse.error(409, "target_not_empty", "namespace: namespace " + r.namespace() + " has " + n
+                        + " documents; copy only into a new or empty namespace", "namespace", 0);
+        }
+        NamespaceManager.CopyPlan plan = engine.prepareCopy(r.namespace(), r.body());
+        long copied = 0;
+        String cursor = null;
+        do {
+            Map<String, String> params = new HashMap<>();
+            params.put("limit", Integer.toString(NamespaceManager.COPY_PAGE));
+            if (cursor != null) params.put("cursor", cursor);
+            OpResponse page = fanOut(new OpRequest(Op.EXPORT, source, null, params, r.traceId(), null), plan.source().numShards());
+            if (!page.isOk()) return copyFailed(r, page, copied);
+            JsonNode docs = page.body().path("documents");
+            if (docs.isEmpty()) break;
+            ObjectNode rows = JsonNodeFactory.instance.objectNode();
+            rows.set("upsert_rows", docs);
+            OpResponse w = write(new OpRequest(Op.UPSERT, r.namespace(), rows, Map.of(), r.traceId(), r.operationId()), plan.target());
+            if (!w.isOk()) return copyFailed(r, w, copied);
+            if (!w.body().path("errors").isEmpty())
+                return copyFailed(r, OpResponse.error(500, "internal", "rows of the copy were refused: " + w.body().get("errors"), null, 0), copied);
+            copied += w.body().path("inserted").asLong() + w.body().path("updated").asLong();
+            JsonNode next = page.body().get("next_cursor");
+            cursor = next == null || next.isNull() ? null : next.asText();
+        } while (cursor != null);
+        LOG.info("trace {} op {}: copied {} documents from {} into {} (over the grid)", r.traceId(), r.operationId(), copied, source, r.namespace());
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("source_namespace", source);
+        out.put("namespace", r.namespace());
+        out.put("copied", copied);
+        out.put("operation_id", r.operationId());
+        return OpResponse.ok(out);
+    }
+
+    /** A copy's answer when a page failed: that page's answer while nothing was copied, else 500 naming what was. */
+    private static OpResponse copyFailed(OpRequest r, OpResponse failed, long copied) {
+        LOG.warn("trace {} op {}: copy into {} failed after {} documents: {}", r.traceId(), r.operationId(), r.namespace(), copied, failed.body());
+        if (copied == 0) return failed;
+        return OpResponse.error(500, "write_outcome_unknown", "the copy wrote " + copied + " documents into " + r.namespace() + ", then failed: "
+                + failed.body().path("error").path("message").asText() + " (delete the target and copy again)", null, 0);
     }
 
     private static List<Integer> range(int n) {
@@ -435,44 +504,189 @@ final class GridCoordinator {
         return new OpResponse(200, out, 0);
     }
 
+    /** How long {@code GET /v1/cluster} waits for a node's report before it shows the node's fields as unknown. */
+    static final long REPORT_MS = 10_000;
+
+    /** A request like {@code r} with another body and one more (internal) parameter. */
+    private static OpRequest with(OpRequest r, JsonNode body, String param, String value) {
+        Map<String, String> params = new HashMap<>(r.params());
+        params.put(param, value);
+        return new OpRequest(r.op(), r.namespace(), body, params, r.traceId(), r.operationId());
+    }
+
     /**
-     * {@code GET /v1/cluster}: {@code {"nodes":[{"id","local","shards_owned"}…],
-     * "shards":[{"namespace","shard","owner"}…]}} (owners by the ownership cache; ids are the nodes'
-     * consistent ids).
+     * An encryption change of a namespace spread over nodes: made here ({@link
+     * NamespaceManager#setEncryption}: validated, the data key and {@code meta.json} written, this
+     * node's shards switched), then every owner node is asked to read the settings again now and
+     * say which encryption its shards write with. It answers when all did; when a node failed or
+     * answered another encryption, 500 {@code encryption_incomplete} names them (the settings are
+     * changed; the other nodes take them on their next access, and the same request again checks
+     * every node again).
+     */
+    private OpResponse setEncryption(OpRequest r, int numShards, long bytes) {
+        OpResponse here = ops.execute(r, bytes);
+        if (!here.isOk()) return here;
+        JsonNode want = here.body().get("encryption");
+        OpRequest check = new OpRequest(Op.GET_ENCRYPTION, r.namespace(), null, Map.of(RELOAD, "true"), r.traceId(), r.operationId());
+        List<Part> parts = new ArrayList<>();
+        for (List<Integer> s : owners(r.namespace(), range(numShards)).values()) parts.add(new Part(s, check, null));
+        List<String> failed = new ArrayList<>();
+        for (Part p : send(parts)) {
+            if (!p.answer.isOk()) failed.add("shards " + p.shards + ": " + p.answer.body().path("error").path("message").asText());
+            else if (!want.equals(p.answer.body().get("encryption")))
+                failed.add("shards " + p.shards + ": still " + p.answer.body().get("encryption"));
+        }
+        if (failed.isEmpty()) return here;
+        LOG.warn("trace {} op {}: encryption of {} set to {}, not taken by every node: {}", r.traceId(), r.operationId(), r.namespace(), want, failed);
+        return OpResponse.error(500, "encryption_incomplete", "the encryption of " + r.namespace() + " is set to " + want + " but not every "
+                + "node confirmed it (" + String.join("; ", failed) + "); those nodes take it on their next access; send the request again "
+                + "to check every node again", null, 0);
+    }
+
+    /**
+     * {@code _debug/recall} over the owner nodes, in {@link RecallProbe}'s phases ({@link
+     * RecallParts}): the body validated here, a sample from every owner node, the queries picked
+     * from them, every query searched on every owner node, the hits merged per query and scored.
+     */
+    private OpResponse recall(OpRequest r, Namespace ns, int numShards) {
+        RecallProbe.Request q = RecallProbe.parse(ns.settings(), r.body()); // a bad body is a 400 before any node is asked
+        if (ns.settings().dimensions() == 0) return recallAnswer(new RecallProbe.Result(0, 0, 0, 0));
+        List<Part> parts = new ArrayList<>();
+        for (List<Integer> s : owners(r.namespace(), range(numShards)).values()) parts.add(new Part(s, with(r, r.body(), RecallParts.PHASE, "sample"), null));
+        List<RecallProbe.Sample> samples = new ArrayList<>();
+        for (Part p : send(parts)) {
+            if (!p.answer.isOk()) return p.answer;
+            samples.add(RecallParts.sample(p.answer.body()));
+        }
+        List<float[]> queries = RecallProbe.pick(samples, q.num(), new java.util.Random());
+        if (queries.isEmpty()) return recallAnswer(new RecallProbe.Result(0, 0, 0, 0));
+        OpRequest search = with(r, RecallParts.searchBody(r.body(), queries), RecallParts.PHASE, "search");
+        parts = new ArrayList<>();
+        for (List<Integer> s : owners(r.namespace(), range(numShards)).values()) parts.add(new Part(s, search, null));
+        List<List<RecallProbe.Hits>> perNode = new ArrayList<>();
+        for (Part p : send(parts)) {
+            if (!p.answer.isOk()) return p.answer;
+            perNode.add(RecallParts.hits(p.answer.body()));
+        }
+        return recallAnswer(RecallProbe.score(perNode, queries.size(), q.topK()));
+    }
+
+    private static OpResponse recallAnswer(RecallProbe.Result res) {
+        return OpResponse.ok(EngineOps.recallJson(res));
+    }
+
+    /**
+     * {@code GET /v1/cluster} (API.md): {@code {"nodes":[{"id","address","http","shards"}…],
+     * "shards":[{"namespace","shard","owner","state"}…]}}. Owners are the primaries of the ownership
+     * cache (ids are the nodes' consistent ids); every server node reports ({@link NodeReportCall})
+     * its addresses and which shards it has open or idle, from which each shard's state is: {@code
+     * moving} while a node that no longer owns it still has it open (it drains, then closes), else
+     * {@code serving} open on its owner, {@code idle} closed there by the cold tier (the next request
+     * opens it), {@code opening} not opened yet by its owner (it just took it over), {@code unowned}
+     * with no server node, {@code unknown} when its owner did not answer within {@value #REPORT_MS} ms.
      */
     private OpResponse cluster(OpRequest r) {
         try {
+            List<ClusterNode> servers = new ArrayList<>(ignite.cluster().forServers().nodes());
+            servers.sort((a, b) -> Long.compare(a.order(), b.order()));
+            Map<UUID, IgniteFuture<String>> asked = new LinkedHashMap<>();
+            for (ClusterNode n : servers)
+                asked.put(n.id(), ignite.compute(ignite.cluster().forNodeId(n.id())).withExecutor(GridNode.SHARD_OPS_EXECUTOR).withNoFailover()
+                        .callAsync(new NodeReportCall()));
+            Map<UUID, JsonNode> reports = new HashMap<>();
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPORT_MS);
+            for (Map.Entry<UUID, IgniteFuture<String>> e : asked.entrySet()) {
+                try {
+                    long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                    reports.put(e.getKey(), OpRequest.JSON.readTree(e.getValue().get(left, TimeUnit.MILLISECONDS)));
+                } catch (IgniteException | IOException ex) {
+                    LOG.warn("trace {}: node {} gave no cluster report: {}", r.traceId(), e.getKey(), ex.toString());
+                }
+            }
+            Map<String, UUID> openOn = new HashMap<>(); // "ns/s" -> a node that has it open and does not own it (moving)
             ObjectNode out = JsonNodeFactory.instance.objectNode();
             ArrayNode nodes = out.putArray("nodes");
             ArrayNode shards = out.putArray("shards");
             Map<String, Integer> owned = new LinkedHashMap<>();
-            List<ClusterNode> servers = new ArrayList<>(ignite.cluster().forServers().nodes());
-            servers.sort((a, b) -> Long.compare(a.order(), b.order()));
             for (ClusterNode n : servers) owned.put(n.consistentId().toString(), 0);
             for (String name : engine.list("")) {
                 Optional<Namespace> ns = engine.find(name);
                 if (ns.isEmpty()) continue;
                 for (int s = 0; s < ns.get().numShards(); s++) {
-                    ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(GridNode.shardKey(name, s));
-                    String id = owner == null ? null : owner.consistentId().toString();
+                    String key = GridNode.shardKey(name, s);
+                    ClusterNode owner = ignite.affinity(GridNode.SHARDS_CACHE).mapKeyToNode(key);
                     ObjectNode o = shards.addObject().put("namespace", name).put("shard", s);
-                    if (id == null) o.putNull("owner");
-                    else {
+                    String state;
+                    if (owner == null) {
+                        o.putNull("owner");
+                        state = "unowned";
+                    } else {
+                        String id = owner.consistentId().toString();
                         o.put("owner", id);
                         owned.merge(id, 1, Integer::sum);
+                        JsonNode mine = reports.get(owner.id());
+                        boolean elsewhere = false;
+                        for (Map.Entry<UUID, JsonNode> e : reports.entrySet())
+                            if (!e.getKey().equals(owner.id()) && contains(e.getValue().path("open"), key)) elsewhere = true;
+                        if (elsewhere) state = "moving";
+                        else if (mine == null) state = "unknown";
+                        else if (contains(mine.path("open"), key)) state = "serving";
+                        else if (contains(mine.path("idle"), key)) state = "idle";
+                        else state = "opening";
                     }
+                    o.put("state", state);
                 }
             }
-            UUID local = ignite.cluster().localNode().id();
             for (ClusterNode n : servers) {
+                JsonNode rep = reports.get(n.id());
                 ObjectNode o = nodes.addObject();
                 o.put("id", n.consistentId().toString());
-                o.put("local", n.id().equals(local));
-                o.put("shards_owned", owned.getOrDefault(n.consistentId().toString(), 0));
+                if (rep == null || !rep.hasNonNull("address")) o.putNull("address");
+                else o.put("address", rep.get("address").asText());
+                if (rep == null || !rep.hasNonNull("http")) o.putNull("http");
+                else o.put("http", rep.get("http").asText());
+                o.put("shards", owned.getOrDefault(n.consistentId().toString(), 0));
             }
             return OpResponse.ok(out);
         } catch (IOException | RuntimeException e) {
             return EngineOps.failure(e, r);
+        }
+    }
+
+    private static boolean contains(JsonNode array, String value) {
+        for (JsonNode v : array) if (v.asText().equals(value)) return true;
+        return false;
+    }
+
+    /**
+     * What a server node reports for {@code GET /v1/cluster}: {@code {"address","http","open":["ns/s"…],
+     * "idle":[…]}}, its discovery address, its REST URL (null without REST) and the shards it has
+     * open, and those its cold tier closed. Opens nothing.
+     */
+    static final class NodeReportCall implements IgniteCallable<String> {
+        private static final long serialVersionUID = 1L;
+
+        @IgniteInstanceResource
+        private transient Ignite ignite;
+
+        @Override
+        public String call() {
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            out.put("address", GridNode.discoveryAddress(ignite));
+            String http = GridNode.httpUrlOf(ignite);
+            if (http == null) out.putNull("http");
+            else out.put("http", http);
+            ArrayNode open = out.putArray("open");
+            ArrayNode idle = out.putArray("idle");
+            NamespaceManager engine = GridNode.engineOf(ignite);
+            if (engine != null) {
+                for (Namespace ns : engine.openNamespaces())
+                    for (int s = 0; s < ns.numShards(); s++) {
+                        if (ns.isOpen(s)) open.add(GridNode.shardKey(ns.name(), s));
+                        else if (ns.isParked(s)) idle.add(GridNode.shardKey(ns.name(), s));
+                    }
+            }
+            return out.toString();
         }
     }
 

@@ -57,6 +57,8 @@ public final class GridNode implements AutoCloseable {
     public static final String SHARD_OPS_EXECUTOR = "tamter-shard-ops";
     /** Key of this node's {@link NamespaceManager} in Ignite's node-local map. */
     public static final String ENGINE_KEY = "tamter.engine";
+    /** Key of this node's REST base URL in Ignite's node-local map, put there by the process that serves REST on it. */
+    public static final String HTTP_URL_KEY = "tamter.http";
 
     private final Ignite ignite;
     private final NamespaceManager engine;
@@ -82,6 +84,20 @@ public final class GridNode implements AutoCloseable {
     /** The engine of the node a job runs on, or null on a node without one (a client node). */
     public static NamespaceManager engineOf(Ignite ignite) {
         return (NamespaceManager) ignite.cluster().nodeLocalMap().get(ENGINE_KEY);
+    }
+
+    /** The REST base URL the process of {@code ignite} serves ({@link #HTTP_URL_KEY}), or null when it serves none. */
+    public static String httpUrlOf(Ignite ignite) {
+        Object u = ignite.cluster().nodeLocalMap().get(HTTP_URL_KEY);
+        return u == null ? null : u.toString();
+    }
+
+    /** The discovery address of {@code ignite}'s node, {@code host:port}: what other nodes' {@code --join} names. */
+    public static String discoveryAddress(Ignite ignite) {
+        TcpDiscoverySpi d = (TcpDiscoverySpi) ignite.configuration().getDiscoverySpi();
+        String host = d.getLocalAddress();
+        if (host == null || host.isBlank()) host = ignite.cluster().localNode().hostNames().stream().findFirst().orElse("localhost");
+        return host + ":" + d.getLocalPort();
     }
 
     /**

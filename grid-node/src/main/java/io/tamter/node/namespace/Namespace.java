@@ -223,13 +223,7 @@ public final class Namespace {
 
     /** The shards this node serves (opening those it serves and has not opened yet), in shard order. */
     private List<Shard> local() throws IOException {
-        List<Shard> out = new ArrayList<>(shards.length);
-        for (int i = 0; i < shards.length; i++) {
-            Shard sh = (Shard) SLOT.getAcquire(shards, i);
-            if (sh != null) out.add(used(i, sh));
-            else if (opener != null && opener.servesHere(i)) out.add(served(i));
-        }
-        return out;
+        return new ArrayList<>(localByNumber().values());
     }
 
     /** The shards open now (none opened by this call). */
@@ -1335,7 +1329,35 @@ public final class Namespace {
      * the index as a search does and exhaustively; see {@link RecallProbe}.
      */
     public RecallProbe.Result recall(JsonNode body) throws IOException {
-        return underSlots(() -> new RecallProbe(this, local().toArray(new Shard[0])).run(body));
+        RecallProbe.Request r = RecallProbe.parse(settings, body);
+        if (settings.dimensions() == 0) return new RecallProbe.Result(0, 0, 0, 0);
+        return underSlots(() -> {
+            RecallProbe probe = new RecallProbe(settings, localByNumber());
+            List<float[]> queries = RecallProbe.pick(List.of(probe.sample(r)), r.num(), new java.util.Random());
+            return RecallProbe.score(List.of(probe.search(queries, r)), queries.size(), r.topK());
+        });
+    }
+
+    /** Recall phase 1 on this node's shards (a grid: the coordinator picks from every node's sample; see {@link RecallProbe}). */
+    public RecallProbe.Sample recallSample(RecallProbe.Request r) throws IOException {
+        if (settings.dimensions() == 0) return new RecallProbe.Sample(0, List.of());
+        return underSlots(() -> new RecallProbe(settings, localByNumber()).sample(r));
+    }
+
+    /** Recall phase 3 on this node's shards: each query's index and exhaustive top k here (see {@link RecallProbe}). */
+    public List<RecallProbe.Hits> recallSearch(List<float[]> queries, RecallProbe.Request r) throws IOException {
+        return underSlots(() -> new RecallProbe(settings, localByNumber()).search(queries, r));
+    }
+
+    /** The shards this node serves (opening those it serves and has not opened yet), by shard number, in shard order. */
+    private Map<Integer, Shard> localByNumber() throws IOException {
+        Map<Integer, Shard> out = new LinkedHashMap<>();
+        for (int i = 0; i < shards.length; i++) {
+            Shard sh = (Shard) SLOT.getAcquire(shards, i);
+            if (sh != null) out.put(i, used(i, sh));
+            else if (opener != null && opener.servesHere(i)) out.put(i, served(i));
+        }
+        return out;
     }
 
     private volatile boolean closeCalled;

@@ -13,6 +13,8 @@ import io.tamter.node.objectstore.ObjectInfo;
 import io.tamter.node.objectstore.ObjectStore;
 import io.tamter.node.objectstore.StoredObject;
 import io.tamter.node.shard.Shard;
+import io.tamter.node.wal.CorruptWalException;
+import io.tamter.node.wal.WalSegmentCodec;
 import io.tamter.node.wal.WalShard;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -165,19 +168,19 @@ public final class NamespaceManager implements AutoCloseable {
 
     private Namespace createWith(NamespaceSettings s, String keyPath) throws IOException {
         String name = s.name();
-        if (s.encryption().customerManaged()) prepareDataKey(name, s.encryption().keyName(), keyPath);
+        if (s.encryption().customerManaged()) prepareDataKey(name, s.encryption().keyName(), keyPath, true);
         store.compareAndSet(NamespaceSettings.key(name), ObjectStore.NO_GENERATION, s.encode());
         return openExisting(name).orElseThrow(() -> new NamespaceNotFoundException(name));
     }
 
     /** Checks the KEK (a 400 naming {@code keyPath} when unavailable) and creates a fresh data key for a namespace without data. */
-    private void prepareDataKey(String name, String keyName, String keyPath) throws IOException {
+    private void prepareDataKey(String name, String keyName, String keyPath, boolean checkEmpty) throws IOException {
         try {
             keks.key(keyName);
         } catch (KeyUnavailableException e) {
             throw new InvalidRequestException("key_unavailable", keyPath, keyPath + ": " + e.getMessage());
         }
-        if (hasData(name))
+        if (checkEmpty && hasData(name))
             throw new NamespaceConflictException("namespace_not_empty", keyPath, keyPath + ": namespace " + name
                     + " has data in the object store; its encryption cannot change");
         // a record left by an earlier namespace of this name, or by a create that crashed: replace it
@@ -188,6 +191,32 @@ public final class NamespaceManager implements AutoCloseable {
     /** Whether the namespace has written any object under {@code <ns>/shards/} (a WAL segment, a manifest, a checkpoint file). */
     private boolean hasData(String name) throws IOException {
         return !store.list(name + "/shards/").isEmpty();
+    }
+
+    /** A WAL segment no larger than this may be an owner's claim (an empty segment, plus what encryption adds). */
+    private static final int CLAIM_MAX_BYTES = 4096;
+
+    /**
+     * The contents of the namespace's objects under {@code <ns>/shards/} when all of them are WAL
+     * segments without entries, read through {@code current} (the store they were written
+     * through); null when any other object is there (it has data). Such segments are the claims a
+     * grid node writes when it takes a shard over ({@link Shard#open} with claim): on a grid a
+     * namespace has them as soon as its shards are opened, before any write.
+     */
+    private Map<String, byte[]> claimsOnly(String name, ObjectStore current) throws IOException {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        for (ObjectInfo i : store.list(name + "/shards/")) {
+            if (!i.key().endsWith(WalShard.SUFFIX) || i.size() > CLAIM_MAX_BYTES) return null;
+            Optional<byte[]> b = current.get(i.key());
+            if (b.isEmpty()) continue; // deleted meanwhile
+            try {
+                if (!WalSegmentCodec.decode(i.key(), b.get()).entries().isEmpty()) return null;
+            } catch (CorruptWalException e) {
+                return null; // not readable as a claim: count it as data
+            }
+            out.put(i.key(), b.get());
+        }
+        return out;
     }
 
     /** The store the shards of a namespace with {@code enc} write through. */
@@ -205,7 +234,9 @@ public final class NamespaceManager implements AutoCloseable {
      * or {@code {"mode":"customer-managed","key_name":"…"}}), creating the namespace if it does
      * not exist (writes create namespaces). Setting the current encryption changes nothing.
      * <b>A change is allowed only while the namespace has no data objects</b> (no WAL segment,
-     * manifest or checkpoint file has been written: it never had a write); otherwise it is a
+     * with entries, manifest or checkpoint file has been written: it never had a write; the empty
+     * WAL segments a grid node writes as claims when it opens a shard are written again through the
+     * new encryption); otherwise it is a
      * {@link NamespaceConflictException} {@code namespace_not_empty} and nothing changes.
      * Re-encrypting existing data is not implemented: copy the namespace into a new one created
      * with the wanted encryption instead. A key the keystore does not have is an
@@ -229,18 +260,21 @@ public final class NamespaceManager implements AutoCloseable {
             ns.adminLock().writeLock().lock();
             try {
                 if (ns.encryption().equals(want)) return want;
-                if (hasData(name))
+                // a grid's claims (empty WAL segments, no write) do not count as data; they are written again under the new encryption
+                Map<String, byte[]> claims = claimsOnly(name, ns.dataStore());
+                if (claims == null)
                     throw new NamespaceConflictException("namespace_not_empty", "mode", "mode: namespace " + name + " has data ("
                             + ns.encryption().mode().apiName() + " encryption); the encryption of a namespace can change only before its "
                             + "first write. Copy it into a new namespace created with the wanted encryption instead");
                 ObjectStore target;
                 if (want.customerManaged()) {
-                    prepareDataKey(name, want.keyName(), "key_name");
+                    prepareDataKey(name, want.keyName(), "key_name", false);
                     target = dataStore(name, want);
                 } else {
                     store.delete(NamespaceDataKeys.recordKey(name));
                     target = store;
                 }
+                for (Map.Entry<String, byte[]> c : claims.entrySet()) target.put(c.getKey(), c.getValue());
                 ns.updateSettings(cur -> cur.withEncryption(want, System.currentTimeMillis()));
                 ns.dataStore().switchTo(target);
             } finally {
@@ -254,7 +288,7 @@ public final class NamespaceManager implements AutoCloseable {
     public record CopyResult(String sourceNamespace, String namespace, long copied) {}
 
     /** Documents read from the source and written to the target per step of a copy. */
-    static final int COPY_PAGE = 1000;
+    public static final int COPY_PAGE = 1000;
 
     /**
      * Copies a namespace server-side (API.md {@code POST /v1/namespaces/{ns}/copy}
@@ -275,6 +309,46 @@ public final class NamespaceManager implements AutoCloseable {
      * @throws NamespaceConflictException {@code target_not_empty}, or dimensions that differ
      */
     public CopyResult copy(String target, JsonNode body) throws IOException {
+        CopyPlan plan = prepareCopy(target, body);
+        Namespace src = plan.source();
+        Namespace dst = plan.target();
+        dst.requireNoDocuments("namespace");
+        long copied = 0;
+        for (List<Document> page = src.documentsAfter(null, COPY_PAGE); !page.isEmpty();
+                page = src.documentsAfter(page.get(page.size() - 1).id(), COPY_PAGE)) {
+            copied += dst.writeDocuments(page);
+        }
+        return new CopyResult(src.name(), target, copied);
+    }
+
+    /** A copy's two namespaces once the request is checked and the target has its settings. */
+    public record CopyPlan(Namespace source, Namespace target) {}
+
+    /**
+     * The first step of a {@link #copy}: checks the body, finds the source, creates the target with
+     * the source's settings or makes an existing target (empty on this node) adopt them. A grid's
+     * coordinator does this, checks that the target is empty on every node, and copies the pages
+     * itself (its documents live on several nodes).
+     */
+    public CopyPlan prepareCopy(String target, JsonNode body) throws IOException {
+        String source = checkCopy(target, body);
+        Namespace src = get(source);
+        Namespace dst;
+        synchronized (this) {
+            Optional<Namespace> t = openExisting(target);
+            if (t.isEmpty()) {
+                NamespaceSettings ss = src.settings();
+                dst = createWith(ss.renamed(target, ss.numShards(), ss.encryption(), System.currentTimeMillis()), "source_namespace");
+            } else {
+                dst = t.get();
+                dst.adoptSettings(src.settings());
+            }
+        }
+        return new CopyPlan(src, dst);
+    }
+
+    /** Checks a copy's body and names (a 400 naming the field); changes nothing. @return the source's name */
+    public String checkCopy(String target, JsonNode body) {
         if (body == null || !body.isObject())
             throw new InvalidRequestException("invalid_request", "", "the body is an object {\"source_namespace\":…}");
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
@@ -293,25 +367,7 @@ public final class NamespaceManager implements AutoCloseable {
         NamespaceSettings.checkName(target);
         if (source.equals(target))
             throw new InvalidRequestException("invalid_request", "source_namespace", "source_namespace: is the target namespace itself");
-        Namespace src = get(source);
-        Namespace dst;
-        synchronized (this) {
-            Optional<Namespace> t = openExisting(target);
-            if (t.isEmpty()) {
-                NamespaceSettings ss = src.settings();
-                dst = createWith(ss.renamed(target, ss.numShards(), ss.encryption(), System.currentTimeMillis()), "source_namespace");
-            } else {
-                dst = t.get();
-                dst.adoptSettings(src.settings());
-            }
-        }
-        dst.requireNoDocuments("namespace");
-        long copied = 0;
-        for (List<Document> page = src.documentsAfter(null, COPY_PAGE); !page.isEmpty();
-                page = src.documentsAfter(page.get(page.size() - 1).id(), COPY_PAGE)) {
-            copied += dst.writeDocuments(page);
-        }
-        return new CopyResult(source, target, copied);
+        return source;
     }
 
     /** The namespace, created with default settings if it does not exist (writes create namespaces). */
@@ -338,11 +394,42 @@ public final class NamespaceManager implements AutoCloseable {
         }
     }
 
-    /** Reads the namespace's settings from the object store again (another node changed them). */
+    /**
+     * Reads the settings of the namespace from the object store again now, if it is open here: a
+     * grid's coordinator changed them and must know this node took them before it answers (an
+     * encryption change), without waiting for the change token to reach this node.
+     *
+     * @return whether it is open here
+     */
+    public boolean reloadSettings(String name) throws IOException {
+        NamespaceSettings.checkName(name);
+        Namespace ns = open.get(name);
+        if (ns == null) return false; // it reads meta.json when it opens
+        reload(ns, sync.token(name));
+        return true;
+    }
+
+    /**
+     * Reads the namespace's settings from the object store again (another node changed them). A
+     * changed encryption (allowed only before the namespace's first write, see {@link
+     * #setEncryption}) switches the store its shards write through, as {@link #setEncryption} does
+     * on the node that changed it.
+     */
     private void reload(Namespace ns, Object token) throws IOException {
         Optional<StoredObject> o = store.getObject(NamespaceSettings.key(ns.name()));
         if (o.isEmpty()) return; // being deleted: the delete closes it
-        ns.refresh(NamespaceSettings.decode(o.get().bytes()));
+        NamespaceSettings next = NamespaceSettings.decode(o.get().bytes());
+        if (!next.encryption().equals(ns.encryption())) {
+            ns.adminLock().writeLock().lock();
+            try {
+                ns.dataStore().switchTo(dataStore(ns.name(), next.encryption()));
+                ns.refresh(next);
+            } finally {
+                ns.adminLock().writeLock().unlock();
+            }
+        } else {
+            ns.refresh(next);
+        }
         ns.settingsToken = token;
     }
 

@@ -45,6 +45,10 @@ public final class TamterServer implements AutoCloseable {
         try {
             HttpServer http = new HttpServer(settings, new GridExecutor(node.ignite(), settings.getInt(Params.GRID_JOB_THREADS)), node::ready, reg -> gauges(reg, node.engine()));
             http.start();
+            // GET /v1/cluster names every node's REST URL: a wildcard bind is reached at the grid host
+            String host = settings.get(Params.HTTP_HOST);
+            if (host.equals("0.0.0.0") || host.equals("::") || host.isBlank()) host = settings.get(Params.GRID_HOST);
+            node.ignite().cluster().nodeLocalMap().put(GridNode.HTTP_URL_KEY, "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + http.port());
             return new TamterServer(node, http);
         } catch (RuntimeException e) {
             node.close();

@@ -198,7 +198,7 @@ class GridJoinTest {
             if (!failures.isEmpty()) throw new AssertionError("load failed: " + failures.get(0), failures.get(0));
             cluster = get(port, "/v1/cluster");
             int owned = -1;
-            for (JsonNode n : cluster.path("nodes")) if (n.path("id").asText().equals(node)) owned = n.path("shards_owned").asInt();
+            for (JsonNode n : cluster.path("nodes")) if (n.path("id").asText().equals(node)) owned = n.path("shards").asInt();
             if (gone ? owned < 0 : owned > 0) return owned;
             Thread.sleep(100);
         }

@@ -64,7 +64,14 @@ class NodeCommandTest {
             JsonNode cluster = call(c, "GET", base + "/v1/cluster", null);
             assertThat(cluster.get("nodes")).hasSize(2);
             int ownedByNode = 0;
-            for (JsonNode n : cluster.get("nodes")) if (!n.get("local").asBoolean()) ownedByNode = n.get("shards_owned").asInt();
+            List<String> https = new java.util.ArrayList<>();
+            for (JsonNode n : cluster.get("nodes")) {
+                https.add(n.get("http").isNull() ? null : n.get("http").asText());
+                assertThat(n.get("address").asText()).as("the node's discovery address").matches("127\\.0\\.0\\.1:\\d+");
+                if (n.get("http").isNull()) ownedByNode = n.get("shards").asInt(); // tamter node serves no REST
+            }
+            assertThat(https).as("the server's REST URL, none for tamter node").containsExactlyInAnyOrder(base, null);
+            for (JsonNode sh : cluster.get("shards")) assertThat(sh.get("state").asText()).isIn("serving", "opening", "moving", "idle");
             System.out.printf("NodeCommandTest: the REST-less node owns %d of 6 shards%n", ownedByNode);
             assertThat(call(c, "GET", base + "/v1/namespaces/n", null).get("approx_row_count").asInt()).isEqualTo(60);
         } finally {
