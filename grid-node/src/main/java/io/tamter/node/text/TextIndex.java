@@ -350,6 +350,33 @@ public final class TextIndex implements Closeable {
     }
 
     /**
+     * The statistics BM25 ranks a term of one full-text attribute with, as a search sees them now.
+     * Lucene counts deleted documents in all but {@code numDocs} until a merge drops them, so two
+     * indexes with the same live documents score differently when one holds more deleted ones
+     * (what a replay that wrote documents again would leave).
+     *
+     * @param maxDoc           documents, live and deleted
+     * @param numDocs          live documents
+     * @param docCount         documents with a value in the attribute (deleted ones included)
+     * @param sumTotalTermFreq tokens of the attribute over those documents (the average field length's numerator)
+     * @param docFreq          documents holding the term (deleted ones included)
+     */
+    public record TermStats(int maxDoc, int numDocs, int docCount, long sumTotalTermFreq, int docFreq) {}
+
+    /** {@link TermStats} of {@code term} (already analyzed) in the full-text attribute {@code attribute}. */
+    public TermStats termStats(String attribute, String term) throws IOException {
+        IndexSearcher s = acquire();
+        try {
+            var r = s.getIndexReader();
+            String field = IndexFields.text(attribute);
+            return new TermStats(r.maxDoc(), r.numDocs(), r.getDocCount(field), r.getSumTotalTermFreq(field),
+                    r.docFreq(new Term(field, term)));
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /**
      * Whether any document holds a value in a full-text attribute: what tells "BM25 found nothing"
      * from "there is nothing for BM25 to rank". Lucene's per-field doc count ignores deletions, so
      * this may say true for deleted text, never false for live text.
