@@ -32,9 +32,10 @@ import org.slf4j.LoggerFactory;
  * Uploads checkpoints of one shard to the object store and restores them.
  *
  * <h2>Checkpoint</h2>
- * {@link Shard#checkpoint()} makes a {@link LocalSnapshot} under the shard's write lock, so the
- * RocksDB copy and the Lucene commit hold exactly the writes up to the same applied WAL seq; this
- * class then, without the lock: reads the current manifest and its generation; lists the files
+ * {@link Shard#checkpoint()} makes a {@link LocalSnapshot} under the shard's apply lock, so the
+ * documents in the RocksDB copy and the Lucene commit hold exactly the writes up to the same
+ * applied WAL seq (the vector index in the copy may be behind it: the snapshot names the older
+ * seq, and a restore replays the WAL after it to each part that lacks it); this class then, without the lock: reads the current manifest and its generation; lists the files
  * with their sizes and CRC32C (cached for the immutable ones: SSTs, blob files, Lucene files);
  * uploads those no previous manifest references (files written once under keys of their size and
  * checksum, the others under keys with the checkpoint number: see {@link CheckpointManifest});
@@ -64,7 +65,8 @@ public final class Checkpointer {
     /**
      * A consistent local copy of a shard, pinned until {@link #release} runs.
      *
-     * @param walSeq      the applied WAL seq both the RocksDB copy and the Lucene commit hold
+     * @param walSeq      the WAL seq the copy holds in every part (documents, vector index, Lucene commit); the
+     *                    documents and the Lucene commit may hold later segments, which a restore does not apply to them again
      * @param rocksDir    a RocksDB checkpoint directory (every file in it belongs to the copy)
      * @param luceneDir   the Lucene index directory
      * @param luceneFiles the files of the pinned Lucene commit

@@ -80,6 +80,13 @@ public final class Shard implements AutoCloseable {
     static final byte[] INDEXED_KEY = "engine.indexed_seq".getBytes(StandardCharsets.UTF_8);
     /** Lucene user-data key of the last applied WAL segment covered by a text-index commit. */
     static final String TEXT_APPLIED = "applied_seq";
+    /**
+     * Lucene user-data key, value {@code "true"}: the commit holds every WAL segment up to
+     * {@link #TEXT_APPLIED} whole, so replay leaves the text of those segments alone (see
+     * {@link #open}). Without it (a commit of an earlier build, whose replay applied entry by
+     * entry and could commit in the middle of a segment) only the segments before it are known whole.
+     */
+    static final String TEXT_WHOLE = "applied_whole";
     /** The text index is committed every this many applied batches (and at close). */
     static final int TEXT_COMMIT_EVERY = 64;
 
@@ -114,6 +121,12 @@ public final class Shard implements AutoCloseable {
      * {@link #applyLock}, volatile for the background checkpoint trigger and metrics.
      */
     private volatile long appliedSeq;
+    /**
+     * The last WAL segment the text index holds whole (what its commits record); under
+     * {@link #applyLock}. Equal to {@link #appliedSeq} once the shard is open; during replay it
+     * may be behind or ahead of it (the two are written in different stores and committed apart).
+     */
+    private long textSeq;
     private int uncommittedText;
     private volatile Throwable failed;
 
@@ -268,8 +281,9 @@ public final class Shard implements AutoCloseable {
             long indexedSeq = indexedSeq(db, docsSeq);
             WalReader reader = new WalReader(store, walShard);
             long checkpointSeq = manifest == null ? 0 : manifest.walSeq();
-            // Replaying is idempotent, so start at the oldest of the three states, one segment early:
-            // a segment of several entries may have been applied in part.
+            // Start at the oldest of the three states, one segment early (an earlier build's replay may
+            // have applied a segment of several entries in part); Replay gives each part only the
+            // segments it does not hold, since the text index must not get one twice (see Replay).
             long from = Math.max(0, Math.min(Math.min(docsSeq, textSeq), indexedSeq) - 1);
             if (from < checkpointSeq && walGap(reader, from)) {
                 if (Math.min(Math.min(docsSeq, textSeq), indexedSeq) >= checkpointSeq) {
@@ -302,17 +316,12 @@ public final class Shard implements AutoCloseable {
             s = new Shard(store, walShard, settings, metric, db, text, vectors, null, docsSeq, nextVid);
             if (rebuildIndex) s.rebuild = new VectorIndexRebuild(s);
             s.indexedSeq = indexedSeq;
+            s.textSeq = textSeq;
             s.lastCheckpointSeq = checkpointSeq;
             if (restored) s.checkpointer.seed(manifest);
-            long[] replayed = {0};
-            Shard target = s;
-            WalReader.EntryConsumer replay = (seq, index, payload) -> {
-                // segments the vector index does not hold whole go to the tail again (re-indexing is idempotent)
-                target.apply(seq, ShardWriteCodec.decode(payload), payload.length, seq > target.indexedSeq);
-                target.walBytesSinceCheckpoint.addAndGet(payload.length);
-                replayed[0]++;
-            };
+            Replay replay = s.new Replay(docsSeq);
             long last = reader.replay(from, replay);
+            replay.finish();
             if (claim) {
                 // The previous owner's last checkpoint may have landed while this open listed and
                 // replayed the WAL: a checkpoint writes its manifest, then deletes the segments it
@@ -332,6 +341,7 @@ public final class Shard implements AutoCloseable {
             long next = Math.max(reader.nextSeq(checkpointSeq), last + 1);
             while (claim && !WalWriter.claim(store, walShard, next)) {
                 last = reader.replay(Math.max(last, next - 1), replay); // the previous owner wrote it: take it in, claim the next
+                replay.finish();
                 next = Math.max(reader.nextSeq(checkpointSeq), last + 1);
             }
             if (claim) next++;
@@ -345,7 +355,7 @@ public final class Shard implements AutoCloseable {
             s.scheduleIndexing();
             LOG.info("opened shard {}: applied seq {} (text {}, vectors {}), checkpoint seq {}{}, replayed {} entries from {} to {}, {} "
                     + "queued for the vector index", walShard, docsSeq, textSeq, indexedSeq, checkpointSeq, restored ? " (restored)" : "",
-                    replayed[0], from, last, s.queuedAtOpen);
+                    replay.entries, from, last, s.queuedAtOpen);
             return s;
         } catch (IOException | RuntimeException e) {
             if (s != null && s.vectors != null) vectors = s.vectors; // replay may have opened it
@@ -379,9 +389,70 @@ public final class Shard implements AutoCloseable {
         return getLong(db, INDEXED_KEY);
     }
 
+    /** The last WAL segment the text index's last commit holds whole (see {@link #TEXT_WHOLE}). */
     private static long textSeq(TextIndex text) throws IOException {
-        String t = text.lastCommitData().get(TEXT_APPLIED);
-        return t == null ? 0 : Long.parseLong(t);
+        Map<String, String> data = text.lastCommitData();
+        String t = data.get(TEXT_APPLIED);
+        if (t == null) return 0;
+        long seq = Long.parseLong(t);
+        return "true".equals(data.get(TEXT_WHOLE)) ? seq : Math.max(0, seq - 1);
+    }
+
+    /**
+     * The open's replay of the WAL (see the package comment, Recovery). It applies whole segments:
+     * the entries of a segment are collected and applied together when the next segment starts
+     * or the replay ends ({@link #finish}), as the write path applies them, so the applied,
+     * text and indexed seqs it records never cover part of a segment.
+     *
+     * <p>Each of the shard's three parts is written only with the segments it does not hold:
+     * <ul>
+     * <li><b>Text index</b>: the segments after the one its last commit names. Writing a segment
+     * it holds again is not harmless: a Lucene update is a delete plus an add, and deleted
+     * documents count in BM25's statistics (docFreq, docCount, the average field length) until a
+     * merge drops them, so scores would move although the live documents are the same (issue 9: a
+     * checkpoint taken while the index worker lagged names the indexed seq, and replay from there
+     * wrote the text of every later segment again).</li>
+     * <li><b>Documents</b>: from the applied seq on (that segment again: an earlier build's
+     * replay could record it with part of its entries applied; RocksDB puts and deletes leave no
+     * trace when repeated). Writing older segments again would take documents back to older
+     * states until the replay reaches their later ones.</li>
+     * <li><b>Vector index</b>: the segments after the indexed seq join the tail for the worker.</li>
+     * </ul>
+     * Replay starts at the oldest of the three, so none misses a segment.
+     */
+    private final class Replay implements WalReader.EntryConsumer {
+        /** Segments up to this are in the documents (read at open, before replay moves the applied seq). */
+        private final long docsHeld;
+        /** Segments up to this are in the text index. */
+        private final long textHeld;
+        private long seq = -1;
+        private List<ShardWrite> writes = new ArrayList<>();
+        private long bytes;
+        long entries;
+
+        Replay(long docsSeq) {
+            this.docsHeld = Math.max(0, docsSeq - 1);
+            this.textHeld = textSeq;
+        }
+
+        @Override
+        public void accept(long s, int index, byte[] payload) throws IOException {
+            if (s != seq) finish();
+            seq = s;
+            writes.addAll(ShardWriteCodec.decode(payload));
+            bytes += payload.length;
+            entries++;
+        }
+
+        /** Applies the collected segment, if any. Called after each {@link WalReader#replay}. */
+        void finish() throws IOException {
+            if (seq < 0) return;
+            apply(seq, writes, bytes, seq > indexedSeq, seq > textHeld, seq > docsHeld);
+            walBytesSinceCheckpoint.addAndGet(bytes);
+            seq = -1;
+            writes = new ArrayList<>(); // the tail keeps the list it was given
+            bytes = 0;
+        }
     }
 
     /** Whether replay from {@code from} would miss segments: the first one present is after {@code from + 1}, or none is. */
@@ -694,10 +765,10 @@ public final class Shard implements AutoCloseable {
             // the indexed seq, read before the copy (the worker records it after the index writes, so the
             // copy holds at least that much). The manifest names the older one, so the WAL after it, which
             // a restore re-queues for the index, is not truncated.
-            long covered = Math.min(appliedSeq, indexedSeq);
+            long covered = Math.min(Math.min(appliedSeq, textSeq), indexedSeq);
             db.createCheckpoint(rocks);
             walBytes = walBytesSinceCheckpoint.get();
-            IndexCommit commit = text.commitAndSnapshot(Map.of(TEXT_APPLIED, Long.toString(appliedSeq)));
+            IndexCommit commit = text.commitAndSnapshot(textCommitData());
             uncommittedText = 0;
             snap = new Checkpointer.LocalSnapshot(covered, rocks, text.luceneDir(), List.copyOf(commit.getFileNames()),
                     () -> text.releaseSnapshot(commit));
@@ -1027,7 +1098,7 @@ public final class Shard implements AutoCloseable {
                 bytes += p.length;
             }
             try {
-                apply(l.seq(), writes, bytes, true);
+                apply(l.seq(), writes, bytes);
             } catch (IOException | RuntimeException e) {
                 LOG.error("applying WAL segment {} of shard {} (written late) failed; the shard fails until reopened", l.seq(), walShard, e);
                 failed = e;
@@ -1115,7 +1186,7 @@ public final class Shard implements AutoCloseable {
                     }
                     seq = first.seq();
                 }
-                apply(seq, writes, bytes, true);
+                apply(seq, writes, bytes);
                 walBytesSinceCheckpoint.addAndGet(bytes);
                 for (InFlight g : batch) inFlight.finish(g, null);
             } catch (IOException | RuntimeException e) {
@@ -1184,13 +1255,23 @@ public final class Shard implements AutoCloseable {
         };
     }
 
+    /** Under the apply lock: applies logged effects of the write path (to every part; see the next method). */
+    private void apply(long seq, List<ShardWrite> writes, long payloadBytes) throws IOException {
+        apply(seq, writes, payloadBytes, true, true, true);
+    }
+
     /**
-     * Under the apply lock: applies logged effects; idempotent. Order: text index, then documents +
-     * applied seq in one batch; then, with {@code queue}, the effects join the {@link #tail} for the
-     * index worker, which writes them into the vector index later (in WAL order). Replay passes
-     * {@code queue=false} for segments the vector index already holds.
+     * Under the apply lock: applies the logged effects of WAL segments up to {@code seq}, whole.
+     * Order: text index, then documents + applied seq in one batch; then the effects join the
+     * {@link #tail} for the index worker, which writes them into the vector index later (in WAL
+     * order). Replay ({@link Replay}) leaves out the parts that already hold the segment:
+     * {@code toText=false} for the text index, {@code toDocs=false} for the documents,
+     * {@code queue=false} for the vector index. Idempotent for the documents and the vector
+     * index; for the text index the live documents are the same when applied twice, but not
+     * BM25's statistics, hence {@code toText}.
      */
-    private void apply(long seq, List<ShardWrite> writes, long payloadBytes, boolean queue) throws IOException {
+    private void apply(long seq, List<ShardWrite> writes, long payloadBytes, boolean queue, boolean toText, boolean toDocs)
+            throws IOException {
         long maxVid = appliedNextVid - 1;
         for (ShardWrite w : writes) {
             maxVid = Math.max(maxVid, w.vid());
@@ -1198,38 +1279,52 @@ public final class Shard implements AutoCloseable {
                 case ShardWrite.Put p -> {
                     float[] v = p.doc().vector();
                     if (v != null) ensureVectorIndex(v.length); // opened here, so that searches know it before the worker runs
-                    text.upsert(p.vid(), p.doc().indexedAttributes());
+                    if (toText) text.upsert(p.vid(), p.doc().indexedAttributes());
                 }
-                case ShardWrite.Delete d -> text.delete(d.vid());
+                case ShardWrite.Delete d -> {
+                    if (toText) text.delete(d.vid());
+                }
             }
         }
-        try (WriteBatch b = new WriteBatch()) {
-            for (ShardWrite w : writes) {
-                switch (w) {
-                    case ShardWrite.Put p -> docs.put(b, p.vid(), p.doc());
-                    case ShardWrite.Delete d -> docs.delete(b, d.id(), d.vid());
+        if (toText) textSeq = Math.max(textSeq, seq);
+        if (toDocs) {
+            try (WriteBatch b = new WriteBatch()) {
+                for (ShardWrite w : writes) {
+                    switch (w) {
+                        case ShardWrite.Put p -> docs.put(b, p.vid(), p.doc());
+                        case ShardWrite.Delete d -> docs.delete(b, d.id(), d.vid());
+                    }
                 }
+                long applied = Math.max(appliedSeq, seq);
+                b.put(db.meta(), APPLIED_KEY, le(applied));
+                b.put(db.meta(), NEXT_VID_KEY, le(maxVid + 1));
+                db.write(b);
+                appliedSeq = applied;
+                appliedNextVid = maxVid + 1;
+            } catch (RocksDBException e) {
+                throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
             }
-            long applied = Math.max(appliedSeq, seq);
-            b.put(db.meta(), APPLIED_KEY, le(applied));
-            b.put(db.meta(), NEXT_VID_KEY, le(maxVid + 1));
-            db.write(b);
-            appliedSeq = applied;
-            appliedNextVid = maxVid + 1;
-        } catch (RocksDBException e) {
-            throw new IOException("cannot write documents of shard " + walShard + ": " + e.getMessage(), e);
+        } else {
+            // the documents hold the segment (and its vids: engine.next_vid was written with them)
+            appliedSeq = Math.max(appliedSeq, seq);
+            appliedNextVid = Math.max(appliedNextVid, maxVid + 1);
         }
         if (queue) {
             tail.add(seq, writes, payloadBytes);
             scheduleIndexing();
         }
         // no text.refresh() here: the next read of the text index refreshes it (TextIndex#acquire)
-        if (++uncommittedText >= TEXT_COMMIT_EVERY) commitText();
+        if (toText && ++uncommittedText >= TEXT_COMMIT_EVERY) commitText();
     }
 
     private void commitText() throws IOException {
-        text.commit(Map.of(TEXT_APPLIED, Long.toString(appliedSeq)));
+        text.commit(textCommitData());
         uncommittedText = 0;
+    }
+
+    /** The user data of a text-index commit: the last segment it holds, whole. Under the apply lock. */
+    private Map<String, String> textCommitData() {
+        return Map.of(TEXT_APPLIED, Long.toString(textSeq), TEXT_WHOLE, "true");
     }
 
     // ------------------------------------------------------------------ keys

@@ -55,10 +55,15 @@
  * documents' applied seq is in the {@code meta} column family, the text index's in its last
  * commit's user data (committed every {@code TEXT_COMMIT_EVERY} batches, at checkpoints and at
  * close), the vector index's in {@code engine.indexed_seq}. Replay starts one segment before the
- * oldest of the three (a segment of several entries may have been applied in part by an earlier
- * replay), re-applies every later entry, and queues those after the indexed seq for the index
- * worker again. A checkpoint covers the older of the applied and the indexed seq, so the WAL it
- * truncates never holds writes the index still needs. When the segments replay needs
+ * oldest of the three (an earlier build's replay may have applied a segment of several entries
+ * in part), and applies whole segments, each only to the parts that do not hold it: the text
+ * index gets the segments after its commit's seq, the documents those from their applied seq on,
+ * and the segments after the indexed seq are queued for the index worker again. The text index
+ * is the one part where applying a segment twice shows: a Lucene update is a delete plus an add,
+ * and deleted documents count in BM25's statistics (docFreq, docCount, average field length)
+ * until a merge, so scores would move although the documents are the same (issue 9: after a
+ * restore from a checkpoint taken while the worker lagged). A checkpoint covers the oldest of the
+ * applied, text and indexed seqs, so the WAL it truncates never holds writes a part still needs. When the segments replay needs
  * were deleted by a checkpoint: local state at or past the checkpoint's seq replays from the
  * checkpoint's seq; local state older than it is replaced by the checkpoint (a replay gap otherwise).
  * Local state newer than the checkpoint is kept. The vector index lives in the same RocksDB as the

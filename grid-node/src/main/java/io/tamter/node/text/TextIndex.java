@@ -304,6 +304,20 @@ public final class TextIndex implements Closeable {
         writer.deleteUnusedFiles();
     }
 
+    /**
+     * Merges the index into one segment, which drops its deleted documents: BM25's statistics then
+     * count live documents only ({@link TermStats}). Which deleted documents an index still holds
+     * depends on its history of flushes and merges, not only on its documents: a shard restored
+     * from a checkpoint and one that never stopped hold the same live documents but not the same
+     * deleted ones after many updates, and so score slightly apart until both merge. Rewrites the
+     * whole index: for tests that compare scores across such indexes, and for an operator after a
+     * bulk rewrite, not for the write path.
+     */
+    public void forceMerge() throws IOException {
+        writer.forceMerge(1);
+        writes.incrementAndGet(); // the next read refreshes onto the merged segment
+    }
+
     /** The directory of the Lucene index files. */
     public Path luceneDir() {
         return luceneDir;
@@ -344,6 +358,42 @@ public final class TextIndex implements Closeable {
         IndexSearcher s = acquire();
         try {
             return s.getIndexReader().numDocs();
+        } finally {
+            searchers.release(s);
+        }
+    }
+
+    /**
+     * The statistics BM25 ranks a term of one full-text attribute with, as a search sees them now.
+     * Lucene counts deleted documents in all but {@code numDocs} until a merge drops them, so two
+     * indexes with the same live documents score differently when one holds more deleted ones
+     * (what a replay that wrote documents again would leave).
+     *
+     * @param maxDoc           documents, live and deleted
+     * @param numDocs          live documents
+     * @param docCount         documents with a value in the attribute (deleted ones included)
+     * @param sumTotalTermFreq tokens of the attribute over those documents (the average field length's numerator)
+     * @param docFreq          documents holding the term (deleted ones included)
+     */
+    public record TermStats(int maxDoc, int numDocs, int docCount, long sumTotalTermFreq, int docFreq) {}
+
+    /**
+     * {@link TermStats} of {@code word} in the full-text attribute {@code attribute}; the word is
+     * analyzed as a query's would be (the first term it gives counts).
+     *
+     * @throws SchemaException when {@code attribute} is not a full-text attribute
+     */
+    public TermStats termStats(String attribute, String word) throws IOException {
+        AttributeSpec spec = schema.get(attribute);
+        if (spec == null || !spec.fullTextSearch())
+            throw new SchemaException("not_full_text", attribute, attribute + ": attribute '" + attribute + "' is not full-text indexed");
+        String field = IndexFields.text(attribute);
+        String term = analyze(Analyzers.forOptions(spec.fullText()), field, word).keySet().stream().findFirst().orElse(word);
+        IndexSearcher s = acquire();
+        try {
+            var r = s.getIndexReader();
+            return new TermStats(r.maxDoc(), r.numDocs(), r.getDocCount(field), r.getSumTotalTermFreq(field),
+                    r.docFreq(new Term(field, term)));
         } finally {
             searchers.release(s);
         }

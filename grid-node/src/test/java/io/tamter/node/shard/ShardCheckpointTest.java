@@ -420,6 +420,12 @@ class ShardCheckpointTest {
         assertThat(error.get()).isNull();
         for (int i = 1; i < results.size(); i++) assertThat(results.get(i).walSeq()).isGreaterThanOrEqualTo(results.get(i - 1).walSeq());
         quiesce(ns);
+        // Many updates of the same ids leave deleted Lucene documents, which count in BM25's statistics
+        // until merged away; which ones each index still holds depends on its flushes and merges (the
+        // restored one replays the WAL tail into other segments than the running one wrote), not on its
+        // documents, so scores would differ slightly (issue 9). Both are merged before comparing; that
+        // replay writes no document twice is checked without merging in ShardReplayTest.
+        ns.shard(0).textIndex().forceMerge();
         List<String> expected = observe(ns);
         long applied = ns.shard(0).appliedSeq();
         closeEngine(e);
@@ -428,6 +434,7 @@ class ShardCheckpointTest {
         Namespace r = engine(data, store, MANUAL).get("ns1");
         assertThat(r.shard(0).appliedSeq()).isEqualTo(applied);
         quiesce(r);
+        r.shard(0).textIndex().forceMerge();
         assertThat(observe(r)).isEqualTo(expected);
     }
 
