@@ -104,13 +104,20 @@ final class GridCoordinator {
                 return resend(r, only.getValue()); // one other node owns it all: it runs the whole operation
             }
             Namespace ns = found.orElseThrow();
-            if (r.op() == Op.MULTI_SEARCH) // each query scattered over the owners as a search is
-                return EngineOps.multiSearch(r, q -> {
-                    try {
-                        return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, q);
-                    } catch (IgniteException e) {
-                        return OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
+            if (r.op() == Op.MULTI_SEARCH) // each query scattered over the owners as a search is, one after the other
+                return EngineOps.multiSearch(r, qs -> {
+                    List<OpResponse> out = new ArrayList<>(qs.size());
+                    for (OpRequest q : qs) {
+                        OpResponse one;
+                        try {
+                            one = (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, q);
+                        } catch (IgniteException e) {
+                            one = OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
+                        }
+                        out.add(one);
+                        if (!one.isOk()) break;
                     }
+                    return out;
                 });
             if (WRITES.contains(r.op())) return write(r, ns);
             if (FAN_OUT.contains(r.op())) return fanOut(r, n);
