@@ -170,7 +170,7 @@ public final class EngineOps {
                 yield OpResponse.ok(out);
             }
             case SEARCH -> search(r);
-            case MULTI_SEARCH -> multiSearch(r, this::searchBatch);
+            case MULTI_SEARCH -> r.param(SHARDS) != null ? shardsBatch(r) : multiSearch(r, this::searchBatch);
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
             case CREATE_NAMESPACE -> createNamespace(r);
@@ -372,6 +372,52 @@ public final class EngineOps {
         }
     }
 
+    /**
+     * Internal parameter of a multi-search sent to one owner node of a namespace spread over nodes
+     * ({@link GridCoordinator}): the shards (comma-separated numbers) whose partials it answers.
+     */
+    static final String SHARDS = "_shards";
+
+    /**
+     * A grid multi-search's part on an owner node: for each of the body's {@code queries} (already
+     * validated and embedded by the coordinator), the partials of the shards {@link #SHARDS} names,
+     * each shard read under one pin for all the queries ({@link Namespace#searchShardsBatch}).
+     * Answers {@code {"partials":[[partial as JSON text, per shard]…], "errors":[null or the
+     * query's error response as JSON text…]}}, both indexed like the queries.
+     */
+    private OpResponse shardsBatch(OpRequest r) throws IOException {
+        List<Integer> shards = new ArrayList<>();
+        for (String x : r.param(SHARDS).split(",")) shards.add(Integer.parseInt(x.strip()));
+        Namespace ns = engine.get(r.namespace());
+        JsonNode qs = field(r.body(), "queries", true);
+        List<Namespace.PreparedSearch> prepared = new ArrayList<>(qs.size());
+        RuntimeException[] errors = new RuntimeException[qs.size()];
+        for (int i = 0; i < qs.size(); i++) {
+            try {
+                prepared.add(ns.prepareSearch(SearchRequest.fromJson(qs.get(i))));
+            } catch (RuntimeException e) { // the schema changed since the coordinator checked it
+                prepared.add(null);
+                errors[i] = e;
+            }
+        }
+        List<List<ShardSearch.Partial>> parts = ns.searchShardsBatch(shards, prepared, errors);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode ps = out.putArray("partials");
+        ArrayNode es = out.putArray("errors");
+        for (int i = 0; i < qs.size(); i++) {
+            if (errors[i] != null) {
+                ps.addNull();
+                es.add(failure(errors[i], new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), qs.get(i), r.params(), r.traceId(), null))
+                        .encode());
+                continue;
+            }
+            ArrayNode a = ps.addArray();
+            for (ShardSearch.Partial p : parts.get(i)) a.add(PartialCodec.encode(p));
+            es.addNull();
+        }
+        return OpResponse.ok(out);
+    }
+
     /** The most queries one multi-search takes (API.md). */
     static final int MAX_QUERIES = 16;
 
@@ -383,8 +429,8 @@ public final class EngineOps {
      * unknown attribute in its filter, a namespace that does not exist) answers the request with
      * its error, path likewise prefixed. {@code batch} runs the queries (each request a
      * {@link io.tamter.client.wire.Op#SEARCH}) and answers one response per query, in order, or a
-     * list that ends at a failed one (queries before it that it did not run: null); on one node it
-     * reads each shard once for all of
+     * list that ends at a failed one (queries before it that it did not run: null); the first
+     * failed one answers the request. On one node it reads each shard once for all of
      * them ({@link #searchBatch}: every query sees the same state of that shard).
      */
     static OpResponse multiSearch(OpRequest r, java.util.function.Function<List<OpRequest>, List<OpResponse>> batch) {

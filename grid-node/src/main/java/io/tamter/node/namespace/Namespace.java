@@ -923,7 +923,9 @@ public final class Namespace {
      * The partials of {@code shardNumbers} (in that order) for each of {@code queries}, each shard
      * read under one {@link Shard#pin} for all the queries (see {@link #searchBatch}). A query whose
      * reading fails gets its exception in {@code errors} (indexed like {@code queries}) and is not
-     * run on later shards; its list of partials is then incomplete.
+     * run on later shards; its list of partials is then incomplete. A query whose entry in
+     * {@code errors} is set already is not run at all (its entry in {@code queries} may be null).
+     * A grid multi-search's job on one owner node (the shards it owns).
      */
     public List<List<ShardSearch.Partial>> searchShardsBatch(List<Integer> shardNumbers, List<PreparedSearch> queries,
             RuntimeException[] errors) throws IOException {
