@@ -28,6 +28,7 @@ import io.tamter.node.wal.WalFencedException;
 import io.tamter.node.wal.WalUnavailableException;
 import io.tamter.node.wal.WalWriteException;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -169,13 +170,7 @@ public final class EngineOps {
                 yield OpResponse.ok(out);
             }
             case SEARCH -> search(r);
-            case MULTI_SEARCH -> multiSearch(r, q -> {
-                try {
-                    return search(q);
-                } catch (IOException | RuntimeException e) {
-                    return failure(e, q);
-                }
-            });
+            case MULTI_SEARCH -> r.param(SHARDS) != null ? shardsBatch(r) : multiSearch(r, this::searchBatch);
             case LIST_NAMESPACES -> list(r);
             case GET_NAMESPACE -> info(engine.get(r.namespace()).info());
             case CREATE_NAMESPACE -> createNamespace(r);
@@ -351,6 +346,86 @@ public final class EngineOps {
         return OpResponse.ok(searchResponse(engine.get(r.namespace()).searchAll(req), req, t0));
     }
 
+    /**
+     * A multi-search's queries (each a {@link io.tamter.client.wire.Op#SEARCH} request) against one
+     * state of each shard ({@link Namespace#searchBatch}): every query prepared first (a failure
+     * there ends the list at it), then all run together.
+     */
+    private List<OpResponse> searchBatch(List<OpRequest> qs) {
+        long t0 = System.nanoTime();
+        List<OpResponse> out = new ArrayList<>(qs.size());
+        try {
+            Namespace ns = engine.get(qs.get(0).namespace());
+            List<Namespace.PreparedSearch> prepared = new ArrayList<>(qs.size());
+            for (OpRequest q : qs) {
+                try {
+                    prepared.add(ns.prepareSearch(SearchRequest.fromJson(q.body())));
+                } catch (RuntimeException e) {
+                    while (out.size() < prepared.size()) out.add(null); // the queries before it: not run
+                    out.add(failure(e, q));
+                    return out;
+                }
+            }
+            List<Namespace.BatchAnswer> answers = ns.searchBatch(prepared);
+            for (int i = 0; i < answers.size(); i++) {
+                Namespace.BatchAnswer a = answers.get(i);
+                out.add(a.error() != null ? failure(a.error(), qs.get(i))
+                        : OpResponse.ok(searchResponse(a.merged(), prepared.get(i).request(), t0)));
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            out.clear();
+            out.add(failure(e, qs.get(0)));
+            return out;
+        }
+    }
+
+    /**
+     * Internal parameter of a multi-search sent to one owner node of a namespace spread over nodes
+     * ({@link GridCoordinator}): the shards (comma-separated numbers) whose partials it answers.
+     */
+    static final String SHARDS = "_shards";
+
+    /**
+     * A grid multi-search's part on an owner node: for each of the body's {@code queries} (already
+     * validated and embedded by the coordinator), the partials of the shards {@link #SHARDS} names,
+     * each shard read under one pin for all the queries ({@link Namespace#searchShardsBatch}).
+     * Answers {@code {"partials":[[partial as JSON text, per shard]…], "errors":[null or the
+     * query's error response as JSON text…]}}, both indexed like the queries.
+     */
+    private OpResponse shardsBatch(OpRequest r) throws IOException {
+        List<Integer> shards = new ArrayList<>();
+        for (String x : r.param(SHARDS).split(",")) shards.add(Integer.parseInt(x.strip()));
+        Namespace ns = engine.get(r.namespace());
+        JsonNode qs = field(r.body(), "queries", true);
+        List<Namespace.PreparedSearch> prepared = new ArrayList<>(qs.size());
+        RuntimeException[] errors = new RuntimeException[qs.size()];
+        for (int i = 0; i < qs.size(); i++) {
+            try {
+                prepared.add(ns.prepareSearch(SearchRequest.fromJson(qs.get(i))));
+            } catch (RuntimeException e) { // the schema changed since the coordinator checked it
+                prepared.add(null);
+                errors[i] = e;
+            }
+        }
+        List<List<ShardSearch.Partial>> parts = ns.searchShardsBatch(shards, prepared, errors);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        ArrayNode ps = out.putArray("partials");
+        ArrayNode es = out.putArray("errors");
+        for (int i = 0; i < qs.size(); i++) {
+            if (errors[i] != null) {
+                ps.addNull();
+                es.add(failure(errors[i], new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), qs.get(i), r.params(), r.traceId(), null))
+                        .encode());
+                continue;
+            }
+            ArrayNode a = ps.addArray();
+            for (ShardSearch.Partial p : parts.get(i)) a.add(PartialCodec.encode(p));
+            es.addNull();
+        }
+        return OpResponse.ok(out);
+    }
+
     /** The most queries one multi-search takes (API.md). */
     static final int MAX_QUERIES = 16;
 
@@ -360,12 +435,13 @@ public final class EngineOps {
      * body. Every query is validated before any runs; the first bad one makes the whole request a
      * 400 whose path names it ({@code queries[3].top_k}); a query that fails when it runs (an
      * unknown attribute in its filter, a namespace that does not exist) answers the request with
-     * its error, path likewise prefixed. {@code search} runs one query (its request is a
-     * {@link io.tamter.client.wire.Op#SEARCH}). The queries run one after the other, each against
-     * the namespace as it is then: a write acked between two of them is seen by the later one only
-     * (there is no shared snapshot yet).
+     * its error, path likewise prefixed. {@code batch} runs the queries (each request a
+     * {@link io.tamter.client.wire.Op#SEARCH}) and answers one response per query, in order, or a
+     * list that ends at a failed one (queries before it that it did not run: null); the first
+     * failed one answers the request. On one node it reads each shard once for all of
+     * them ({@link #searchBatch}: every query sees the same state of that shard).
      */
-    static OpResponse multiSearch(OpRequest r, java.util.function.Function<OpRequest, OpResponse> search) {
+    static OpResponse multiSearch(OpRequest r, java.util.function.Function<List<OpRequest>, List<OpResponse>> batch) {
         JsonNode b = r.body();
         checkFields(b, BodySchemas.requestFields(io.tamter.client.wire.Op.MULTI_SEARCH));
         JsonNode qs = field(b, "queries", true);
@@ -381,11 +457,14 @@ public final class EngineOps {
                         "queries[" + i + "]: " + e.getMessage());
             }
         }
+        List<OpRequest> queries = new ArrayList<>(qs.size());
+        for (JsonNode q : qs) queries.add(new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), q, r.params(), r.traceId(), null));
+        List<OpResponse> answers = batch.apply(queries);
         ObjectNode out = JsonNodeFactory.instance.objectNode();
         ArrayNode results = out.putArray("results");
-        for (int i = 0; i < qs.size(); i++) {
-            OpResponse one = search.apply(new OpRequest(io.tamter.client.wire.Op.SEARCH, r.namespace(), qs.get(i), r.params(), r.traceId(), null));
-            if (!one.isOk()) {
+        for (int i = 0; i < answers.size(); i++) { // the first failure answers the request
+            OpResponse one = answers.get(i);
+            if (one != null && !one.isOk()) {
                 ObjectNode body = one.body().deepCopy();
                 if (body.get("error") instanceof ObjectNode e && one.httpStatus() == 400) {
                     String p = e.path("path").asText("");
@@ -394,8 +473,10 @@ public final class EngineOps {
                 }
                 return new OpResponse(one.httpStatus(), body, one.retryAfterSeconds());
             }
-            results.add(one.body());
         }
+        if (answers.size() != qs.size() || answers.contains(null))
+            throw new IllegalStateException("multi-search answered " + answers.size() + " of " + qs.size() + " queries, none failed");
+        for (OpResponse one : answers) results.add(one.body());
         return OpResponse.ok(out);
     }
 

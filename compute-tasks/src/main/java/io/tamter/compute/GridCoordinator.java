@@ -10,6 +10,8 @@ import io.tamter.node.namespace.Namespace;
 import io.tamter.node.namespace.NamespaceManager;
 import io.tamter.node.namespace.NamespaceSettings;
 import io.tamter.node.namespace.RecallProbe;
+import io.tamter.node.namespace.SearchRequest;
+import io.tamter.node.namespace.ShardSearch;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -61,8 +63,9 @@ import org.slf4j.LoggerFactory;
  *       ({@link #setEncryption}).</li>
  * </ul>
  * Searches do not come here: {@link TamterTask} scatters them, one job per owner node. A
- * multi-search of a namespace spread over nodes runs here, each query as such a scattered search
- * ({@link EngineOps#multiSearch}).
+ * multi-search of a namespace spread over nodes runs here: its queries prepared here, then one
+ * part per owner node with all of them, each shard read once for all the queries
+ * ({@link #multiSearch}).
  *
  * <p>Why a part is resent only on those answers: each of them says nothing was written (the job
  * refused before touching a shard, or the WAL refused the batch). A part whose node left while it
@@ -112,14 +115,7 @@ final class GridCoordinator {
                 return resend(r, only.getValue()); // one other node owns it all: it runs the whole operation
             }
             Namespace ns = found.orElseThrow();
-            if (r.op() == Op.MULTI_SEARCH) // each query scattered over the owners as a search is
-                return EngineOps.multiSearch(r, q -> {
-                    try {
-                        return (OpResponse) ignite.compute(ignite.cluster().forLocal()).execute(TamterTask.class, q);
-                    } catch (IgniteException e) {
-                        return OpResponse.error(503, "grid_unavailable", "the grid could not run the search: " + e.getMessage(), null, 1);
-                    }
-                });
+            if (r.op() == Op.MULTI_SEARCH) return EngineOps.multiSearch(r, qs -> multiSearch(qs, ns, n));
             if (WRITES.contains(r.op())) return write(r, ns);
             if (FAN_OUT.contains(r.op())) return fanOut(r, n);
             if (SETTINGS_ONLY.contains(r.op())) return ops.execute(r, bytes);
@@ -336,6 +332,67 @@ final class GridCoordinator {
     /** The whole operation on the one node that owns every shard of its namespace. */
     private OpResponse resend(OpRequest r, List<Integer> shards) {
         return send(List.of(new Part(shards, r, null))).get(0).answer;
+    }
+
+    // ------------------------------------------------------------------ multi-search
+
+    /**
+     * A multi-search's queries on a namespace spread over nodes: each prepared here (validated, its
+     * text embedded once; a failure ends the answers at it), then one part per owner node carrying
+     * all of them, which reads each of its shards once for all the queries ({@link EngineOps#SHARDS}:
+     * every query sees the same state of each shard), resent like a fan-out part when it answers
+     * {@code shard_moved}; the parts' partials are merged here, query by query.
+     */
+    private List<OpResponse> multiSearch(List<OpRequest> qs, Namespace ns, int numShards) {
+        long t0 = System.nanoTime();
+        List<OpResponse> out = new ArrayList<>(qs.size());
+        List<SearchRequest> prepared = new ArrayList<>(qs.size());
+        ArrayNode bodies = JsonNodeFactory.instance.arrayNode();
+        for (OpRequest q : qs) {
+            try {
+                SearchRequest p = ns.prepareSearch(SearchRequest.fromJson(q.body())).request();
+                ObjectNode b = q.body().deepCopy();
+                if (p.vector() != null) EngineOps.putVector(b, p.vector()); // embedded once, here
+                prepared.add(p);
+                bodies.add(b);
+            } catch (RuntimeException e) {
+                while (out.size() < prepared.size()) out.add(null);
+                out.add(EngineOps.failure(e, q));
+                return out;
+            }
+        }
+        OpRequest first = qs.get(0);
+        ObjectNode body = JsonNodeFactory.instance.objectNode();
+        body.set("queries", bodies);
+        OpRequest request = new OpRequest(Op.MULTI_SEARCH, first.namespace(), body, first.params(), first.traceId(), null);
+        List<Part> parts = new ArrayList<>();
+        for (List<Integer> s : owners(first.namespace(), range(numShards)).values()) parts.add(new Part(s, request, null));
+        List<List<ShardSearch.Partial>> partials = new ArrayList<>(qs.size());
+        for (int i = 0; i < qs.size(); i++) partials.add(new ArrayList<>());
+        OpResponse[] failed = new OpResponse[qs.size()];
+        for (Part p : send(parts)) {
+            if (!p.answer.isOk()) return List.of(p.answer); // the part's node could not answer: the request's error
+            JsonNode ps = p.answer.body().path("partials"), es = p.answer.body().path("errors");
+            for (int i = 0; i < qs.size(); i++) {
+                if (es.path(i).isTextual()) {
+                    if (failed[i] == null) failed[i] = OpResponse.decode(es.path(i).textValue());
+                } else {
+                    for (JsonNode t : ps.path(i)) partials.get(i).add(PartialCodec.decode(t.textValue()));
+                }
+            }
+        }
+        for (int i = 0; i < qs.size(); i++) {
+            if (failed[i] != null) {
+                out.add(failed[i]);
+                continue;
+            }
+            try {
+                out.add(OpResponse.ok(EngineOps.searchResponse(ShardSearch.mergeAll(partials.get(i), prepared.get(i)), prepared.get(i), t0)));
+            } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
+                out.add(EngineOps.failure(e, qs.get(i)));
+            }
+        }
+        return out;
     }
 
     // ------------------------------------------------------------------ writes
@@ -754,6 +811,11 @@ final class GridCoordinator {
                 }
             }
             long bytes = r.op().mutates() ? request.length() : 0;
+            if (r.op() == Op.MULTI_SEARCH) { // a grid multi-search's part: the partials of these shards (EngineOps#SHARDS)
+                Map<String, String> params = new HashMap<>(r.params());
+                params.put(EngineOps.SHARDS, java.util.Arrays.stream(shards).mapToObj(Integer::toString).collect(java.util.stream.Collectors.joining(",")));
+                r = new OpRequest(r.op(), r.namespace(), r.body(), params, r.traceId(), r.operationId());
+            }
             return TamterTask.ops(ignite, engine).execute(r, bytes).encode();
         }
     }

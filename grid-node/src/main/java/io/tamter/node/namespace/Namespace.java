@@ -880,6 +880,72 @@ public final class Namespace {
     }
 
     /**
+     * One query's answer in a {@link #searchBatch}: its merged answer, or (null answer) the request
+     * error its shards' reading or the merge raised, as a single {@link #searchAll} would throw it.
+     */
+    public record BatchAnswer(ShardSearch.Merged merged, RuntimeException error) {}
+
+    /**
+     * Several {@link #prepareSearch prepared} searches against one state of each shard (a
+     * multi-search): each shard's queries all run under one {@link Shard#pin}, so every query reads
+     * that shard at the same applied WAL position, one shard after the other (as {@link #searchAll}
+     * goes through the shards). Shards are pinned one at a time, so a write of two shards may be
+     * seen in one shard's part and not in the other's, but never by one query and not by another.
+     * A query that fails does not stop the others; an I/O failure fails the whole batch.
+     */
+    public List<BatchAnswer> searchBatch(List<PreparedSearch> queries) throws IOException {
+        List<Integer> all = new ArrayList<>(shards.length);
+        for (int si = 0; si < shards.length; si++) all.add(si);
+        RuntimeException[] errors = new RuntimeException[queries.size()];
+        List<List<ShardSearch.Partial>> parts = searchShardsBatch(all, queries, errors);
+        List<BatchAnswer> out = new ArrayList<>(queries.size());
+        for (int q = 0; q < queries.size(); q++) {
+            if (errors[q] != null) {
+                out.add(new BatchAnswer(null, errors[q]));
+                continue;
+            }
+            try {
+                out.add(new BatchAnswer(ShardSearch.mergeAll(parts.get(q), queries.get(q).request()), null));
+            } catch (RuntimeException e) { // a request error only the shards' answers show (bm25 where there is no text)
+                out.add(new BatchAnswer(null, e));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The partials of {@code shardNumbers} (in that order) for each of {@code queries}, each shard
+     * read under one {@link Shard#pin} for all the queries (see {@link #searchBatch}). A query whose
+     * reading fails gets its exception in {@code errors} (indexed like {@code queries}) and is not
+     * run on later shards; its list of partials is then incomplete. A query whose entry in
+     * {@code errors} is set already is not run at all (its entry in {@code queries} may be null).
+     * A grid multi-search's job on one owner node (the shards it owns).
+     */
+    public List<List<ShardSearch.Partial>> searchShardsBatch(List<Integer> shardNumbers, List<PreparedSearch> queries,
+            RuntimeException[] errors) throws IOException {
+        List<List<ShardSearch.Partial>> parts = new ArrayList<>(queries.size());
+        for (int q = 0; q < queries.size(); q++) parts.add(new ArrayList<>(shardNumbers.size()));
+        for (int si : shardNumbers) {
+            underSlots(() -> {
+                Shard sh = served(si);
+                try (Shard.Pin pinned = sh.pin()) {
+                    for (int q = 0; q < queries.size(); q++) {
+                        if (errors[q] != null) continue;
+                        PreparedSearch p = queries.get(q);
+                        try {
+                            parts.get(q).add(searchServedShard(si, p.request(), p.filter()));
+                        } catch (RuntimeException e) {
+                            errors[q] = e;
+                        }
+                    }
+                }
+                return null;
+            });
+        }
+        return parts;
+    }
+
+    /**
      * Validates a search against the namespace (filter, dimensions) and embeds its text when the
      * mode needs a vector: the result carries the query vector, so shards never embed.
      */

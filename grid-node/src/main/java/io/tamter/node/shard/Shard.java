@@ -66,8 +66,10 @@ import org.slf4j.LoggerFactory;
  * {@code engine.next_vid} (int64 LE), written in the same RocksDB batch as the documents;
  * {@code engine.indexed_seq} (int64 LE), written by the index worker.
  *
- * <p>Lock order: {@code ckptLock} → {@code writeLock} → {@code applyLock} → {@code indexWriteLock}
- * → {@code indexLock}; the index worker takes {@code indexWriteLock} alone.
+ * <p>Lock order: {@code ckptLock} → {@code writeLock} → {@code applyLock} → {@code applyGate}
+ * → {@code indexWriteLock} → {@code indexGate} → {@code indexLock}; the index worker takes
+ * {@code indexWriteLock} then {@code indexGate}. A {@link #pin} takes {@code applyGate} then
+ * {@code indexGate} (read) and, while it holds them, only the read paths' locks.
  */
 public final class Shard implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Shard.class);
@@ -105,6 +107,20 @@ public final class Shard implements AutoCloseable {
      * (checkpoint snapshots, index swaps, close). Taken after {@link #writeLock}, never before it.
      */
     private final ReentrantLock applyLock = new ReentrantLock();
+    /**
+     * Read by {@link #pin} (a multi-search's queries of this shard), written by each apply (under
+     * {@link #applyLock}): while a pin holds it, no apply changes the documents, the text index or
+     * the tail, so every query of the pin reads the same applied WAL position. A read-write lock,
+     * not {@link #applyLock} itself, so that pins of concurrent multi-searches do not wait for
+     * each other; applies (and so the acks of writes) wait for the pins held when they start.
+     */
+    private final ReentrantReadWriteLock applyGate = new ReentrantReadWriteLock();
+    /**
+     * {@link #applyGate}'s counterpart for the index worker: written while it moves one tail entry
+     * into the vector index, read by {@link #pin}, so that a pin's queries find each vid in the same
+     * place (scored exactly in the tail, or found by the index), not one query each way.
+     */
+    private final ReentrantReadWriteLock indexGate = new ReentrantReadWriteLock();
     /** Writes appended to the WAL and not yet applied (or failed), in WAL order; see {@link InFlight}. */
     private final InFlight.Queue inFlight = new InFlight.Queue();
     private volatile SpfreshIndex vectors;
@@ -645,6 +661,41 @@ public final class Shard implements AutoCloseable {
 
     // ------------------------------------------------------------------ reads
 
+    /** What {@link #pin} returns: closing it lets applies and the index worker go on. */
+    public interface Pin extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Holds this shard's searchable state still until the returned pin is closed: no apply
+     * (documents, text index, applied seq, unindexed tail) and no move of a tail entry into the
+     * vector index happens meanwhile, so reads made under the pin (searches, BM25, filters,
+     * rank_by, aggregations, documents by vid) all see the writes up to one applied WAL segment,
+     * and each vector search finds every vid in the same place. A multi-search runs its queries of
+     * this shard under one pin (Namespace#searchBatch). Writes are still resolved and logged
+     * meanwhile; their apply, and so their ack, waits for the pin. Not held still: the vector
+     * index's own background upkeep (the LIRE rebalancer's splits and merges, a rebuild under a new
+     * metric), which moves no vid in or out of the index and changes no stored document, only
+     * where an approximate search looks.
+     *
+     * <p>Take at most one pin of a shard per thread at a time and release it on the same thread;
+     * while holding it, do not write to this shard (the write's apply would wait for the pin).
+     */
+    public Pin pin() {
+        applyGate.readLock().lock();
+        try {
+            indexGate.readLock().lock();
+        } catch (Throwable t) {
+            applyGate.readLock().unlock();
+            throw t;
+        }
+        return () -> {
+            indexGate.readLock().unlock();
+            applyGate.readLock().unlock();
+        };
+    }
+
     /** The stored document of {@code id} with its vid, or null. */
     public DocumentCodec.Stored get(DocId id) {
         return docs.get(id);
@@ -896,6 +947,7 @@ public final class Shard implements AutoCloseable {
      */
     private boolean indexEntry(IndexTail.Entry e, boolean closing) {
         indexWriteLock.lock();
+        indexGate.writeLock().lock(); // no pinned multi-search sees the entry move
         try {
             if (closed && !closing) return false;
             if (tail.head() != e) return true;
@@ -927,6 +979,7 @@ public final class Shard implements AutoCloseable {
             indexedSeq = s;
             tail.indexed(e); // only now: a search that misses it in the tail finds it in the index
         } finally {
+            indexGate.writeLock().unlock();
             indexWriteLock.unlock();
         }
         return true;
@@ -1271,6 +1324,16 @@ public final class Shard implements AutoCloseable {
      * BM25's statistics, hence {@code toText}.
      */
     private void apply(long seq, List<ShardWrite> writes, long payloadBytes, boolean queue, boolean toText, boolean toDocs)
+            throws IOException {
+        applyGate.writeLock().lock(); // waits for the pins of multi-searches that read this shard now
+        try {
+            applyGated(seq, writes, payloadBytes, queue, toText, toDocs);
+        } finally {
+            applyGate.writeLock().unlock();
+        }
+    }
+
+    private void applyGated(long seq, List<ShardWrite> writes, long payloadBytes, boolean queue, boolean toText, boolean toDocs)
             throws IOException {
         long maxVid = appliedNextVid - 1;
         for (ShardWrite w : writes) {

@@ -35,6 +35,11 @@
  * {@link io.tamter.node.shard.Shard.View} for why this rather than an overlay of pending effects.
  * Because the log holds effects, not requests, replay needs no evaluation and is idempotent.
  *
+ * <p>Reads take no shard lock and see each apply as soon as it is done. A multi-search, whose
+ * queries must all see one state, runs its queries of a shard under one
+ * {@link io.tamter.node.shard.Shard#pin}: applies and the worker's moves of tail entries into the
+ * index wait until it is released (writes are still resolved and logged meanwhile).
+ *
  * <p><b>Not there yet:</b> the text index in the worker too (it is written in the apply, so each
  * apply still pays Lucene's analysis and buffering of its documents).
  *

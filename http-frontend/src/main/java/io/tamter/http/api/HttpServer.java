@@ -246,7 +246,8 @@ public final class HttpServer implements AutoCloseable {
         ApiKeys.Grant grant = authorize(ctx, route.op().access(), ns);
         JsonNode body = route.jsonBody() ? parseBody(ctx) : null;
         Map<String, String> params = new LinkedHashMap<>();
-        // parameters starting with "_" are the grid's internal ones (GridCoordinator): never from a caller
+        // names starting with "_" are the grid's internal parameters (a multi-search part's _shards, a
+        // delete's _drop_local): never taken from a client
         ctx.queryParamMap().forEach((k, v) -> { if (!v.isEmpty() && !k.startsWith("_")) params.put(k, v.get(0)); });
         ctx.pathParamMap().forEach((k, v) -> { if (!k.equals("ns")) params.put(k, v); });
         String opId = route.op().mutates() ? EngineOps.newOperationId() : null;

@@ -131,7 +131,7 @@ public final class TamterMain {
     @Command(name = "tamter", synopsisHeading = "", customSynopsis = "usage: ./tamter <command> [--help]%n",
             commandListHeading = "%ncommands (./tamter <command> --help for each one's options):%n",
             subcommands = {ServeCommand.Serve.class, ServeCommand.Node.class, LoadCommand.Load.class, Check.class, FrontendCommand.Frontend.class,
-                Help.class},
+                Completion.class, Help.class},
             footerHeading = "%nrun by the launcher itself:%n",
             footer = {"  test [maven args]       run the test suite (mvn verify)",
                 "  build                   compile and package every module (skipping tests)",
@@ -181,6 +181,50 @@ public final class TamterMain {
         public Integer call() {
             return io.tamter.node.cli.CheckCommand.check(index, top.out, top.err);
         }
+    }
+
+    /** The commands the launcher runs itself ({@code tamter} script), not this class: name and one line about them. */
+    static final String[][] LAUNCHER_COMMANDS = {{"test", "run the test suite (mvn verify)"}, {"build", "compile and package every module"},
+        {"bench", "benchmark harness (benchmarks/README.md)"}, {"jmh", "JMH micro-benchmarks"}};
+
+    @Command(name = "completion", synopsisHeading = "usage: ", sortOptions = false, descriptionHeading = "%n",
+            description = {"Prints a completion script for bash (and zsh, through its bashcompinit) that completes every tamter "
+                    + "command and each one's options. Enable it in the current shell with:",
+                "  source <(./tamter completion)",
+                "or, for every new bash, write it where bash-completion finds it:",
+                "  ./tamter completion > ~/.local/share/bash-completion/completions/tamter"},
+            optionListHeading = "%noptions:%n")
+    static final class Completion implements Callable<Integer> {
+        @Mixin
+        HelpOption help;
+
+        @ParentCommand
+        Tamter top;
+
+        @Override
+        public Integer call() {
+            top.out.print(completionScript());
+            top.out.flush();
+            return 0;
+        }
+    }
+
+    /**
+     * The bash/zsh completion script (picocli's {@link picocli.AutoComplete}) of the command tree,
+     * plus the launcher's own commands ({@link #LAUNCHER_COMMANDS}, with their {@code --help}), so
+     * that {@code ./tamter <TAB>} offers all of them. It completes {@code tamter} typed as
+     * {@code ./tamter} or by any path too (bash looks a command's completion up by its last path
+     * element when its full path has none).
+     */
+    static String completionScript() {
+        CommandLine cl = new CommandLine(new Tamter(System.out, System.err));
+        for (String[] c : LAUNCHER_COMMANDS) {
+            CommandSpec spec = CommandSpec.create().name(c[0]);
+            spec.usageMessage().description(c[1]);
+            spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true).description("print this help and exit").build());
+            cl.addSubcommand(c[0], new CommandLine(spec));
+        }
+        return picocli.AutoComplete.bash("tamter", cl);
     }
 
     @Command(name = "help", synopsisHeading = "usage: ", sortOptions = false, descriptionHeading = "%n",

@@ -112,4 +112,49 @@ class TamterMainTest {
         assertThat(run("check").err()).contains("--index");
         assertThat(run("load", "--namespace", "x", "a.fvecs", "b.fvecs").err()).contains("unexpected argument b.fvecs");
     }
+
+    /**
+     * {@code tamter completion} prints a bash completion script naming every command (the
+     * launcher's own too) and their options; sourced into a real bash, it completes a command from
+     * its first letters and a command's options, typed as {@code ./tamter}.
+     */
+    @Test
+    void completionScriptCompletesCommandsAndOptions() throws Exception {
+        Run r = run("completion");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.err()).isEmpty();
+        assertThat(r.out()).contains("complete -F", "serve", "node", "load", "check", "frontend", "completion", "help", "test", "build",
+                "bench", "jmh", "--namespace", "--concurrency", "--object-store", "--index", "--join", "--help");
+
+        Run help = run("completion", "--help");
+        assertThat(help.code()).isZero();
+        assertThat(help.out()).startsWith("usage: tamter completion").contains("source <(./tamter completion)", "--help");
+        assertThat(run("completion", "--bogus").code()).isEqualTo(TamterMain.USAGE_ERROR);
+
+        java.nio.file.Path script = java.nio.file.Files.createTempFile("tamter-completion", ".bash");
+        try {
+            java.nio.file.Files.writeString(script, r.out());
+            assertThat(complete(script, "./tamter", "se")).containsExactly("serve");
+            assertThat(complete(script, "./tamter", "")).contains("serve", "node", "load", "check", "frontend", "completion", "help", "test",
+                    "build", "bench", "jmh");
+            assertThat(complete(script, "./tamter", "load", "--na")).containsExactly("--namespace");
+            assertThat(complete(script, "tamter", "check", "--")).contains("--index", "--help");
+        } finally {
+            java.nio.file.Files.delete(script);
+        }
+    }
+
+    /** What the sourced {@code script} offers in a real bash for the last of {@code words} (the others typed before it). */
+    private static java.util.List<String> complete(java.nio.file.Path script, String... words) throws Exception {
+        StringBuilder w = new StringBuilder();
+        for (String x : words) w.append(" '").append(x).append('\'');
+        String line = String.join(" ", words);
+        String cmd = "source '" + script + "' && COMP_WORDS=(" + w + ") && COMP_CWORD=" + (words.length - 1) + " && COMP_LINE='" + line
+                + "' && COMP_POINT=" + line.length() + " && _complete_tamter 2>/dev/null; printf '%s\\n' \"${COMPREPLY[@]}\"";
+        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(err).isZero();
+        return out.lines().map(String::strip).filter(x -> !x.isEmpty()).toList();
+    }
 }
