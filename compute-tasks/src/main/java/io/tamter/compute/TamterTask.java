@@ -238,6 +238,19 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
         }
     }
 
+    /**
+     * Whether every shard of {@code r}'s namespace is open on this node now, so that a search of it
+     * here opens nothing: no RocksDB open or checkpoint download, native or blocking work that
+     * would pin a virtual thread's carrier (see the REST frontend's GridExecutor).
+     */
+    public static boolean allOpenHere(Ignite ignite, OpRequest r) {
+        NamespaceManager engine = GridNode.engineOf(ignite);
+        Namespace ns = engine == null ? null : engine.openNow(r.namespace());
+        if (ns == null) return false;
+        for (int i = 0, n = ns.settings().numShards(); i < n; i++) if (!ns.isOpen(i)) return false;
+        return true;
+    }
+
     /** A search over shards all owned here (see {@link #runHere}); null when some shard's primary is another node. */
     private static OpResponse searchHere(Ignite ignite, NamespaceManager engine, OpRequest r) {
         long started = System.nanoTime();

@@ -206,7 +206,8 @@ public final class Params {
             + "topology events at once): opens the ones it gained, drains and closes the ones it lost");
     public static final Param<Integer> GRID_JOB_THREADS = Param.ofInt("grid.job_threads", 64, 1, 4096, "threads",
             "Threads running operations on a node: Ignite's public pool (jobs from other nodes and thin clients), and as many for "
-            + "the operations the REST frontend runs on its own node; writes wait there for the WAL, so with Ignite's default "
+            + "the operations the REST frontend runs on its own node (vector searches without text run on the request's own thread); "
+            + "writes wait there for the WAL, so with Ignite's default "
             + "of 8 at most 8 writes could share a group commit");
     public static final Param<Integer> GRID_MESSAGE_QUEUE_LIMIT = Param.ofInt("grid.message_queue_limit", 4096, 0, 1 << 20, "messages",
             "Messages a node queues per connection to another node before the sender waits (Ignite's communication "

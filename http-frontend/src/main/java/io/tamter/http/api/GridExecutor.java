@@ -118,10 +118,12 @@ public final class GridExecutor implements OpExecutor {
      * microseconds of CPU, and handing it to a pool thread and back cost two thread switches, as much
      * CPU as the search itself (perf of REST searches, benchmarks/README session 7). Its scratch
      * comes from the index's pools ({@code ScratchPool}), not from thread-locals, so a new virtual
-     * thread per request allocates nothing again.
+     * thread per request allocates nothing again. Only when every shard of the namespace is open here
+     * already: opening one (RocksDB, a checkpoint download after the cold tier unloaded it) is native
+     * or blocking work that would pin one of the few carrier threads for its whole length.
      */
-    static boolean runsInline(OpRequest request) {
-        return request.op() == Op.SEARCH && request.body() != null && !request.body().has("text");
+    boolean runsInline(OpRequest request) {
+        return request.op() == Op.SEARCH && request.body() != null && !request.body().has("text") && TamterTask.allOpenHere(ignite, request);
     }
 
     private OpResponse runOnce(OpRequest request) {
