@@ -802,8 +802,11 @@ public final class Shard implements AutoCloseable {
         Checkpointer.LocalSnapshot snap;
         long walBytes;
         // Flush memtables and the Lucene RAM buffer before taking the lock, so that under it only the
-        // writes of the last moments are flushed. (The early Lucene commit keeps the previous commit's
-        // applied seq, a lower bound: replay is idempotent.)
+        // writes of the last moments are flushed. The early Lucene commit keeps the previous commit's
+        // seq although it may hold later segments: if the node dies before the commit below, replay
+        // writes those segments' text again. Nothing is lost, but BM25's statistics count the
+        // replaced copies until a merge (see Replay); a flush without a commit would close that
+        // window at the price of the fsyncs moving under the apply lock (not measured).
         db.flush();
         text.commit();
         applyLock.lock();
