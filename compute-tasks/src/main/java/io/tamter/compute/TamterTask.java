@@ -245,7 +245,7 @@ public final class TamterTask extends ComputeTaskAdapter<Object, Object> {
      */
     public static boolean allOpenHere(Ignite ignite, OpRequest r) {
         NamespaceManager engine = GridNode.engineOf(ignite);
-        Namespace ns = engine == null ? null : engine.openNow(r.namespace());
+        Namespace ns = engine == null || r.namespace() == null ? null : engine.openNamespace(r.namespace()).orElse(null);
         if (ns == null) return false;
         for (int i = 0, n = ns.settings().numShards(); i < n; i++) if (!ns.isOpen(i)) return false;
         return true;

@@ -376,11 +376,6 @@ public final class NamespaceManager implements AutoCloseable {
         return ns != null ? ns : create(name, null);
     }
 
-    /** The namespace if it is open on this node now, else null; opens nothing and reads nothing. */
-    public Namespace openNow(String name) {
-        return name == null ? null : open.get(name);
-    }
-
     /** @throws NamespaceNotFoundException when it does not exist */
     public Namespace get(String name) throws IOException {
         return find(name).orElseThrow(() -> new NamespaceNotFoundException(name));
